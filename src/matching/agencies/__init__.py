@@ -1,0 +1,1 @@
+"""Partner-province HR agencies that push posts in by API."""

@@ -1,0 +1,53 @@
+"""Partner agency endpoints."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from matching.agencies import service
+from matching.agencies.schemas import AgencyCreate, AgencyRead
+from matching.auth.deps import AdminOnly, RequireRoles
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.deps import SessionDep
+from matching.errors import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=problem_responses(401, 403))
+AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a partner agency / 登记合作机构",
+    operation_id="create_agency",
+    responses=problem_responses(409, 422),
+)
+def create_agency(body: AgencyCreate, session: SessionDep, _: AdminOnly) -> AgencyRead:
+    """Register a partner-province HR agency."""
+    agency = service.create_agency(
+        session,
+        name=body.name,
+        province_code=body.province_code,
+        callback_url=str(body.callback_url) if body.callback_url else None,
+    )
+    return AgencyRead.model_validate(agency)
+
+
+@router.get("", summary="List partner agencies / 合作机构列表", operation_id="list_agencies")
+def list_agencies(session: SessionDep, _: AdminOnly) -> list[AgencyRead]:
+    """Every registered agency."""
+    return [AgencyRead.model_validate(a) for a in service.list_agencies(session)]
+
+
+@router.get(
+    "/{agency_id}",
+    summary="Read a partner agency / 查看合作机构",
+    operation_id="get_agency",
+    responses=problem_responses(404),
+)
+def get_agency(agency_id: int, session: SessionDep, principal: AdminOrAgency) -> AgencyRead:
+    """One agency; an agency key reads only its own."""
+    if principal.role == Role.agency and principal.agency_id != agency_id:
+        raise NotFound(f"No agency with id {agency_id}")
+    return AgencyRead.model_validate(service.get_agency(session, agency_id))

@@ -1,0 +1,135 @@
+"""The application factory."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from matching import __version__
+from matching.agencies.router import router as agencies_router
+from matching.auth.deps import RequireRoles
+from matching.auth.router import router as keys_router
+from matching.database import make_engine, make_sessionmaker
+from matching.docs import install_offline_docs
+from matching.errors import FieldError, Problem
+from matching.handlers import install_problem_handlers
+from matching.health.router import router as health_router
+from matching.observability import Metrics, RequestContextMiddleware, configure_logging
+from matching.settings import Settings, get_settings
+
+DESCRIPTION = """
+就业扶贫岗位匹配服务 — job matching for registered poor labourers (建档立卡贫困劳动力).
+
+Keeps the two libraries (两库: labourers and posts), scores every labourer–post pair by location,
+skills and relocation willingness, records every job push and its outcome, and reports each region
+against its monthly targets (pushes ≥ 50% of unemployed willing labourers, success rate > 15%).
+
+**Authorize**: click *Authorize* and paste an API key (`matching keys create`). Every error is an
+RFC 9457 problem-details document (`application/problem+json`).
+"""
+
+TAGS = [
+    {"name": "health", "description": "Liveness, readiness, metrics / 健康检查与监控"},
+    {"name": "keys", "description": "API keys and roles (admin) / API 密钥与角色"},
+    {"name": "agencies", "description": "Partner-province HR agencies / 合作机构"},
+    {"name": "regions", "description": "GB/T 2260 administrative divisions / 行政区划"},
+    {"name": "skills", "description": "Skill and occupation taxonomy / 技能与职业分类"},
+    {"name": "labourers", "description": "Registered poor labourers / 贫困劳动力库"},
+    {"name": "posts", "description": "Job posts / 岗位库"},
+    {"name": "matching", "description": "Explainable matches / 人岗匹配"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: database, routes, docs, errors, logging and metrics."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    app = FastAPI(
+        title="就业扶贫岗位匹配服务 Job Matching",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        separate_input_output_schemas=False,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.metrics = Metrics()
+    for router in (health_router, keys_router, agencies_router):
+        app.include_router(router)
+    install_problem_handlers(app)
+    install_offline_docs(app)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    _document_roles(app)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    return app
+
+
+def route_roles(route: APIRoute) -> frozenset[str] | None:
+    """The roles a route admits, read from its RequireRoles guard; None if the route is open."""
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        if isinstance(dependant.call, RequireRoles):
+            return frozenset(dependant.call.roles)
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def _document_roles(app: FastAPI) -> None:
+    """Write each route's admitted roles into its OpenAPI description (x-roles too)."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        roles = route_roles(route)
+        extra = dict(route.openapi_extra or {})
+        extra["x-roles"] = sorted(roles) if roles else []
+        route.openapi_extra = extra
+        label = ", ".join(sorted(roles)) if roles else "open (no key) / 无需密钥"
+        route.description = f"{route.description}\n\n**Roles / 角色**: {label}".strip()
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the problem-details schemas the error responses refer to."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        separate_input_output_schemas=False,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    components.setdefault("FieldError", FieldError.model_json_schema())
+    # FastAPI's native validation-error schemas are replaced by Problem everywhere.
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            _problem_422(responses)
+    app.openapi_schema = schema
+    return schema
+
+
+def _problem_422(responses: dict[str, Any]) -> None:
+    """FastAPI's own 422 entry describes its native error shape; ours is problem details."""
+    if "422" in responses:
+        responses["422"] = {
+            "description": "Invalid input; `errors` names each field / 输入无效",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }

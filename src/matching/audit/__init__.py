@@ -1,0 +1,1 @@
+"""Audit log of reads of unmasked personal data."""

@@ -1,0 +1,57 @@
+"""Authentication and role guards as `Annotated` dependencies."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from matching.auth.models import ApiKey, Role
+from matching.auth.principal import Principal
+from matching.deps import SessionDep
+from matching.errors import Forbidden, Unauthorized
+from matching.kit.crypto import hash_api_key
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="API key minted with `matching keys create` / 使用 API 密钥：Bearer <key>",
+)
+
+
+def authenticate(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Resolve the Bearer key to a principal, or 401."""
+    if credentials is None:
+        raise Unauthorized("Send an API key as 'Authorization: Bearer <key>' / 缺少 API 密钥")
+    key = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(credentials.credentials))
+    )
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized(
+            "The API key is not recognised or has been revoked / API 密钥无效或已吊销"
+        )
+    request.state.key_id = key.id
+    return Principal.from_key(key)
+
+
+class RequireRoles:
+    """A dependency that admits only the given roles (403 otherwise)."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        """Return the principal when its role is admitted."""
+        if principal.role not in self.roles:
+            allowed = ", ".join(sorted(self.roles))
+            raise Forbidden(f"Role '{principal.role}' may not do this; allowed: {allowed} / 无权限")
+        return principal
+
+
+AdminOnly = Annotated[Principal, Depends(RequireRoles(Role.admin))]
+StaffOrAdmin = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff))]
+AnyRole = Annotated[Principal, Depends(RequireRoles(*Role))]

@@ -1,0 +1,58 @@
+"""Admin endpoints for API keys."""
+
+from fastapi import APIRouter, status
+
+from matching.auth import service
+from matching.auth.deps import AdminOnly
+from matching.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from matching.deps import SessionDep
+from matching.errors import problem_responses
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(401, 403))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Mint an API key / 创建 API 密钥",
+    operation_id="create_api_key",
+    responses=problem_responses(422),
+)
+def create_api_key(body: ApiKeyCreate, session: SessionDep, _: AdminOnly) -> ApiKeyCreated:
+    """Mint a key; the secret is in this response only."""
+    key, secret = service.create_key(
+        session,
+        name=body.name,
+        role=body.role,
+        region_scopes=body.region_scopes,
+        agency_id=body.agency_id,
+    )
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
+
+
+@router.get("", summary="List API keys / 密钥列表", operation_id="list_api_keys")
+def list_api_keys(session: SessionDep, _: AdminOnly) -> list[ApiKeyRead]:
+    """Every key, newest first, without secrets."""
+    return [ApiKeyRead.model_validate(k) for k in service.list_keys(session)]
+
+
+@router.get(
+    "/{key_id}",
+    summary="Read an API key / 查看密钥",
+    operation_id="get_api_key",
+    responses=problem_responses(404),
+)
+def get_api_key(key_id: int, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
+    """One key, without its secret."""
+    return ApiKeyRead.model_validate(service.get_key(session, key_id))
+
+
+@router.delete(
+    "/{key_id}",
+    summary="Revoke an API key / 吊销密钥",
+    operation_id="revoke_api_key",
+    responses=problem_responses(404),
+)
+def revoke_api_key(key_id: int, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
+    """Revoke a key at once; it is kept for the record."""
+    return ApiKeyRead.model_validate(service.revoke_key(session, key_id))

@@ -1,0 +1,74 @@
+"""Minting, listing and revoking API keys."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.agencies.models import Agency
+from matching.auth.models import ApiKey, Role
+from matching.database import utcnow
+from matching.errors import NotFound, Unprocessable
+from matching.kit.crypto import generate_api_key, hash_api_key
+from matching.regions.validation import canonical_region_code
+
+
+def create_key(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    region_scopes: list[str] | None = None,
+    agency_id: int | None = None,
+) -> tuple[ApiKey, str]:
+    """Mint a key; returns the stored record and the secret, which is not kept."""
+    scopes = [
+        canonical_region_code(code, field=f"region_scopes.{i}")
+        for i, code in enumerate(region_scopes or [])
+    ]
+    if role == Role.staff and not scopes:
+        raise Unprocessable.for_field("region_scopes", "a staff key needs at least one region")
+    if role != Role.staff and scopes:
+        raise Unprocessable.for_field("region_scopes", "only staff keys carry region scopes")
+    if role == Role.agency:
+        if agency_id is None:
+            raise Unprocessable.for_field("agency_id", "an agency key needs its agency")
+        if session.get(Agency, agency_id) is None:
+            raise Unprocessable.for_field("agency_id", f"no agency with id {agency_id}")
+    elif agency_id is not None:
+        raise Unprocessable.for_field("agency_id", "only agency keys are bound to an agency")
+    secret = generate_api_key()
+    key = ApiKey(
+        name=name,
+        prefix=secret[:10],
+        key_hash=hash_api_key(secret),
+        role=role,
+        region_scopes=sorted(set(scopes)),
+        agency_id=agency_id,
+    )
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def list_keys(session: Session, *, include_revoked: bool = True) -> list[ApiKey]:
+    """All keys, newest first."""
+    query = select(ApiKey).order_by(ApiKey.id.desc())
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def get_key(session: Session, key_id: int) -> ApiKey:
+    """One key, or 404."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key with id {key_id}")
+    return key
+
+
+def revoke_key(session: Session, key_id: int) -> ApiKey:
+    """Revoke a key; revoking twice keeps the first revocation time."""
+    key = get_key(session, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key

@@ -1,0 +1,159 @@
+"""Command-line entry point `matching`: serve, migrate, keys, demo data, OpenAPI export."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+
+from matching.auth import service as keys
+from matching.auth.models import Role
+from matching.database import make_engine, make_sessionmaker, session_scope
+from matching.migrations_state import alembic_config
+from matching.settings import Settings, get_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matching", description="就业扶贫 job-matching service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate to the newest revision")
+    db_sub.add_parser("check", help="fail if the models and the migrations disagree")
+    db_sub.add_parser("current", help="print the database's revision")
+
+    key = sub.add_parser("keys", help="API keys")
+    key_sub = key.add_subparsers(dest="keys_command", required=True)
+    create = key_sub.add_parser("create", help="mint a key and print it once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--region", action="append", default=[], help="staff scope (repeatable)")
+    create.add_argument("--agency-id", type=int)
+    key_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = key_sub.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id", type=int)
+
+    demo = sub.add_parser("demo", help="load demo data if empty and mint a demo admin key")
+    demo.add_argument("--quiet", action="store_true", help="print only the key")
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=Path("openapi/openapi.json"))
+    openapi.add_argument("--check", action="store_true", help="fail if the file differs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    handler = {
+        "serve": _serve,
+        "db": _db,
+        "keys": _keys,
+        "demo": _demo,
+        "openapi": _openapi,
+    }[args.command]
+    return handler(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "matching.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        access_log=False,  # the service writes its own structured line per request
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    config = alembic_config(settings.migrations_dir, settings.database_url)
+    if args.db_command == "upgrade":
+        command.upgrade(config, "head")
+    elif args.db_command == "check":
+        command.check(config)
+    else:
+        command.current(config)
+    return 0
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        for session in session_scope(factory):
+            if args.keys_command == "create":
+                record, secret = keys.create_key(
+                    session,
+                    name=args.name,
+                    role=Role(args.role),
+                    region_scopes=args.region,
+                    agency_id=args.agency_id,
+                )
+                print(f"id={record.id} role={record.role} name={record.name}", file=sys.stderr)
+                print(secret)
+            elif args.keys_command == "list":
+                for k in keys.list_keys(session):
+                    state = "revoked" if k.revoked_at else "active"
+                    scope = ",".join(k.region_scopes) or (
+                        f"agency={k.agency_id}" if k.agency_id else "-"
+                    )
+                    print(f"{k.id}\t{k.prefix}…\t{k.role}\t{state}\t{scope}\t{k.name}")
+            else:
+                revoked = keys.revoke_key(session, args.key_id)
+                print(f"revoked key {revoked.id} ({revoked.name})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.demo import load_demo
+
+    if settings.environment == "production":
+        print("refusing to load demo data in production", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        for session in session_scope(make_sessionmaker(engine)):
+            summary, secret = load_demo(session)
+    finally:
+        engine.dispose()
+    if not args.quiet:
+        print(summary, file=sys.stderr)
+        print("Demo admin API key (paste it into Authorize at /docs):", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def _openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.openapi_export import render_openapi
+
+    text = render_openapi()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `matching openapi`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output} ({len(json.loads(text)['paths'])} paths)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""One place that renders every error as RFC 9457 problem details."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matching.errors import (
+    PROBLEM_BASE,
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    Problem,
+    ProblemError,
+    Unprocessable,
+)
+
+logger = logging.getLogger("matching.errors")
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Missing or invalid API key"),
+    403: ("forbidden", "Not allowed for this API key"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    type_uri: str,
+    title: str,
+    detail: str | None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """Build an application/problem+json response for this request."""
+    problem = Problem(
+        type=type_uri,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        errors=errors,
+    )
+    body = problem.model_dump(exclude_none=True)
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
+    """Turn FastAPI/Pydantic validation errors into named fields with reasons."""
+    fields = []
+    for error in exc.errors():
+        reason = str(error.get("msg", "invalid value"))
+        fields.append(
+            FieldError(field=_field_name(error["loc"]), reason=reason, type=error["type"])
+        )
+    return fields
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        type_uri=exc.type_uri(),
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_field_errors(exc)
+    detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
+    return problem_response(
+        request,
+        status=422,
+        type_uri=Unprocessable.type_uri(),
+        title=Unprocessable.title,
+        detail=detail,
+        errors=errors,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path} / 路径不存在"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(
+        request,
+        status=exc.status_code,
+        type_uri=PROBLEM_BASE + slug,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception(
+        "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
+    )
+    return problem_response(
+        request,
+        status=500,
+        type_uri=PROBLEM_BASE + "internal-error",
+        title="Internal server error",
+        detail="An unexpected error occurred; nothing was changed. Quote the request id.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers so every error leaves as problem details."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,201 @@
+"""Labourer endpoints (劳动力库)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from matching.auth.deps import StaffOrAdmin
+from matching.auth.models import Role
+from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
+from matching.errors import Forbidden, problem_responses
+from matching.labourers import duplicates, service
+from matching.labourers.models import EmploymentStatus, Relocation
+from matching.labourers.presenter import audit_reveal, present
+from matching.labourers.schemas import (
+    DuplicateGroup,
+    LabourerCreate,
+    LabourerPage,
+    LabourerRead,
+    LabourerUpdate,
+    LabourerWritten,
+    StatusAsOf,
+    StatusChange,
+    StatusRead,
+)
+from matching.regions.validation import canonical_region_code
+
+router = APIRouter(prefix="/v1/labourers", tags=["labourers"], responses=problem_responses(401, 403))
+ONE = problem_responses(404)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a labourer / 登记劳动力",
+    operation_id="create_labourer",
+    responses=problem_responses(409, 422),
+)
+def create_labourer(
+    body: LabourerCreate,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    personal: PersonalDep,
+    today: TodayDep,
+) -> LabourerWritten:
+    """Validate the ID number, seal personal data, normalise skills, record the status."""
+    labourer, resolutions = service.register(
+        session, body, principal=principal, personal=personal, today=today
+    )
+    read = present(labourer, service.current_status(session, labourer.id, today), today=today)
+    return LabourerWritten(**read.model_dump(), resolutions=resolutions)
+
+
+@router.get("", summary="List labourers / 劳动力列表", operation_id="list_labourers")
+def list_labourers(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    today: TodayDep,
+    region: Annotated[str | None, Query(description="Region code prefix / 区划")] = None,
+    employment_status: Annotated[EmploymentStatus | None, Query(description="就业状态")] = None,
+    wants_work: Annotated[bool | None, Query(description="就业意愿")] = None,
+    relocation: Annotated[Relocation | None, Query(description="外出意愿")] = None,
+    skill: Annotated[str | None, Query(description="Taxonomy skill id / 技能")] = None,
+    sanwu: Annotated[bool | None, Query(description="三无")] = None,
+    lianghousheng: Annotated[bool | None, Query(description="两后生")] = None,
+    zero_employment_household: Annotated[bool | None, Query(description="零就业家庭")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> LabourerPage:
+    """Filter by region prefix, status, willingness, skill and flags; paged by cursor."""
+    filters = service.LabourerFilters(
+        region=canonical_region_code(region, field="query.region") if region else None,
+        employment_status=employment_status,
+        wants_work=wants_work,
+        relocation=relocation,
+        skill=skill,
+        sanwu=sanwu,
+        lianghousheng=lianghousheng,
+        zero_employment_household=zero_employment_household,
+    )
+    rows, next_cursor = service.list_labourers(
+        session, filters, principal, today=today, limit=limit, cursor=cursor
+    )
+    statuses = service.statuses_on(session, [r.id for r in rows], today)
+    items = [present(r, statuses.get(r.id), today=today) for r in rows]
+    return LabourerPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/duplicates",
+    summary="Near-duplicate labourers for review / 疑似重复",
+    operation_id="list_labourer_duplicates",
+)
+def list_duplicates(session: SessionDep, principal: StaffOrAdmin) -> list[DuplicateGroup]:
+    """Same birth date and village, similar names, no matching ID number."""
+    return duplicates.near_duplicates(session, principal)
+
+
+@router.get(
+    "/{labourer_id}",
+    summary="Read a labourer / 查看劳动力",
+    operation_id="get_labourer",
+    responses=ONE,
+)
+def get_labourer(
+    labourer_id: int,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    personal: PersonalDep,
+    today: TodayDep,
+    request_id: RequestIdDep,
+    reveal: Annotated[
+        bool, Query(description="Show ID number and phone unmasked (audited) / 显示完整证件号")
+    ] = False,
+) -> LabourerRead:
+    """A labourer, masked; `reveal=true` shows ID number and phone and writes the audit log."""
+    labourer = service.get_labourer(session, labourer_id, principal)
+    current = service.current_status(session, labourer.id, today)
+    if not reveal:
+        return present(labourer, current, today=today)
+    if principal.role not in (Role.admin, Role.staff):
+        raise Forbidden("This role may not see unmasked personal data")
+    audit_reveal(session, principal, labourer, request_id)
+    return present(labourer, current, today=today, personal=personal)
+
+
+@router.patch(
+    "/{labourer_id}",
+    summary="Change a labourer / 修改劳动力信息",
+    operation_id="update_labourer",
+    responses=problem_responses(404, 409, 422),
+)
+def update_labourer(
+    labourer_id: int,
+    body: LabourerUpdate,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    personal: PersonalDep,
+    today: TodayDep,
+) -> LabourerWritten:
+    """Change the fields given; the rest stays."""
+    labourer = service.get_labourer(session, labourer_id, principal)
+    resolutions = service.update(
+        session, labourer, body, principal=principal, personal=personal, today=today
+    )
+    read = present(labourer, service.current_status(session, labourer.id, today), today=today)
+    return LabourerWritten(**read.model_dump(), resolutions=resolutions)
+
+
+@router.post(
+    "/{labourer_id}/status",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an employment status change / 登记就业状态变化",
+    operation_id="change_labourer_status",
+    responses=problem_responses(404, 422),
+)
+def change_status(
+    labourer_id: int, body: StatusChange, session: SessionDep, principal: StaffOrAdmin
+) -> StatusRead:
+    """The status holds from `effective_from` until the next recorded change."""
+    labourer = service.get_labourer(session, labourer_id, principal)
+    period = service.change_status(session, labourer, body, key_id=principal.key_id)
+    return StatusRead.model_validate(period)
+
+
+@router.get(
+    "/{labourer_id}/status",
+    summary="Employment status on a date / 某日就业状态",
+    operation_id="get_labourer_status",
+    responses=ONE,
+)
+def get_status(
+    labourer_id: int,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    today: TodayDep,
+    as_of: Annotated[date | None, Query(description="Date; default today / 日期")] = None,
+) -> StatusAsOf:
+    """The status in force on a date, read back exactly from the effective-dated history."""
+    labourer = service.get_labourer(session, labourer_id, principal)
+    day = as_of or today
+    period = service.current_status(session, labourer.id, day)
+    return StatusAsOf(
+        as_of=day,
+        status=period.status if period else None,
+        effective_from=period.effective_from if period else None,
+    )
+
+
+@router.get(
+    "/{labourer_id}/status/history",
+    summary="Employment status history / 就业状态历史",
+    operation_id="get_labourer_status_history",
+    responses=ONE,
+)
+def get_status_history(
+    labourer_id: int, session: SessionDep, principal: StaffOrAdmin
+) -> list[StatusRead]:
+    """Every recorded status period, oldest first."""
+    labourer = service.get_labourer(session, labourer_id, principal)
+    return [StatusRead.model_validate(p) for p in service.status_history(session, labourer.id)]

@@ -1,0 +1,196 @@
+"""Labourer request and response bodies."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from matching.skills.schemas import TermResolution
+from matching.labourers.models import (
+    Education,
+    EmploymentStatus,
+    LabourAbility,
+    PovertyStatus,
+    Relocation,
+    Sex,
+    SkillLevel,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class SkillInput(BaseModel):
+    """A skill as a clerk writes it: free text or a taxonomy id, normalised on write."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    term: Term = Field(description="Free text or taxonomy id, e.g. 电焊 or S0001 / 技能")
+    level: SkillLevel = Field(SkillLevel.none, description="Skill level / 技能等级")
+    certificate: str | None = Field(None, max_length=100, description="Certificate held / 证书")
+
+
+class _LabourerFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    residence_region: str | None = Field(None, description="Current residence code / 现居住地")
+    household_id: str | None = Field(None, max_length=40, description="建档立卡户编号")
+    poverty_status: PovertyStatus = Field(PovertyStatus.registered, description="贫困状态")
+    labour_ability: LabourAbility = Field(LabourAbility.full, description="劳动能力")
+    wants_work: bool = Field(True, description="就业意愿")
+    relocation: Relocation = Field(Relocation.county, description="外出意愿 (how far)")
+    education: Education | None = Field(None, description="文化程度")
+    expected_wage: int | None = Field(None, ge=0, le=100_000, description="期望月薪 (元/月)")
+    preferred_occupations: list[Term] = Field(
+        default_factory=list, max_length=10, description="意向工种 (free text or ids)"
+    )
+    skills: list[SkillInput] = Field(default_factory=list, max_length=30, description="技能")
+    sanwu: bool = Field(False, description="三无: 无法离乡、无业可扶、无力脱贫")
+    lianghousheng: bool = Field(False, description="两后生")
+    disabled: bool = Field(False, description="残疾")
+
+
+class LabourerCreate(_LabourerFields):
+    """A labourer to register; with an ID number, sex and birth date come from it."""
+
+    name: Name = Field(description="姓名")
+    id_number: str | None = Field(None, max_length=32, description="18-digit ID number / 身份证号")
+    phone: str | None = Field(None, max_length=32, description="联系电话")
+    hukou_region: str = Field(description="户籍地 GB/T 2260 code (county to village)")
+    sex: Sex | None = Field(None, description="Only without an ID number / 性别")
+    birth_date: date | None = Field(None, description="Only without an ID number / 出生日期")
+    employment_status: EmploymentStatus = Field(
+        EmploymentStatus.unemployed, description="就业状态 at registration"
+    )
+    status_effective_from: date | None = Field(None, description="From when; default today")
+
+
+class LabourerUpdate(BaseModel):
+    """Fields to change; anything left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    id_number: str | None = Field(None, max_length=32)
+    phone: str | None = Field(None, max_length=32)
+    hukou_region: str | None = None
+    residence_region: str | None = None
+    household_id: str | None = Field(None, max_length=40)
+    poverty_status: PovertyStatus | None = None
+    labour_ability: LabourAbility | None = None
+    wants_work: bool | None = None
+    relocation: Relocation | None = None
+    education: Education | None = None
+    expected_wage: int | None = Field(None, ge=0, le=100_000)
+    preferred_occupations: list[Term] | None = Field(None, max_length=10)
+    skills: list[SkillInput] | None = Field(None, max_length=30)
+    sanwu: bool | None = None
+    lianghousheng: bool | None = None
+    disabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "LabourerUpdate":
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class SkillRead(BaseModel):
+    """A labourer's skill, resolved to the taxonomy."""
+
+    skill_id: str
+    name: str
+    level: SkillLevel
+    certificate: str | None
+
+
+class LabourerRead(BaseModel):
+    """A labourer; ID number and phone masked unless revealed (and audited)."""
+
+    id: int
+    name: str
+    id_number: str | None = Field(description="Masked, e.g. 4309**********1234, unless revealed")
+    phone: str | None
+    sex: Sex | None
+    birth_date: date | None
+    age: int | None
+    hukou_region: str
+    hukou_region_name: str
+    residence_region: str | None
+    household_id: str | None
+    poverty_status: PovertyStatus
+    labour_ability: LabourAbility
+    wants_work: bool
+    relocation: Relocation
+    education: Education | None
+    expected_wage: int | None
+    preferred_occupations: list[str]
+    skills: list[SkillRead]
+    unresolved_skills: list[str]
+    sanwu: bool
+    lianghousheng: bool
+    disabled: bool
+    employment_status: EmploymentStatus
+    status_since: date
+    created_at: datetime
+    updated_at: datetime
+
+
+class LabourerWritten(LabourerRead):
+    """A labourer just written, with how its free-text terms were read."""
+
+    resolutions: list[TermResolution]
+
+
+class LabourerPage(BaseModel):
+    """One page of labourers."""
+
+    items: list[LabourerRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class StatusChange(BaseModel):
+    """A new employment status from a date on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: EmploymentStatus
+    effective_from: date = Field(description="The day the status starts / 生效日期")
+    note: str | None = Field(None, max_length=200)
+
+
+class StatusRead(BaseModel):
+    """An employment status period."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    status: EmploymentStatus
+    effective_from: date
+    note: str | None
+    recorded_at: datetime
+
+
+class StatusAsOf(BaseModel):
+    """The status in force on a date."""
+
+    as_of: date
+    status: EmploymentStatus | None = Field(description="null before the first recorded status")
+    effective_from: date | None
+
+
+class DuplicateCandidate(BaseModel):
+    """A labourer in a near-duplicate group."""
+
+    id: int
+    name: str
+    id_number: str | None
+    hukou_region: str
+
+
+class DuplicateGroup(BaseModel):
+    """Records that may be one person: same birth date and village, similar names."""
+
+    birth_date: date
+    hukou_region: str
+    similarity: float
+    labourers: list[DuplicateCandidate]

@@ -1,0 +1,340 @@
+"""Registering, changing, reading and listing labourers."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from matching.auth.principal import Principal
+from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
+from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
+from matching.labourers.personal import PersonalData
+from matching.pagination import decode_cursor, encode_cursor
+from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
+from matching.regions.validation import canonical_region_code
+from matching.skills.resolve import TermResolution, resolve_terms
+
+EMPLOYED = [s for s in EmploymentStatus if s.is_employed]
+
+
+@dataclass(frozen=True, slots=True)
+class LabourerFilters:
+    """List filters; None means no filter."""
+
+    region: str | None = None
+    employment_status: EmploymentStatus | None = None
+    wants_work: bool | None = None
+    relocation: str | None = None
+    skill: str | None = None
+    sanwu: bool | None = None
+    lianghousheng: bool | None = None
+    zero_employment_household: bool | None = None
+
+
+def status_as_of(labourer_id: Any, as_of: date) -> Any:
+    """SQL for the status in force on a date (the latest period starting on or before it)."""
+    return (
+        select(StatusPeriod.status)
+        .where(StatusPeriod.labourer_id == labourer_id, StatusPeriod.effective_from <= as_of)
+        .order_by(StatusPeriod.effective_from.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def scope_clause(principal: Principal, region_column: Any) -> ColumnElement[bool] | None:
+    """Rows a staff key may reach, by region prefix; None when unrestricted."""
+    if principal.unrestricted:
+        return None
+    return or_(*(region_column.startswith(prefix) for prefix in principal.region_scopes))
+
+
+def _check_scope(principal: Principal, code: str, field: str) -> None:
+    if not principal.covers_region(code):
+        raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
+
+
+def _resolve_skills(body_skills: list[SkillInput]) -> tuple[list[LabourerSkill], list[str], list[TermResolution]]:
+    resolutions = resolve_terms([s.term for s in body_skills])
+    skills: dict[str, LabourerSkill] = {}
+    unresolved: list[str] = []
+    for given, resolution in zip(body_skills, resolutions, strict=True):
+        if resolution.skill_id is None:
+            unresolved.append(given.term)
+            continue
+        skills.setdefault(
+            resolution.skill_id,
+            LabourerSkill(
+                skill_id=resolution.skill_id,
+                level=given.level,
+                certificate=given.certificate,
+                source_text=given.term,
+            ),
+        )
+    return list(skills.values()), unresolved, resolutions
+
+
+def _resolve_occupations(terms: list[str]) -> tuple[list[str], list[TermResolution]]:
+    resolutions = resolve_terms(terms)
+    ids = list(dict.fromkeys(r.skill_id for r in resolutions if r.skill_id))
+    return ids, resolutions
+
+
+def register(
+    session: Session,
+    body: LabourerCreate,
+    *,
+    principal: Principal,
+    personal: PersonalData,
+    today: date,
+) -> tuple[Labourer, list[TermResolution]]:
+    """Validate and register a labourer; the same ID number twice is a 409."""
+    hukou = canonical_region_code(body.hukou_region, field="hukou_region")
+    _check_scope(principal, hukou, "hukou_region")
+    labourer = Labourer(name=body.name, hukou_region=hukou)
+    _apply_identity(labourer, body.id_number, body.sex, body.birth_date, personal, today)
+    if body.phone is not None:
+        sealed = personal.seal_phone(body.phone)
+        labourer.phone_cipher, labourer.phone_mask = sealed.cipher, sealed.mask
+    resolutions = _apply_fields(labourer, body.model_dump(exclude={"skills"}), body.skills)
+    _ensure_unique_id(session, labourer)
+    effective = body.status_effective_from or today
+    labourer_status = StatusPeriod(
+        status=body.employment_status, effective_from=effective, recorded_by_key_id=principal.key_id
+    )
+    try:
+        with session.begin_nested():
+            session.add(labourer)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent registration of the same ID number won
+        raise _duplicate_id(session, labourer) from exc
+    labourer_status.labourer_id = labourer.id
+    session.add(labourer_status)
+    session.flush()
+    return labourer, resolutions
+
+
+def _apply_identity(
+    labourer: Labourer,
+    id_number: str | None,
+    sex: Any,
+    birth_date: date | None,
+    personal: PersonalData,
+    today: date,
+) -> None:
+    if id_number is None:
+        if birth_date is not None and birth_date > today:
+            raise Unprocessable.for_field("birth_date", "is in the future / 出生日期不能晚于今天")
+        labourer.sex, labourer.birth_date = sex, birth_date
+        return
+    sealed = personal.seal_id_number(id_number)
+    parsed = sealed.parsed
+    if sex is not None and sex != parsed.sex:
+        raise Unprocessable.for_field("sex", "does not match the ID number / 与身份证号不符")
+    if birth_date is not None and birth_date != parsed.birth_date:
+        raise Unprocessable.for_field("birth_date", "does not match the ID number / 与身份证号不符")
+    labourer.id_number_cipher = sealed.cipher
+    labourer.id_number_hash = sealed.digest
+    labourer.id_number_mask = sealed.mask
+    labourer.sex, labourer.birth_date = parsed.sex, parsed.birth_date  # type: ignore[assignment]
+
+
+def _apply_fields(
+    labourer: Labourer, values: dict[str, Any], skills: list[SkillInput] | None
+) -> list[TermResolution]:
+    resolutions: list[TermResolution] = []
+    if values.get("residence_region") is not None:
+        values["residence_region"] = canonical_region_code(
+            values["residence_region"], field="residence_region"
+        )
+    if values.get("preferred_occupations") is not None:
+        ids, found = _resolve_occupations(values["preferred_occupations"])
+        values["preferred_occupations"] = ids
+        resolutions.extend(found)
+    for name in (
+        "residence_region", "household_id", "poverty_status", "labour_ability", "wants_work",
+        "relocation", "education", "expected_wage", "preferred_occupations", "sanwu",
+        "lianghousheng", "disabled",
+    ):  # fmt: skip
+        if name in values:
+            setattr(labourer, name, values[name])
+    if skills is not None:
+        new_skills, unresolved, found = _resolve_skills(skills)
+        labourer.skills = new_skills
+        labourer.unresolved_skills = unresolved
+        resolutions.extend(found)
+    return resolutions
+
+
+def _ensure_unique_id(session: Session, labourer: Labourer) -> None:
+    if labourer.id_number_hash is None:
+        return
+    clash = session.scalar(
+        select(Labourer.id).where(
+            Labourer.id_number_hash == labourer.id_number_hash, Labourer.id != (labourer.id or -1)
+        )
+    )
+    if clash is not None:
+        raise Conflict(
+            f"A labourer with this ID number exists already (id {clash}) / 该身份证号已登记",
+            extra={"existing_id": clash},
+        )
+
+
+def _duplicate_id(session: Session, labourer: Labourer) -> Conflict:
+    clash = session.scalar(select(Labourer.id).where(Labourer.id_number_hash == labourer.id_number_hash))
+    return Conflict(
+        f"A labourer with this ID number exists already (id {clash}) / 该身份证号已登记",
+        extra={"existing_id": clash},
+    )
+
+
+def update(
+    session: Session,
+    labourer: Labourer,
+    body: LabourerUpdate,
+    *,
+    principal: Principal,
+    personal: PersonalData,
+    today: date,
+) -> list[TermResolution]:
+    """Change the given fields; ID changes are re-validated and re-checked for duplicates."""
+    values = body.model_dump(exclude_unset=True, exclude={"skills"})
+    if "hukou_region" in values:
+        values["hukou_region"] = canonical_region_code(values["hukou_region"], field="hukou_region")
+        _check_scope(principal, values["hukou_region"], "hukou_region")
+        labourer.hukou_region = values["hukou_region"]
+    if "name" in values:
+        labourer.name = values["name"]
+    if "id_number" in values and values["id_number"] is not None:
+        _apply_identity(labourer, values["id_number"], None, None, personal, today)
+        _ensure_unique_id(session, labourer)
+    if "phone" in values:
+        sealed = personal.seal_phone(values["phone"]) if values["phone"] else None
+        labourer.phone_cipher = sealed.cipher if sealed else None
+        labourer.phone_mask = sealed.mask if sealed else None
+    skills = body.skills if "skills" in body.model_fields_set else None
+    resolutions = _apply_fields(labourer, values, skills)
+    session.flush()
+    return resolutions
+
+
+def get_labourer(session: Session, labourer_id: int, principal: Principal) -> Labourer:
+    """One labourer inside the caller's scope: 404 if absent, 403 if outside the scope."""
+    labourer = session.get(Labourer, labourer_id, options=[selectinload(Labourer.skills)])
+    if labourer is None:
+        raise NotFound(f"No labourer with id {labourer_id}")
+    _check_scope(principal, labourer.hukou_region, "labourer")
+    return labourer
+
+
+def current_status(session: Session, labourer_id: int, as_of: date) -> StatusPeriod | None:
+    """The period in force on a date."""
+    return session.scalar(
+        select(StatusPeriod)
+        .where(StatusPeriod.labourer_id == labourer_id, StatusPeriod.effective_from <= as_of)
+        .order_by(StatusPeriod.effective_from.desc())
+        .limit(1)
+    )
+
+
+def change_status(
+    session: Session, labourer: Labourer, change: StatusChange, *, key_id: int | None
+) -> StatusPeriod:
+    """Record a status from a date on; a second change on the same date replaces the first."""
+    period = session.scalar(
+        select(StatusPeriod).where(
+            StatusPeriod.labourer_id == labourer.id,
+            StatusPeriod.effective_from == change.effective_from,
+        )
+    )
+    if period is None:
+        period = StatusPeriod(labourer_id=labourer.id, effective_from=change.effective_from)
+        session.add(period)
+    period.status = change.status
+    period.note = change.note
+    period.recorded_by_key_id = key_id
+    session.flush()
+    return period
+
+
+def status_history(session: Session, labourer_id: int) -> list[StatusPeriod]:
+    """Every recorded period, oldest first."""
+    return list(
+        session.scalars(
+            select(StatusPeriod)
+            .where(StatusPeriod.labourer_id == labourer_id)
+            .order_by(StatusPeriod.effective_from)
+        )
+    )
+
+
+def list_query(filters: LabourerFilters, principal: Principal, today: date) -> Select[tuple[Labourer]]:
+    """The filtered, scoped query (without paging)."""
+    query = select(Labourer)
+    scope = scope_clause(principal, Labourer.hukou_region)
+    if scope is not None:
+        query = query.where(scope)
+    if filters.region:
+        query = query.where(Labourer.hukou_region.startswith(filters.region))
+    for name in ("wants_work", "relocation", "sanwu", "lianghousheng"):
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.where(getattr(Labourer, name) == value)
+    if filters.employment_status is not None:
+        query = query.where(status_as_of(Labourer.id, today) == filters.employment_status)
+    if filters.skill:
+        query = query.where(
+            exists().where(
+                LabourerSkill.labourer_id == Labourer.id, LabourerSkill.skill_id == filters.skill
+            )
+        )
+    if filters.zero_employment_household is not None:
+        clause = zero_employment_clause(today)
+        query = query.where(clause if filters.zero_employment_household else ~clause)
+    return query
+
+
+def zero_employment_clause(today: date) -> ColumnElement[bool]:
+    """The labourer's household has nobody employed (零就业家庭)."""
+    member = aliased(Labourer)
+    someone_employed = exists().where(
+        member.household_id == Labourer.household_id,
+        status_as_of(member.id, today).in_(EMPLOYED),
+    )
+    return and_(Labourer.household_id.is_not(None), ~someone_employed)
+
+
+def list_labourers(
+    session: Session,
+    filters: LabourerFilters,
+    principal: Principal,
+    *,
+    today: date,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Labourer], str | None]:
+    """A page of labourers by id, and the cursor for the next page."""
+    if filters.region and not principal.unrestricted:
+        _check_scope(principal, filters.region, "region")
+    query = list_query(filters, principal, today).options(selectinload(Labourer.skills))
+    if cursor:
+        query = query.where(Labourer.id > decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Labourer.id).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def statuses_on(session: Session, labourer_ids: list[int], day: date) -> dict[int, StatusPeriod]:
+    """The period in force on a day for each of several labourers (one query)."""
+    if not labourer_ids:
+        return {}
+    periods = session.scalars(
+        select(StatusPeriod)
+        .where(StatusPeriod.labourer_id.in_(labourer_ids), StatusPeriod.effective_from <= day)
+        .order_by(StatusPeriod.labourer_id, StatusPeriod.effective_from)
+    )
+    return {p.labourer_id: p for p in periods}  # later periods overwrite earlier ones

@@ -1,0 +1,57 @@
+"""Idempotency-Key: the same key and body replays the stored response; another body is refused."""
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from matching.errors import Unprocessable
+from matching.posts.models import IdempotencyRecord
+
+
+def request_hash(body: bytes) -> str:
+    """Fingerprint of the request body as sent."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def find(session: Session, scope: str, key: str, body_hash: str) -> IdempotencyRecord | None:
+    """The stored response for this key, or None; a different body under the key is a 422."""
+    record = session.get(IdempotencyRecord, (scope, key))
+    if record is None:
+        return None
+    if record.request_hash != body_hash:
+        raise Unprocessable.for_field(
+            "header.Idempotency-Key",
+            "this key was used with a different request body / 幂等键已用于不同的请求",
+            "idempotency_key_reused",
+        )
+    return record
+
+
+def store(
+    session: Session, scope: str, key: str, body_hash: str, status_code: int, response: dict[str, Any]
+) -> None:
+    """Keep the response for replay (inside the same transaction as the work it describes)."""
+    session.add(
+        IdempotencyRecord(
+            scope=scope, key=key, request_hash=body_hash, status_code=status_code, response=response
+        )
+    )
+    session.flush()
+
+
+def purge_older_than(session: Session, now: datetime, hours: int) -> int:
+    """Forget keys older than the retention period."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=hours))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def latest(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
+    """Look up a record without checking the body (after a concurrent insert won)."""
+    return session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    )

@@ -1,0 +1,331 @@
+"""Publishing, changing, withdrawing, expiring and listing posts."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
+from matching.pagination import decode_cursor, encode_cursor
+from matching.posts.models import Post, PostSkill, PostSource, PostStatus
+from matching.posts.schemas import PostCreate, PostSkillInput, PostUpdate
+from matching.regions.validation import canonical_region_code
+from matching.skills.resolve import TermResolution, resolve_terms
+
+_SPACE = re.compile(r"[\s\u3000（）()【】\[\]·,，。.、-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilters:
+    """List filters; None means no filter."""
+
+    region: str | None = None
+    post_type: str | None = None
+    status: PostStatus | None = None
+    skill: str | None = None
+    agency_id: int | None = None
+    min_wage: int | None = None
+
+
+def effective_status(today: date) -> ColumnElement[str]:
+    """SQL for the status as of today: an open post past its valid-until date is expired."""
+    return case(
+        (and_(Post.status == PostStatus.open, Post.valid_until < today), PostStatus.expired.value),
+        else_=Post.status,
+    )
+
+
+def status_on(post: Post, today: date) -> PostStatus:
+    """A post's status as of today (expiry applies automatically)."""
+    if post.status == PostStatus.open and post.valid_until is not None and post.valid_until < today:
+        return PostStatus.expired
+    return post.status
+
+
+def expire_due(session: Session, today: date) -> int:
+    """Persist the expiry of open posts past their valid-until date; returns how many."""
+    result = session.execute(
+        update(Post)
+        .where(Post.status == PostStatus.open, Post.valid_until < today)
+        .values(status=PostStatus.expired)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def fingerprint(employer: str, title: str, workplace_region: str, wage_min: int, wage_max: int) -> str:
+    """Identity of 'the same post' across sources: employer, title, county and wage band."""
+    def norm(text: str) -> str:
+        return _SPACE.sub("", text).lower()
+
+    key = "|".join(
+        [norm(employer), norm(title), workplace_region[:6], str(wage_min // 500), str(wage_max // 500)]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def content_hash(body: PostCreate) -> str:
+    """Hash of what was sent, to tell 'unchanged' from 'updated' on upsert."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _resolve_skills(items: list[PostSkillInput]) -> tuple[list[PostSkill], list[str], list[TermResolution]]:
+    resolutions = resolve_terms([s.term for s in items])
+    skills: dict[str, PostSkill] = {}
+    unresolved = []
+    for given, resolution in zip(items, resolutions, strict=True):
+        if resolution.skill_id is None:
+            unresolved.append(given.term)
+        elif resolution.skill_id not in skills:
+            skills[resolution.skill_id] = PostSkill(
+                skill_id=resolution.skill_id,
+                required=given.required,
+                min_level=given.min_level,
+                source_text=given.term,
+            )
+    return list(skills.values()), unresolved, resolutions
+
+
+_PLAIN = (
+    "employer", "post_type", "title", "description", "wage_min", "wage_max", "housing", "meals",
+    "age_min", "age_max", "sex_requirement", "education_min", "seasonal", "min_duration_months",
+    "valid_until", "contact_phone",
+)  # fmt: skip
+
+
+def _apply(post: Post, values: dict[str, Any], skills: list[PostSkillInput] | None) -> list[TermResolution]:
+    resolutions: list[TermResolution] = []
+    for name in _PLAIN:
+        if name in values:
+            setattr(post, name, values[name])
+    if values.get("valid_from") is not None:
+        post.valid_from = values["valid_from"]
+    if "workplace_region" in values:
+        post.workplace_region = canonical_region_code(values["workplace_region"], field="workplace_region")
+    if "occupation" in values:
+        found = resolve_terms([values["occupation"]]) if values["occupation"] else []
+        post.occupation_id = found[0].skill_id if found else None
+        resolutions.extend(found)
+    if skills is not None:
+        post.skills, post.unresolved_skills, found = _resolve_skills(skills)
+        resolutions.extend(found)
+    return resolutions
+
+
+def _check_ranges(post: Post) -> None:
+    if post.wage_min > post.wage_max:
+        raise Unprocessable.for_field("wage_max", "must not be below wage_min")
+    if post.age_min is not None and post.age_max is not None and post.age_min > post.age_max:
+        raise Unprocessable.for_field("age_max", "must not be below age_min")
+    if post.valid_until is not None and post.valid_until < post.valid_from:
+        raise Unprocessable.for_field("valid_until", "must not be before valid_from")
+
+
+def _check_can_write(principal: Principal, post: Post) -> None:
+    if principal.role == Role.staff and not principal.covers_region(post.workplace_region):
+        raise Forbidden("The workplace is outside this key's regions / 超出管辖范围")
+
+
+def create_post(
+    session: Session, body: PostCreate, *, principal: Principal, today: date
+) -> tuple[Post, list[TermResolution]]:
+    """Publish a post; an agency's post with a known external id is a 409 (use the batch)."""
+    agency_id = principal.agency_id if principal.role == Role.agency else None
+    if agency_id is not None and body.external_id is not None:
+        existing = find_by_external_id(session, agency_id, body.external_id)
+        if existing is not None:
+            raise Conflict(
+                f"Post {body.external_id!r} exists already (id {existing.id}); "
+                "update it or use /v1/posts/batch",
+                extra={"existing_id": existing.id},
+            )
+    post = Post(
+        source=PostSource.agency if agency_id else PostSource.station,
+        agency_id=agency_id,
+        external_id=body.external_id,
+        openings=body.openings,
+        openings_left=body.openings,
+        valid_from=body.valid_from or today,
+        created_by_key_id=principal.key_id,
+        status=PostStatus.open,
+    )
+    resolutions = _apply(post, body.model_dump(exclude={"required_skills", "openings"}), body.required_skills)
+    _check_can_write(principal, post)
+    _check_ranges(post)
+    _stamp(post, body)
+    post.status = status_on(post, today)
+    session.add(post)
+    session.flush()
+    return post, resolutions
+
+
+def _stamp(post: Post, body: PostCreate) -> None:
+    post.fingerprint = fingerprint(post.employer, post.title, post.workplace_region, post.wage_min, post.wage_max)
+    post.content_hash = content_hash(body)
+
+
+def find_by_external_id(session: Session, agency_id: int, external_id: str) -> Post | None:
+    """An agency's post by its own id."""
+    return session.scalar(
+        select(Post).where(Post.agency_id == agency_id, Post.external_id == external_id)
+    )
+
+
+def get_post(session: Session, post_id: int, principal: Principal, *, for_update: bool = False) -> Post:
+    """One post the caller may see; another agency's post is a 404."""
+    query = select(Post).where(Post.id == post_id).options(selectinload(Post.skills))
+    if for_update:
+        query = query.with_for_update()
+    post = session.scalar(query)
+    if post is None or (principal.role == Role.agency and post.agency_id != principal.agency_id):
+        raise NotFound(f"No post with id {post_id}")
+    return post
+
+
+def update_post(
+    session: Session, post: Post, body: PostUpdate, *, principal: Principal, today: date
+) -> list[TermResolution]:
+    """Change the fields given; openings may not drop below the hires already made."""
+    _check_writable(principal, post)
+    values = body.model_dump(exclude_unset=True, exclude={"required_skills", "openings"})
+    skills = body.required_skills if "required_skills" in body.model_fields_set else None
+    resolutions = _apply(post, values, skills)
+    if body.openings is not None:
+        set_openings(post, body.openings)
+    _check_can_write(principal, post)
+    _check_ranges(post)
+    merged = PostCreate.model_validate(_as_create(post))
+    _stamp(post, merged)
+    if post.status in (PostStatus.open, PostStatus.expired, PostStatus.filled):
+        post.status = _live_status(post, today)
+    session.flush()
+    return resolutions
+
+
+def _check_writable(principal: Principal, post: Post) -> None:
+    if post.status == PostStatus.withdrawn:
+        raise Conflict(f"Post {post.id} is withdrawn and cannot change / 岗位已撤回")
+    if principal.role == Role.staff and post.source == PostSource.agency:
+        raise Forbidden("A partner agency's post is changed by that agency only")
+    _check_can_write(principal, post)
+
+
+def set_openings(post: Post, openings: int) -> None:
+    """New number of openings; hires already made stay counted."""
+    hired = post.openings - post.openings_left
+    if openings < hired:
+        raise Unprocessable.for_field(
+            "openings", f"{hired} hires were made already; openings cannot be fewer"
+        )
+    post.openings, post.openings_left = openings, openings - hired
+
+
+def _live_status(post: Post, today: date) -> PostStatus:
+    if post.openings_left == 0:
+        return PostStatus.filled
+    if post.valid_until is not None and post.valid_until < today:
+        return PostStatus.expired
+    return PostStatus.open
+
+
+def _as_create(post: Post) -> dict[str, Any]:
+    data = {name: getattr(post, name) for name in _PLAIN}
+    data.update(
+        external_id=post.external_id,
+        workplace_region=post.workplace_region,
+        openings=post.openings,
+        valid_from=post.valid_from,
+        occupation=post.occupation_id,
+        required_skills=[
+            {"term": s.skill_id, "required": s.required, "min_level": s.min_level} for s in post.skills
+        ]
+        + [{"term": t} for t in post.unresolved_skills or []],
+    )
+    return data
+
+
+def withdraw_post(session: Session, post: Post, *, principal: Principal) -> Post:
+    """Withdraw a post; withdrawing twice is harmless."""
+    if post.status != PostStatus.withdrawn:
+        _check_writable(principal, post)
+        post.status = PostStatus.withdrawn
+        session.flush()
+    return post
+
+
+def near_duplicates(session: Session, post: Post) -> list[int]:
+    """Posts with the same fingerprint from another source (agency or station)."""
+    query = select(Post.id).where(Post.fingerprint == post.fingerprint, Post.id != post.id)
+    if post.agency_id is None:
+        query = query.where(Post.agency_id.is_not(None))
+    else:
+        query = query.where((Post.agency_id != post.agency_id) | Post.agency_id.is_(None))
+    return list(session.scalars(query.order_by(Post.id).limit(20)))
+
+
+def list_query(filters: PostFilters, principal: Principal, today: date) -> Any:
+    """The filtered query (without paging); agencies see only their own posts."""
+    query = select(Post)
+    if principal.role == Role.agency:
+        query = query.where(Post.agency_id == principal.agency_id)
+    elif filters.agency_id is not None:
+        query = query.where(Post.agency_id == filters.agency_id)
+    if filters.region:
+        query = query.where(Post.workplace_region.startswith(filters.region))
+    if filters.post_type:
+        query = query.where(Post.post_type == filters.post_type)
+    if filters.status:
+        query = query.where(effective_status(today) == filters.status.value)
+    if filters.min_wage is not None:
+        query = query.where(Post.wage_max >= filters.min_wage)
+    if filters.skill:
+        query = query.where(Post.skills.any(PostSkill.skill_id == filters.skill))
+    return query
+
+
+def list_posts(
+    session: Session, filters: PostFilters, principal: Principal, *, today: date, limit: int, cursor: str | None
+) -> tuple[list[Post], str | None]:
+    """A page of posts by id, and the next cursor."""
+    query = list_query(filters, principal, today).options(selectinload(Post.skills))
+    if cursor:
+        query = query.where(Post.id > decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Post.id).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def duplicate_groups(session: Session, limit: int = 500) -> list["DuplicatePostGroup"]:
+    """Fingerprints shared by posts from more than one source."""
+    from matching.posts.schemas import DuplicatePostGroup
+
+    rows = session.execute(
+        select(Post.fingerprint, Post.id, Post.source, Post.agency_id)
+        .where(Post.status != PostStatus.withdrawn)
+        .where(
+            Post.fingerprint.in_(
+                select(Post.fingerprint).group_by(Post.fingerprint).having(func.count() > 1)
+            )
+        )
+        .order_by(Post.fingerprint, Post.id)
+    ).all()
+    grouped: dict[str, list[tuple[int, str]]] = {}
+    for fp, post_id, source, agency_id in rows:
+        label = f"agency:{agency_id}" if agency_id is not None else str(source)
+        grouped.setdefault(fp, []).append((post_id, label))
+    groups = [
+        DuplicatePostGroup(
+            fingerprint=fp, post_ids=[p for p, _ in members], sources=sorted({s for _, s in members})
+        )
+        for fp, members in grouped.items()
+        if len({s for _, s in members}) > 1
+    ]
+    return groups[:limit]

@@ -1,0 +1,103 @@
+"""Settings in one place: every value comes from `MATCHING_*` environment variables or `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Placeholders make a fresh checkout start with no set-up; they are refused outside development.
+PLACEHOLDER_DATA_KEY = "development-only-data-key-change-me"
+PLACEHOLDER_HASH_KEY = "development-only-hash-key-change-me"
+MIN_SECRET_LENGTH = 32
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ScoringWeights(BaseModel):
+    """Weights of the score components (normalised to sum 1); e.g. MATCHING_WEIGHTS__SKILLS=0.4."""
+
+    location: float = Field(0.35, ge=0)
+    skills: float = Field(0.30, ge=0)
+    wage: float = Field(0.15, ge=0)
+    preference: float = Field(0.10, ge=0)
+    priority: float = Field(0.10, ge=0)
+
+
+class Settings(BaseSettings):
+    """Service configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHING_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        "sqlite:///./matching.db",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg:// in production.",
+    )
+    data_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_DATA_KEY), description="Secret that encrypts personal data."
+    )
+    old_data_keys: list[SecretStr] = Field(
+        default_factory=list, description="Earlier data keys, still accepted for decryption."
+    )
+    hash_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_HASH_KEY), description="Secret for keyed hashes of ID numbers."
+    )
+    max_body_bytes: int = Field(
+        20 * 1024 * 1024, gt=0, description="Largest request body accepted (413 beyond)."
+    )
+    idempotency_ttl_hours: int = Field(48, ge=24)
+    log_level: str = "INFO"
+    log_json: bool = True
+    migrations_dir: Path = _PROJECT_ROOT / "migrations"
+    partner_corridors: list[tuple[str, str]] = Field(
+        default_factory=lambda: [
+            ("32", "61"),  # 江苏 → 陕西
+            ("44", "45"),  # 广东 → 广西
+            ("33", "51"),  # 浙江 → 四川
+            ("44", "43"),  # 广东 → 湖南
+            ("33", "43"),  # 浙江 → 湖南
+            ("31", "53"),  # 上海 → 云南
+            ("44", "53"),  # 广东 → 云南
+        ],
+        description="Province pairs with a labour-cooperation agreement (either direction).",
+    )
+    weights: ScoringWeights = Field(default_factory=ScoringWeights)
+    attribution_days: int = Field(60, gt=0, description="Days after a push in which a hire counts.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        """Outside development, secrets must be real: set and long enough."""
+        if self.environment == "development":
+            return self
+        for name, placeholder in (
+            ("data_key", PLACEHOLDER_DATA_KEY),
+            ("hash_key", PLACEHOLDER_HASH_KEY),
+        ):
+            value = getattr(self, name).get_secret_value()
+            if value == placeholder or len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"MATCHING_{name.upper()} must be set to a secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters outside development"
+                )
+        if self.data_key.get_secret_value() == self.hash_key.get_secret_value():
+            raise ValueError("MATCHING_DATA_KEY and MATCHING_HASH_KEY must differ")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,222 @@
+"""Shared fixtures: a migrated database (SQLite or PostgreSQL), per-test rollback, API clients.
+
+MATCHING_TEST_DATABASE picks the backend: `sqlite` (default) or a PostgreSQL server URL whose
+user may create databases; each test session migrates a database of its own and drops it after.
+"""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from alembic import command
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.agencies.models import Agency
+from matching.app import create_app
+from matching.auth import service as keys
+from matching.auth.models import Role
+from matching.database import make_engine, session_scope
+from matching.demo import load_demo
+from matching.migrations_state import alembic_config
+from matching.settings import Settings
+
+TEST_DATA_KEY = "test-data-key-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_HASH_KEY = "test-hash-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _backend() -> str:
+    return os.environ.get("MATCHING_TEST_DATABASE", "sqlite")
+
+
+@contextmanager
+def fresh_database(tmp_dir: Path) -> Iterator[str]:
+    """Create an empty database on the chosen backend; drop it afterwards."""
+    backend = _backend()
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_dir / 'test.db'}"
+        return
+    name = f"matching_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(backend, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(backend).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def settings_for(database_url: str) -> Settings:
+    """Settings with real (non-placeholder) secrets for a test database."""
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_key=TEST_DATA_KEY,  # type: ignore[arg-type]
+        hash_key=TEST_HASH_KEY,  # type: ignore[arg-type]
+        log_level="WARNING",
+        max_body_bytes=2 * 1024 * 1024,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Build the schema the production way: by running the migrations."""
+    command.upgrade(alembic_config(settings.migrations_dir, settings.database_url), "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test session."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Test settings with real (non-placeholder) secrets."""
+    return settings_for(database_url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """The schema is built by the migrations, as in production."""
+    migrate(settings)
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits are savepoints inside the test's transaction."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for arranging and checking data directly."""
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
+    """The real app, its request sessions bound to the test's rolled-back transaction."""
+    application = create_app(settings)
+    application.state.sessionmaker = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app, without a key."""
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def make_agency(session: Session) -> Callable[..., Agency]:
+    """Create an agency."""
+
+    def make(name: str | None = None, province_code: str = "44") -> Agency:
+        agency = Agency(name=name or f"agency {uuid.uuid4().hex[:8]}", province_code=province_code)
+        session.add(agency)
+        session.flush()
+        return agency
+
+    return make
+
+
+@pytest.fixture
+def make_key(session: Session, make_agency: Callable[..., Agency]) -> Callable[..., str]:
+    """Mint a key for a role and return its secret."""
+
+    def make(
+        role: Role | str = Role.admin,
+        *,
+        regions: list[str] | None = None,
+        agency_id: int | None = None,
+    ) -> str:
+        role = Role(role)
+        if role == Role.staff and regions is None:
+            regions = ["430981"]
+        if role == Role.agency and agency_id is None:
+            agency_id = make_agency().id
+        _, secret = keys.create_key(
+            session, name=f"test {role}", role=role, region_scopes=regions, agency_id=agency_id
+        )
+        session.flush()
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def auth(make_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a role: `client.get(url, headers=auth("staff"))`."""
+
+    def headers(role: Role | str = Role.admin, **kwargs: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_key(role, **kwargs)}"}
+
+    return headers
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The service under uvicorn on a free loopback port, with its own committed database and
+    the demo data; yields the base URL and the demo admin key."""
+    with fresh_database(tmp_path_factory.mktemp("live")) as url:
+        settings = settings_for(url)
+        migrate(settings)
+        app = create_app(settings)
+        for s in session_scope(app.state.sessionmaker):
+            _, admin_key = load_demo(s)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}", admin_key
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    """The checkout's root directory."""
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,91 @@
+"""Every role on every route: a table, checked against the app's real routes.
+
+The table is written out by hand on purpose: a new route fails this test until somebody decides
+who may call it.
+"""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from matching.app import route_roles
+
+OPEN = frozenset[str]()
+ADMIN = frozenset({"admin"})
+STAFF = frozenset({"admin", "staff"})
+ALL = frozenset({"admin", "staff", "agency", "app"})
+ROLES = ("admin", "staff", "agency", "app")
+
+EXPECTED: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/healthz"): OPEN,
+    ("GET", "/readyz"): OPEN,
+    ("GET", "/metrics"): ADMIN,
+    ("POST", "/v1/keys"): ADMIN,
+    ("GET", "/v1/keys"): ADMIN,
+    ("GET", "/v1/keys/{key_id}"): ADMIN,
+    ("DELETE", "/v1/keys/{key_id}"): ADMIN,
+    ("POST", "/v1/agencies"): ADMIN,
+    ("GET", "/v1/agencies"): ADMIN,
+    ("GET", "/v1/agencies/{agency_id}"): frozenset({"admin", "agency"}),
+}
+
+SAMPLE_PARAMS = {"code": "430981"}
+
+
+def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    return {
+        (method, route.path): route
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+
+
+def _url(path: str) -> str:
+    return re.sub(r"{(\w+)}", lambda m: SAMPLE_PARAMS.get(m.group(1), "999999"), path)
+
+
+def test_the_table_covers_every_route(app: FastAPI) -> None:
+    assert set(_routes(app)) == set(EXPECTED)
+
+
+def test_the_guards_match_the_table(app: FastAPI) -> None:
+    for key, route in _routes(app).items():
+        assert (route_roles(route) or OPEN) == EXPECTED[key], key
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_every_role_on_every_route(
+    client: TestClient,
+    auth: Callable[..., dict[str, str]],
+    method: str,
+    path: str,
+) -> None:
+    allowed = EXPECTED[(method, path)]
+    url = _url(path)
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    anonymous = client.request(method, url, json=body)
+    if not allowed:
+        assert anonymous.status_code not in (401, 403)
+        return
+    assert anonymous.status_code == 401
+    for role in ROLES:
+        response = client.request(method, url, headers=auth(role), json=body)
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, response.text)
+        else:
+            assert response.status_code == 403, (role, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_revoked_key_is_refused(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
+    admin = auth("admin")
+    created = client.post("/v1/keys", json={"name": "temp", "role": "app"}, headers=admin).json()
+    temp = {"Authorization": f"Bearer {created['key']}"}
+    assert client.get("/v1/agencies", headers=temp).status_code == 403
+    assert client.delete(f"/v1/keys/{created['id']}", headers=admin).status_code == 200
+    assert client.get("/v1/agencies", headers=temp).status_code == 401

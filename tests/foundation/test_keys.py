@@ -1,0 +1,98 @@
+"""Minting, listing and revoking API keys, over HTTP and from the command line."""
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from matching.kit.crypto import hash_api_key
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching import cli
+from matching.auth.models import ApiKey
+from matching.settings import Settings
+
+
+def test_key_is_shown_once_and_stored_only_as_hash(
+    client: TestClient, auth: Callable[..., dict[str, str]], session: Session
+) -> None:
+    body = client.post(
+        "/v1/keys",
+        json={"name": "沅江市人社局 clerk", "role": "staff", "region_scopes": ["430981"]},
+        headers=auth(),
+    ).json()
+    secret = body["key"]
+    stored = session.scalar(select(ApiKey).where(ApiKey.id == body["id"]))
+    assert stored is not None
+    assert stored.key_hash == hash_api_key(secret)
+    assert secret not in {stored.key_hash, stored.prefix, stored.name}
+    listed = client.get("/v1/keys", headers=auth()).json()
+    assert all("key" not in k for k in listed)
+    assert body["region_scopes"] == ["430981"]
+
+
+def test_region_scope_is_canonicalised_and_checked(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    ok = client.post(
+        "/v1/keys",
+        json={"name": "town", "role": "staff", "region_scopes": ["430900"]},
+        headers=auth(),
+    )
+    assert ok.json()["region_scopes"] == ["4309"]
+    bad = client.post(
+        "/v1/keys",
+        json={"name": "town", "role": "staff", "region_scopes": ["430981", "999999"]},
+        headers=auth(),
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "region_scopes.1"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"role": "agency"}, "agency_id"),
+        ({"role": "agency", "agency_id": 424242}, "agency_id"),
+        ({"role": "admin", "agency_id": 1}, "agency_id"),
+        ({"role": "app", "region_scopes": ["43"]}, "region_scopes"),
+    ],
+)
+def test_role_and_scope_must_fit(
+    client: TestClient, auth: Callable[..., dict[str, str]], payload: dict[str, object], field: str
+) -> None:
+    response = client.post("/v1/keys", json={"name": "k", **payload}, headers=auth())
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_unknown_key_id_is_404(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
+    assert client.get("/v1/keys/424242", headers=auth()).status_code == 404
+    assert client.delete("/v1/keys/424242", headers=auth()).status_code == 404
+
+
+def test_cli_create_list_revoke(
+    tmp_path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("MATCHING_DATABASE_URL", url)
+    cli.get_settings.cache_clear()
+    try:
+        assert cli.main(["db", "upgrade"]) == 0
+        assert (
+            cli.main(["keys", "create", "--name", "ops", "--role", "staff", "--region", "430981"])
+            == 0
+        )
+        secret = capsys.readouterr().out.strip().splitlines()[-1]
+        assert secret.startswith("mk_")
+        assert cli.main(["keys", "list"]) == 0
+        listing = capsys.readouterr().out
+        assert "staff" in listing and "active" in listing and secret not in listing
+        assert cli.main(["keys", "revoke", "1"]) == 0
+        assert cli.main(["keys", "list"]) == 0
+        assert "revoked" in capsys.readouterr().out
+    finally:
+        cli.get_settings.cache_clear()

@@ -1,0 +1,105 @@
+"""Every error leaves as RFC 9457 problem details, and changes nothing."""
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.auth.models import ApiKey
+
+PROBLEM = "application/problem+json"
+
+
+def _assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def test_unknown_path_is_a_problem(client: TestClient) -> None:
+    body = _assert_problem(client.get("/v1/nothing-here"), 404)
+    assert body["instance"] == "/v1/nothing-here"
+
+
+def test_wrong_method_is_a_problem(client: TestClient) -> None:
+    body = _assert_problem(client.put("/healthz"), 405)
+    assert "PUT" in body["detail"]
+
+
+def test_missing_key_is_401_with_challenge(client: TestClient) -> None:
+    response = client.get("/v1/keys")
+    _assert_problem(response, 401)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_wrong_key_is_401(client: TestClient) -> None:
+    _assert_problem(client.get("/v1/keys", headers={"Authorization": "Bearer mk_nope"}), 401)
+
+
+def test_validation_error_names_every_field(
+    client: TestClient, auth: Callable[..., dict[str, str]], session: Session
+) -> None:
+    headers = auth("admin")
+    before = session.scalar(select(func.count()).select_from(ApiKey))
+    response = client.post("/v1/keys", json={"name": "", "role": "pilot"}, headers=headers)
+    body = _assert_problem(response, 422)
+    fields = {e["field"]: e for e in body["errors"]}
+    assert set(fields) == {"body.name", "body.role"}
+    assert all(e["reason"] for e in fields.values())
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == before
+
+
+def test_malformed_json_is_422(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
+    response = client.post(
+        "/v1/keys",
+        content=b'{"name": "x",',
+        headers={**auth("admin"), "content-type": "application/json"},
+    )
+    _assert_problem(response, 422)
+
+
+def test_business_rule_error_names_the_field(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    response = client.post(
+        "/v1/keys", json={"name": "clerk", "role": "staff", "region_scopes": []}, headers=auth()
+    )
+    body = _assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "region_scopes"
+
+
+def test_body_over_the_limit_is_413_and_writes_nothing(
+    client: TestClient, auth: Callable[..., dict[str, str]], session: Session
+) -> None:
+    headers = auth("admin")
+    before = session.scalar(select(func.count()).select_from(ApiKey))
+    huge = {"name": "x" * (3 * 1024 * 1024), "role": "admin"}
+    body = _assert_problem(client.post("/v1/keys", json=huge, headers=headers), 413)
+    assert "bytes" in body["detail"]
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == before
+
+
+def test_streamed_body_over_the_limit_is_413(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(5):
+            yield b" " * (1024 * 1024)
+
+    response = client.post(
+        "/v1/keys", content=chunks(), headers={**auth(), "content-type": "application/json"}
+    )
+    _assert_problem(response, 413)
+
+
+def test_request_id_is_echoed_when_valid(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-12345678"})
+    assert response.headers["x-request-id"] == "abc-12345678"
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert response.headers["x-request-id"] != "bad id with spaces"
