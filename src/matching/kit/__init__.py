@@ -1,0 +1,1 @@
+"""Domain-free helpers: ID numbers, phone numbers, masking and personal-data cryptography."""
