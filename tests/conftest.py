@@ -194,7 +194,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         migrate(settings)
         app = create_app(settings)
         for s in session_scope(app.state.sessionmaker):
-            _, admin_key = load_demo(s)
+            _, admin_key = load_demo(s, settings)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -220,3 +220,64 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def project_root() -> Path:
     """The checkout's root directory."""
     return Path(__file__).resolve().parents[1]
+
+
+def id_number(region: str = "430981", birth: str = "19850612", sequence: str = "123") -> str:
+    """A well-formed synthetic ID number (GB 11643 check digit computed, no real person)."""
+    from matching.kit.idnumber import id_check_digit
+
+    first17 = f"{region}{birth}{sequence}"
+    return first17 + id_check_digit(first17)
+
+
+@pytest.fixture
+def new_id_number() -> Callable[..., str]:
+    """A fresh synthetic ID number each call (unique sequence)."""
+    counter = iter(range(100, 1000))
+
+    def make(region: str = "430981", birth: str = "19850612") -> str:
+        return id_number(region, birth, f"{next(counter):03d}")
+
+    return make
+
+
+@pytest.fixture
+def labourer_body(new_id_number: Callable[..., str]) -> Callable[..., dict[str, object]]:
+    """A valid LabourerCreate body; keyword arguments override fields."""
+
+    def make(**overrides: object) -> dict[str, object]:
+        body: dict[str, object] = {
+            "name": "李四",
+            "id_number": new_id_number(),
+            "phone": "13807371234",
+            "hukou_region": "430981",
+            "relocation": "anywhere",
+            "expected_wage": 4000,
+            "skills": [{"term": "电焊", "level": "junior"}],
+        }
+        body.update(overrides)
+        return body
+
+    return make
+
+
+@pytest.fixture
+def post_body() -> Callable[..., dict[str, object]]:
+    """A valid PostCreate body; keyword arguments override fields."""
+
+    def make(**overrides: object) -> dict[str, object]:
+        body: dict[str, object] = {
+            "employer": "东莞市某电子厂",
+            "title": "电焊工",
+            "post_type": "enterprise",
+            "workplace_region": "441900",
+            "openings": 5,
+            "wage_min": 4500,
+            "wage_max": 6000,
+            "housing": True,
+            "required_skills": [{"term": "电焊"}],
+        }
+        body.update(overrides)
+        return body
+
+    return make

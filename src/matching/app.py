@@ -14,8 +14,14 @@ from matching.docs import install_offline_docs
 from matching.errors import FieldError, Problem
 from matching.handlers import install_problem_handlers
 from matching.health.router import router as health_router
+from matching.labourers.import_router import router as import_router
+from matching.labourers.personal import PersonalData
+from matching.labourers.router import router as labourers_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
+from matching.posts.router import router as posts_router
+from matching.regions.router import router as regions_router
 from matching.settings import Settings, get_settings
+from matching.skills.router import router as skills_router
 
 DESCRIPTION = """
 就业扶贫岗位匹配服务 — job matching for registered poor labourers (建档立卡贫困劳动力).
@@ -58,7 +64,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.metrics = Metrics()
-    for router in (health_router, keys_router, agencies_router):
+    app.state.personal = PersonalData(settings)
+    routers = (
+        health_router,
+        keys_router,
+        agencies_router,
+        regions_router,
+        skills_router,
+        import_router,
+        labourers_router,
+        posts_router,
+    )
+    for router in routers:
         app.include_router(router)
     install_problem_handlers(app)
     install_offline_docs(app)

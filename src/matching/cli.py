@@ -129,7 +129,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         for session in session_scope(make_sessionmaker(engine)):
-            summary, secret = load_demo(session)
+            summary, secret = load_demo(session, settings)
     finally:
         engine.dispose()
     if not args.quiet:

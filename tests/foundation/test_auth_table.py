@@ -18,6 +18,7 @@ OPEN = frozenset[str]()
 ADMIN = frozenset({"admin"})
 STAFF = frozenset({"admin", "staff"})
 ALL = frozenset({"admin", "staff", "agency", "app"})
+PUBLISHERS = frozenset({"admin", "staff", "agency"})
 ROLES = ("admin", "staff", "agency", "app")
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -31,9 +32,30 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/agencies"): ADMIN,
     ("GET", "/v1/agencies"): ADMIN,
     ("GET", "/v1/agencies/{agency_id}"): frozenset({"admin", "agency"}),
+    ("GET", "/v1/regions"): ALL,
+    ("GET", "/v1/regions/{code}"): ALL,
+    ("GET", "/v1/skills"): ALL,
+    ("GET", "/v1/skills/{skill_id}"): ALL,
+    ("POST", "/v1/labourers"): STAFF,
+    ("GET", "/v1/labourers"): STAFF,
+    ("GET", "/v1/labourers/duplicates"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}"): STAFF,
+    ("PATCH", "/v1/labourers/{labourer_id}"): STAFF,
+    ("POST", "/v1/labourers/{labourer_id}/status"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}/status"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}/status/history"): STAFF,
+    ("GET", "/v1/labourers/import/template"): STAFF,
+    ("POST", "/v1/labourers/import"): STAFF,
+    ("POST", "/v1/posts"): PUBLISHERS,
+    ("GET", "/v1/posts"): ALL,
+    ("POST", "/v1/posts/batch"): frozenset({"admin", "agency"}),
+    ("GET", "/v1/posts/duplicates"): STAFF,
+    ("GET", "/v1/posts/{post_id}"): ALL,
+    ("PATCH", "/v1/posts/{post_id}"): PUBLISHERS,
+    ("POST", "/v1/posts/{post_id}/withdraw"): PUBLISHERS,
 }
 
-SAMPLE_PARAMS = {"code": "430981"}
+SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001"}
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:

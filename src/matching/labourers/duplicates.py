@@ -33,7 +33,9 @@ def _may_be_same_person(a: Labourer, b: Labourer) -> float:
 
 def near_duplicates(session: Session, principal: Principal) -> list[DuplicateGroup]:
     """Groups of records that may be one person, most similar first."""
-    keys = select(Labourer.birth_date, Labourer.hukou_region).where(Labourer.birth_date.is_not(None))
+    keys = select(Labourer.birth_date, Labourer.hukou_region).where(
+        Labourer.birth_date.is_not(None)
+    )
     scope = scope_clause(principal, Labourer.hukou_region)
     if scope is not None:
         keys = keys.where(scope)
@@ -64,7 +66,10 @@ def _groups_in(bucket: list[Labourer]) -> list[DuplicateGroup]:
                     similarity=round(similarity, 3),
                     labourers=[
                         DuplicateCandidate(
-                            id=x.id, name=x.name, id_number=x.id_number_mask, hukou_region=x.hukou_region
+                            id=x.id,
+                            name=x.name,
+                            id_number=x.id_number_mask,
+                            hukou_region=x.hukou_region,
                         )
                         for x in (a, b)
                     ],

@@ -113,6 +113,7 @@ class Labourer(Base):
     sanwu: Mapped[bool] = mapped_column(default=False)  # 三无: 无法离乡、无业可扶、无力脱贫
     lianghousheng: Mapped[bool] = mapped_column(default=False)  # 两后生
     disabled: Mapped[bool] = mapped_column(default=False)
+    change_seq: Mapped[int] = mapped_column(default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -25,7 +25,9 @@ from matching.labourers.schemas import (
 )
 from matching.regions.validation import canonical_region_code
 
-router = APIRouter(prefix="/v1/labourers", tags=["labourers"], responses=problem_responses(401, 403))
+router = APIRouter(
+    prefix="/v1/labourers", tags=["labourers"], responses=problem_responses(401, 403)
+)
 ONE = problem_responses(404)
 
 

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from matching.skills.schemas import TermResolution
 from matching.labourers.models import (
     Education,
     EmploymentStatus,
@@ -15,6 +14,7 @@ from matching.labourers.models import (
     Sex,
     SkillLevel,
 )
+from matching.skills.schemas import TermResolution
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

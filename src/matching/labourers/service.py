@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from matching.auth.principal import Principal
+from matching.changes import LABOURERS, next_seq
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.personal import PersonalData
-from matching.pagination import decode_cursor, encode_cursor
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
+from matching.pagination import decode_cursor, encode_cursor
 from matching.regions.validation import canonical_region_code
 from matching.skills.resolve import TermResolution, resolve_terms
 
@@ -57,7 +58,9 @@ def _check_scope(principal: Principal, code: str, field: str) -> None:
         raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
 
 
-def _resolve_skills(body_skills: list[SkillInput]) -> tuple[list[LabourerSkill], list[str], list[TermResolution]]:
+def _resolve_skills(
+    body_skills: list[SkillInput],
+) -> tuple[list[LabourerSkill], list[str], list[TermResolution]]:
     resolutions = resolve_terms([s.term for s in body_skills])
     skills: dict[str, LabourerSkill] = {}
     unresolved: list[str] = []
@@ -83,6 +86,26 @@ def _resolve_occupations(terms: list[str]) -> tuple[list[str], list[TermResoluti
     return ids, resolutions
 
 
+def build_labourer(
+    body: LabourerCreate, *, principal: Principal, personal: PersonalData, today: date
+) -> tuple[Labourer, StatusPeriod, list[TermResolution]]:
+    """Validate and build (not yet add) a labourer and its first status; no database access."""
+    hukou = canonical_region_code(body.hukou_region, field="hukou_region")
+    _check_scope(principal, hukou, "hukou_region")
+    labourer = Labourer(name=body.name, hukou_region=hukou)
+    _apply_identity(labourer, body.id_number, body.sex, body.birth_date, personal, today)
+    if body.phone is not None:
+        sealed = personal.seal_phone(body.phone)
+        labourer.phone_cipher, labourer.phone_mask = sealed.cipher, sealed.mask
+    resolutions = _apply_fields(labourer, body.model_dump(exclude={"skills"}), body.skills)
+    period = StatusPeriod(
+        status=body.employment_status,
+        effective_from=body.status_effective_from or today,
+        recorded_by_key_id=principal.key_id,
+    )
+    return labourer, period, resolutions
+
+
 def register(
     session: Session,
     body: LabourerCreate,
@@ -92,29 +115,34 @@ def register(
     today: date,
 ) -> tuple[Labourer, list[TermResolution]]:
     """Validate and register a labourer; the same ID number twice is a 409."""
-    hukou = canonical_region_code(body.hukou_region, field="hukou_region")
-    _check_scope(principal, hukou, "hukou_region")
-    labourer = Labourer(name=body.name, hukou_region=hukou)
-    _apply_identity(labourer, body.id_number, body.sex, body.birth_date, personal, today)
-    if body.phone is not None:
-        sealed = personal.seal_phone(body.phone)
-        labourer.phone_cipher, labourer.phone_mask = sealed.cipher, sealed.mask
-    resolutions = _apply_fields(labourer, body.model_dump(exclude={"skills"}), body.skills)
-    _ensure_unique_id(session, labourer)
-    effective = body.status_effective_from or today
-    labourer_status = StatusPeriod(
-        status=body.employment_status, effective_from=effective, recorded_by_key_id=principal.key_id
+    labourer, period, resolutions = build_labourer(
+        body, principal=principal, personal=personal, today=today
     )
+    _ensure_unique_id(session, labourer)
+    labourer.change_seq = next_seq(session, LABOURERS)
     try:
         with session.begin_nested():
             session.add(labourer)
             session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same ID number won
         raise _duplicate_id(session, labourer) from exc
-    labourer_status.labourer_id = labourer.id
-    session.add(labourer_status)
+    period.labourer_id = labourer.id
+    session.add(period)
     session.flush()
     return labourer, resolutions
+
+
+def insert_labourers(session: Session, built: list[tuple[Labourer, StatusPeriod]]) -> None:
+    """Write many new labourers and their first status in bulk (one change number for all)."""
+    seq = next_seq(session, LABOURERS)
+    for labourer, _ in built:
+        labourer.change_seq = seq
+    session.add_all([labourer for labourer, _ in built])
+    session.flush()
+    for labourer, period in built:
+        period.labourer_id = labourer.id
+    session.add_all([period for _, period in built])
+    session.flush()
 
 
 def _apply_identity(
@@ -185,7 +213,9 @@ def _ensure_unique_id(session: Session, labourer: Labourer) -> None:
 
 
 def _duplicate_id(session: Session, labourer: Labourer) -> Conflict:
-    clash = session.scalar(select(Labourer.id).where(Labourer.id_number_hash == labourer.id_number_hash))
+    clash = session.scalar(
+        select(Labourer.id).where(Labourer.id_number_hash == labourer.id_number_hash)
+    )
     return Conflict(
         f"A labourer with this ID number exists already (id {clash}) / 该身份证号已登记",
         extra={"existing_id": clash},
@@ -218,6 +248,7 @@ def update(
         labourer.phone_mask = sealed.mask if sealed else None
     skills = body.skills if "skills" in body.model_fields_set else None
     resolutions = _apply_fields(labourer, values, skills)
+    labourer.change_seq = next_seq(session, LABOURERS)
     session.flush()
     return resolutions
 
@@ -257,6 +288,7 @@ def change_status(
     period.status = change.status
     period.note = change.note
     period.recorded_by_key_id = key_id
+    labourer.change_seq = next_seq(session, LABOURERS)
     session.flush()
     return period
 
@@ -272,7 +304,9 @@ def status_history(session: Session, labourer_id: int) -> list[StatusPeriod]:
     )
 
 
-def list_query(filters: LabourerFilters, principal: Principal, today: date) -> Select[tuple[Labourer]]:
+def list_query(
+    filters: LabourerFilters, principal: Principal, today: date
+) -> Select[tuple[Labourer]]:
     """The filtered, scoped query (without paging)."""
     query = select(Labourer)
     scope = scope_clause(principal, Labourer.hukou_region)

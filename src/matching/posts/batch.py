@@ -55,21 +55,29 @@ def upsert_batch(
             continue
         if body.external_id is None:
             results[index] = _rejected(
-                index, None, [FieldError(field=f"items.{index}.external_id", reason="required in a batch")]
+                index,
+                None,
+                [FieldError(field=f"items.{index}.external_id", reason="required in a batch")],
             )
         elif body.external_id in seen:
             reason = f"same external_id as item {seen[body.external_id]}"
             results[index] = _rejected(
-                index, body.external_id, [FieldError(field=f"items.{index}.external_id", reason=reason)]
+                index,
+                body.external_id,
+                [FieldError(field=f"items.{index}.external_id", reason=reason)],
             )
         else:
             seen[body.external_id] = index
             parsed.append((index, body))
-    existing = _existing(session, principal.agency_id, [b.external_id for _, b in parsed if b.external_id])
+    existing = _existing(
+        session, principal.agency_id, [b.external_id for _, b in parsed if b.external_id]
+    )
     for index, body in parsed:
-        results[index] = _upsert_one(session, index, body, existing, principal=principal, today=today)
+        results[index] = _upsert_one(
+            session, index, body, existing, principal=principal, today=today
+        )
     ordered = [results[i] for i in range(len(items))]
-    counts = {k: 0 for k in ("created", "updated", "unchanged", "rejected")}
+    counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
     for r in ordered:
         counts[r.result] += 1
     return BatchResult(counts=counts, items=ordered)
@@ -109,7 +117,10 @@ def _upsert_one(
             if current is None:
                 post, _ = service.create_post(session, body, principal=principal, today=today)
                 outcome = "created"
-            elif current.content_hash == service.content_hash(body) and current.status != PostStatus.withdrawn:
+            elif (
+                current.content_hash == service.content_hash(body)
+                and current.status != PostStatus.withdrawn
+            ):
                 post, outcome = current, "unchanged"
             else:
                 post, outcome = current, "updated"
@@ -125,7 +136,9 @@ def _upsert_one(
     )
 
 
-def _replace(session: Session, post: Post, body: PostCreate, *, principal: Principal, today: date) -> None:
+def _replace(
+    session: Session, post: Post, body: PostCreate, *, principal: Principal, today: date
+) -> None:
     """A push of a known post replaces its content; a withdrawn post comes back to life."""
     if post.status == PostStatus.withdrawn:
         post.status = PostStatus.open

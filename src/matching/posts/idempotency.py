@@ -31,7 +31,12 @@ def find(session: Session, scope: str, key: str, body_hash: str) -> IdempotencyR
 
 
 def store(
-    session: Session, scope: str, key: str, body_hash: str, status_code: int, response: dict[str, Any]
+    session: Session,
+    scope: str,
+    key: str,
+    body_hash: str,
+    status_code: int,
+    response: dict[str, Any],
 ) -> None:
     """Keep the response for replay (inside the same transaction as the work it describes)."""
     session.add(
@@ -53,5 +58,7 @@ def purge_older_than(session: Session, now: datetime, hours: int) -> int:
 def latest(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
     """Look up a record without checking the body (after a concurrent insert won)."""
     return session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
     )

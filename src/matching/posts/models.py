@@ -100,6 +100,7 @@ class Post(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_by_key_id: Mapped[int | None]
+    change_seq: Mapped[int] = mapped_column(default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -113,7 +114,9 @@ class PostSkill(Base):
 
     __tablename__ = "post_skills"
 
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
     skill_id: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
     required: Mapped[bool] = mapped_column(default=True)
     min_level: Mapped[SkillLevel] = mapped_column(_enum(SkillLevel), default=SkillLevel.none)

@@ -111,7 +111,9 @@ def upsert_batch(
     service.expire_due(session, today)
     result = batch.upsert_batch(session, body.items, principal=principal, today=today)
     if idempotency_key:
-        idempotency.store(session, scope, idempotency_key, body_hash, 200, result.model_dump(mode="json"))
+        idempotency.store(
+            session, scope, idempotency_key, body_hash, 200, result.model_dump(mode="json")
+        )
     return result
 
 
@@ -169,7 +171,9 @@ def update_post(
     operation_id="withdraw_post",
     responses=problem_responses(404, 409),
 )
-def withdraw_post(post_id: int, session: SessionDep, principal: Publisher, today: TodayDep) -> PostRead:
+def withdraw_post(
+    post_id: int, session: SessionDep, principal: Publisher, today: TodayDep
+) -> PostRead:
     """Withdraw a post: it is no longer matched or pushed."""
     post = service.get_post(session, post_id, principal, for_update=True)
     return present_post(service.withdraw_post(session, post, principal=principal), today)

@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from matching.errors import FieldError
 from matching.labourers.models import Education, SkillLevel
-from matching.skills.schemas import TermResolution
 from matching.posts.models import PostSource, PostStatus, PostType, SexRequirement
+from matching.skills.schemas import TermResolution
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.auth.models import Role
 from matching.auth.principal import Principal
+from matching.changes import POSTS, next_seq
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostSkill, PostSource, PostStatus
-from matching.posts.schemas import PostCreate, PostSkillInput, PostUpdate
+from matching.posts.schemas import DuplicatePostGroup, PostCreate, PostSkillInput, PostUpdate
 from matching.regions.validation import canonical_region_code
 from matching.skills.resolve import TermResolution, resolve_terms
 
@@ -51,22 +52,34 @@ def status_on(post: Post, today: date) -> PostStatus:
 
 def expire_due(session: Session, today: date) -> int:
     """Persist the expiry of open posts past their valid-until date; returns how many."""
+    due = select(Post.id).where(Post.status == PostStatus.open, Post.valid_until < today)
+    if session.scalar(due.limit(1)) is None:
+        return 0
     result = session.execute(
         update(Post)
         .where(Post.status == PostStatus.open, Post.valid_until < today)
-        .values(status=PostStatus.expired)
+        .values(status=PostStatus.expired, change_seq=next_seq(session, POSTS))
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def fingerprint(employer: str, title: str, workplace_region: str, wage_min: int, wage_max: int) -> str:
+def fingerprint(
+    employer: str, title: str, workplace_region: str, wage_min: int, wage_max: int
+) -> str:
     """Identity of 'the same post' across sources: employer, title, county and wage band."""
+
     def norm(text: str) -> str:
         return _SPACE.sub("", text).lower()
 
     key = "|".join(
-        [norm(employer), norm(title), workplace_region[:6], str(wage_min // 500), str(wage_max // 500)]
+        [
+            norm(employer),
+            norm(title),
+            workplace_region[:6],
+            str(wage_min // 500),
+            str(wage_max // 500),
+        ]
     )
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -77,7 +90,9 @@ def content_hash(body: PostCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _resolve_skills(items: list[PostSkillInput]) -> tuple[list[PostSkill], list[str], list[TermResolution]]:
+def _resolve_skills(
+    items: list[PostSkillInput],
+) -> tuple[list[PostSkill], list[str], list[TermResolution]]:
     resolutions = resolve_terms([s.term for s in items])
     skills: dict[str, PostSkill] = {}
     unresolved = []
@@ -101,7 +116,9 @@ _PLAIN = (
 )  # fmt: skip
 
 
-def _apply(post: Post, values: dict[str, Any], skills: list[PostSkillInput] | None) -> list[TermResolution]:
+def _apply(
+    post: Post, values: dict[str, Any], skills: list[PostSkillInput] | None
+) -> list[TermResolution]:
     resolutions: list[TermResolution] = []
     for name in _PLAIN:
         if name in values:
@@ -109,7 +126,9 @@ def _apply(post: Post, values: dict[str, Any], skills: list[PostSkillInput] | No
     if values.get("valid_from") is not None:
         post.valid_from = values["valid_from"]
     if "workplace_region" in values:
-        post.workplace_region = canonical_region_code(values["workplace_region"], field="workplace_region")
+        post.workplace_region = canonical_region_code(
+            values["workplace_region"], field="workplace_region"
+        )
     if "occupation" in values:
         found = resolve_terms([values["occupation"]]) if values["occupation"] else []
         post.occupation_id = found[0].skill_id if found else None
@@ -157,18 +176,23 @@ def create_post(
         created_by_key_id=principal.key_id,
         status=PostStatus.open,
     )
-    resolutions = _apply(post, body.model_dump(exclude={"required_skills", "openings"}), body.required_skills)
+    resolutions = _apply(
+        post, body.model_dump(exclude={"required_skills", "openings"}), body.required_skills
+    )
     _check_can_write(principal, post)
     _check_ranges(post)
     _stamp(post, body)
     post.status = status_on(post, today)
+    post.change_seq = next_seq(session, POSTS)
     session.add(post)
     session.flush()
     return post, resolutions
 
 
 def _stamp(post: Post, body: PostCreate) -> None:
-    post.fingerprint = fingerprint(post.employer, post.title, post.workplace_region, post.wage_min, post.wage_max)
+    post.fingerprint = fingerprint(
+        post.employer, post.title, post.workplace_region, post.wage_min, post.wage_max
+    )
     post.content_hash = content_hash(body)
 
 
@@ -179,7 +203,9 @@ def find_by_external_id(session: Session, agency_id: int, external_id: str) -> P
     )
 
 
-def get_post(session: Session, post_id: int, principal: Principal, *, for_update: bool = False) -> Post:
+def get_post(
+    session: Session, post_id: int, principal: Principal, *, for_update: bool = False
+) -> Post:
     """One post the caller may see; another agency's post is a 404."""
     query = select(Post).where(Post.id == post_id).options(selectinload(Post.skills))
     if for_update:
@@ -206,6 +232,7 @@ def update_post(
     _stamp(post, merged)
     if post.status in (PostStatus.open, PostStatus.expired, PostStatus.filled):
         post.status = _live_status(post, today)
+    post.change_seq = next_seq(session, POSTS)
     session.flush()
     return resolutions
 
@@ -245,7 +272,8 @@ def _as_create(post: Post) -> dict[str, Any]:
         valid_from=post.valid_from,
         occupation=post.occupation_id,
         required_skills=[
-            {"term": s.skill_id, "required": s.required, "min_level": s.min_level} for s in post.skills
+            {"term": s.skill_id, "required": s.required, "min_level": s.min_level}
+            for s in post.skills
         ]
         + [{"term": t} for t in post.unresolved_skills or []],
     )
@@ -257,6 +285,7 @@ def withdraw_post(session: Session, post: Post, *, principal: Principal) -> Post
     if post.status != PostStatus.withdrawn:
         _check_writable(principal, post)
         post.status = PostStatus.withdrawn
+        post.change_seq = next_seq(session, POSTS)
         session.flush()
     return post
 
@@ -292,7 +321,13 @@ def list_query(filters: PostFilters, principal: Principal, today: date) -> Any:
 
 
 def list_posts(
-    session: Session, filters: PostFilters, principal: Principal, *, today: date, limit: int, cursor: str | None
+    session: Session,
+    filters: PostFilters,
+    principal: Principal,
+    *,
+    today: date,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Post], str | None]:
     """A page of posts by id, and the next cursor."""
     query = list_query(filters, principal, today).options(selectinload(Post.skills))
@@ -303,10 +338,8 @@ def list_posts(
     return rows[:limit], next_cursor
 
 
-def duplicate_groups(session: Session, limit: int = 500) -> list["DuplicatePostGroup"]:
+def duplicate_groups(session: Session, limit: int = 500) -> list[DuplicatePostGroup]:
     """Fingerprints shared by posts from more than one source."""
-    from matching.posts.schemas import DuplicatePostGroup
-
     rows = session.execute(
         select(Post.fingerprint, Post.id, Post.source, Post.agency_id)
         .where(Post.status != PostStatus.withdrawn)
@@ -323,7 +356,9 @@ def duplicate_groups(session: Session, limit: int = 500) -> list["DuplicatePostG
         grouped.setdefault(fp, []).append((post_id, label))
     groups = [
         DuplicatePostGroup(
-            fingerprint=fp, post_ids=[p for p, _ in members], sources=sorted({s for _, s in members})
+            fingerprint=fp,
+            post_ids=[p for p, _ in members],
+            sources=sorted({s for _, s in members}),
         )
         for fp, members in grouped.items()
         if len({s for _, s in members}) > 1

@@ -1,7 +1,8 @@
 """Normalising free-text skill terms to taxonomy ids, once, at write time."""
 
-from matching.skills.schemas import TermResolution
 from matching.skills.taxonomy import get_taxonomy
+
+from matching.skills.schemas import TermResolution
 
 __all__ = ["TermResolution", "resolve_terms"]
 
@@ -14,7 +15,9 @@ def resolve_terms(terms: list[str]) -> list[TermResolution]:
         entry = taxonomy.get(term.strip().upper())
         if entry is not None:
             resolved.append(
-                TermResolution(term=term, skill_id=entry.id, name=entry.name, method="id", score=1.0)
+                TermResolution(
+                    term=term, skill_id=entry.id, name=entry.name, method="id", score=1.0
+                )
             )
             continue
         found = taxonomy.resolve(term)

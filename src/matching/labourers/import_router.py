@@ -1,0 +1,101 @@
+"""Roster import endpoints (花名册导入)."""
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from matching.auth.deps import StaffOrAdmin
+from matching.deps import PersonalDep, SessionDep, TodayDep
+from matching.errors import Unprocessable, problem_responses
+from matching.labourers.roster import import_roster
+from matching.labourers.roster_format import RosterFormatError, template
+
+router = APIRouter(
+    prefix="/v1/labourers/import", tags=["labourers"], responses=problem_responses(401, 403)
+)
+
+
+class RowErrorRead(BaseModel):
+    """One refused row."""
+
+    line: int = Field(description="Line in the file (the header is line 1) / 行号")
+    field: str = Field(description="Column / 列")
+    reason: str = Field(description="Why / 原因")
+
+
+class ImportReportRead(BaseModel):
+    """What the import found and did."""
+
+    dry_run: bool
+    rows: int = Field(description="Rows read (blank rows skipped)")
+    valid: int = Field(description="Rows without errors")
+    created: int = Field(description="Labourers written (0 on a dry run or any error)")
+    errors: list[RowErrorRead]
+    unresolved_skills: dict[str, int] = Field(description="Skill terms kept as free text, counted")
+
+
+@router.get(
+    "/template",
+    summary="Download the roster template / 下载花名册模板",
+    operation_id="get_roster_template",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                "text/csv": {},
+            }
+        }
+    },
+)
+def get_template(
+    _: StaffOrAdmin,
+    file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The Chinese-headed template with an example row and the accepted words."""
+    content, media_type = template(file_format)
+    filename = f"roster-template.{file_format}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post(
+    "",
+    summary="Import a roster (.xlsx/.csv) / 导入花名册",
+    operation_id="import_roster",
+    responses=problem_responses(413, 422),
+)
+def post_import(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    personal: PersonalDep,
+    today: TodayDep,
+    file: Annotated[UploadFile, File(description=".xlsx or .csv with the template's headers")],
+    dry_run: Annotated[bool, Query(description="Check only, write nothing / 仅校验")] = True,
+) -> ImportReportRead:
+    """Dry run (default) reports every bad row; a commit writes all rows or, on any error, none."""
+    try:
+        report = import_roster(
+            session,
+            file.file.read(),
+            file.filename or "",
+            principal=principal,
+            personal=personal,
+            today=today,
+            dry_run=dry_run,
+        )
+    except RosterFormatError as exc:
+        raise Unprocessable.for_field("file", str(exc)) from exc
+    body = ImportReportRead.model_validate(asdict(report))
+    if not dry_run and report.errors:
+        raise Unprocessable(
+            f"{len(report.errors)} problems in {report.rows} rows; nothing was written / 未导入",
+            extra={"report": body.model_dump()},
+        )
+    return body

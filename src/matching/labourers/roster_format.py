@@ -1,0 +1,166 @@
+"""The station roster format: Chinese headers and the words clerks write in the cells."""
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from matching.labourers.models import (
+    Education,
+    EmploymentStatus,
+    LabourAbility,
+    PovertyStatus,
+    Relocation,
+)
+
+# Header → LabourerCreate field. The first eleven are the template's; the rest are accepted too.
+HEADERS: dict[str, str] = {
+    "姓名": "name",
+    "身份证号": "id_number",
+    "联系电话": "phone",
+    "户籍地区划代码": "hukou_region",
+    "就业状态": "employment_status",
+    "就业意愿": "wants_work",
+    "外出意愿": "relocation",
+    "技能": "skills",
+    "期望月薪": "expected_wage",
+    "劳动能力": "labour_ability",
+    "贫困状态": "poverty_status",
+    "现居住地区划代码": "residence_region",
+    "户编号": "household_id",
+    "文化程度": "education",
+    "意向工种": "preferred_occupations",
+    "三无人员": "sanwu",
+    "两后生": "lianghousheng",
+    "残疾": "disabled",
+}
+REQUIRED = ("姓名", "户籍地区划代码")
+# A synthetic example (the ID number's check digit is valid, it belongs to nobody).
+EXAMPLE = [
+    "张三", "430981198506120039", "13807371234", "430981", "未就业", "是", "省外",
+    "电焊、叉车", "4500", "有劳动能力", "建档立卡", "430981", "HH-0012", "初中", "电焊工",
+    "否", "否", "否",
+]  # fmt: skip
+
+YES = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
+NO = {"否", "无", "n", "no", "false", "0", "×", ""}
+
+WORDS: dict[str, dict[str, Any]] = {
+    "employment_status": {
+        "未就业": EmploymentStatus.unemployed, "失业": EmploymentStatus.unemployed,
+        "县内就业": EmploymentStatus.employed_local, "本地就业": EmploymentStatus.employed_local,
+        "就地就近就业": EmploymentStatus.employed_local,
+        "县外省内就业": EmploymentStatus.employed_out_county,
+        "省内县外就业": EmploymentStatus.employed_out_county,
+        "省外就业": EmploymentStatus.employed_out_province,
+        "公益性岗位": EmploymentStatus.public_welfare,
+        "公益性岗位就业": EmploymentStatus.public_welfare,
+        "自主创业": EmploymentStatus.self_employed, "灵活就业": EmploymentStatus.self_employed,
+        "不求职": EmploymentStatus.not_seeking, "无就业意愿": EmploymentStatus.not_seeking,
+    },
+    "relocation": {
+        "本乡镇": Relocation.township, "乡镇内": Relocation.township, "不外出": Relocation.township,
+        "本县": Relocation.county, "县内": Relocation.county,
+        "本市": Relocation.prefecture, "市内": Relocation.prefecture,
+        "本省": Relocation.province, "省内": Relocation.province,
+        "省外": Relocation.anywhere, "不限": Relocation.anywhere, "均可": Relocation.anywhere,
+    },
+    "labour_ability": {
+        "有劳动能力": LabourAbility.full, "完全劳动能力": LabourAbility.full,
+        "普通劳动力": LabourAbility.full, "技能劳动力": LabourAbility.full,
+        "弱劳动力": LabourAbility.partial, "半劳动力": LabourAbility.partial,
+        "部分劳动能力": LabourAbility.partial,
+        "无劳动能力": LabourAbility.none, "丧失劳动力": LabourAbility.none,
+    },
+    "poverty_status": {
+        "建档立卡": PovertyStatus.registered, "未脱贫": PovertyStatus.registered,
+        "贫困户": PovertyStatus.registered,
+        "已脱贫": PovertyStatus.exited, "脱贫户": PovertyStatus.exited,
+        "监测对象": PovertyStatus.monitored, "边缘户": PovertyStatus.monitored,
+    },
+    "education": {
+        "文盲": Education.none, "无": Education.none, "小学": Education.primary,
+        "初中": Education.junior, "高中": Education.senior, "中专": Education.vocational,
+        "技校": Education.vocational, "职高": Education.vocational, "大专": Education.college,
+        "本科": Education.bachelor, "研究生": Education.bachelor,
+    },
+}  # fmt: skip
+
+
+class RosterFormatError(ValueError):
+    """The file as a whole cannot be read."""
+
+
+def read_rows(content: bytes, filename: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Headers and (line number, cells) of an .xlsx or .csv roster."""
+    if filename.lower().endswith(".xlsx"):
+        return _read_xlsx(content)
+    if filename.lower().endswith(".csv"):
+        return _read_csv(content)
+    raise RosterFormatError("the file must be .xlsx or .csv / 仅支持 .xlsx 或 .csv")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores 4500 as 4500.0
+    return str(value).strip()
+
+
+def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise RosterFormatError(f"not a readable .xlsx workbook: {exc}") from exc
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = [_cell(v) for v in next(rows, ())]
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, row in enumerate(rows, start=2):
+            yield line, [_cell(v) for v in row]
+
+    return header, body()
+
+
+def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterFormatError("the CSV is neither UTF-8 nor GBK / 无法识别的编码")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    return header, ((line, [c.strip() for c in row]) for line, row in enumerate(reader, start=2))
+
+
+def template(kind: str) -> tuple[bytes, str]:
+    """The roster template with one example row, as .xlsx or .csv, and its media type."""
+    if kind == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(list(HEADERS))
+        writer.writerow(EXAMPLE)
+        return out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "劳动力花名册"
+    sheet.append(list(HEADERS))
+    sheet.append(EXAMPLE)
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "可填写的值"])
+    for header, field in HEADERS.items():
+        words = "、".join(WORDS.get(field, {})) or ("是 / 否" if field in _BOOLEAN else "")
+        notes.append([header, words])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+_BOOLEAN = {"wants_work", "sanwu", "lianghousheng", "disabled"}
