@@ -1,5 +1,6 @@
 """The application factory."""
 
+import inspect
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,6 +35,17 @@ against its monthly targets (pushes ≥ 50% of unemployed willing labourers, suc
 RFC 9457 problem-details document (`application/problem+json`).
 """
 
+ROUTERS = (
+    health_router,
+    keys_router,
+    agencies_router,
+    regions_router,
+    skills_router,
+    import_router,
+    labourers_router,
+    posts_router,
+)
+
 TAGS = [
     {"name": "health", "description": "Liveness, readiness, metrics / 健康检查与监控"},
     {"name": "keys", "description": "API keys and roles (admin) / API 密钥与角色"},
@@ -65,26 +77,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
-    routers = (
-        health_router,
-        keys_router,
-        agencies_router,
-        regions_router,
-        skills_router,
-        import_router,
-        labourers_router,
-        posts_router,
-    )
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router)
     install_problem_handlers(app)
     install_offline_docs(app)
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
     )
-    _document_roles(app)
+    _document_roles()
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
+
+
+def api_routes() -> list[APIRoute]:
+    """Every API route of the service (each feature router's routes carry their full path)."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
 
 
 def route_roles(route: APIRoute) -> frozenset[str] | None:
@@ -98,17 +105,15 @@ def route_roles(route: APIRoute) -> frozenset[str] | None:
     return None
 
 
-def _document_roles(app: FastAPI) -> None:
-    """Write each route's admitted roles into its OpenAPI description (x-roles too)."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+def _document_roles() -> None:
+    """Write each route's admitted roles into its OpenAPI description and `x-roles`."""
+    for route in api_routes():
         roles = route_roles(route)
-        extra = dict(route.openapi_extra or {})
-        extra["x-roles"] = sorted(roles) if roles else []
-        route.openapi_extra = extra
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": sorted(roles or ())}
         label = ", ".join(sorted(roles)) if roles else "open (no key) / 无需密钥"
-        route.description = f"{route.description}\n\n**Roles / 角色**: {label}".strip()
+        # Rebuilt from the docstring each time: the routers are shared by every app instance.
+        doc = inspect.getdoc(route.endpoint) or ""
+        route.description = f"{doc}\n\n**Roles / 角色**: {label}".strip()
 
 
 def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from matching.kit.idnumber import id_check_digit
 from matching.labourers import service as labourers
 from matching.labourers.models import EmploymentStatus, Relocation
 from matching.labourers.personal import PersonalData
-from matching.labourers.schemas import LabourerCreate
+from matching.labourers.schemas import LabourerCreate, SkillInput
 from matching.posts import service as posts
 from matching.posts.schemas import PostCreate
 from matching.regions.registry import get_registry
@@ -27,7 +27,20 @@ from matching.settings import Settings, get_settings
 DEMO_KEY_NAME = "demo admin (development)"
 YUANJIANG = "430981"
 SURNAMES = "李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓"
-GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "红梅", "小军", "丽华", "国平", "春生", "冬梅", "伟"]
+GIVEN = [
+    "建国",
+    "秀英",
+    "桂兰",
+    "志强",
+    "海燕",
+    "红梅",
+    "小军",
+    "丽华",
+    "国平",
+    "春生",
+    "冬梅",
+    "伟",
+]
 TRADES = [["电焊"], ["砌墙", "抹灰"], ["叉车证"], ["保洁"], ["月嫂"], ["缝纫"], ["养猪"], ["厨师"],
           ["电工证"], ["采茶"], ["直播带货"], ["快递分拣"], []]  # fmt: skip
 LOCAL_POSTS = [
@@ -81,8 +94,8 @@ def _load(session: Session, admin: Principal, personal: PersonalData, today: dat
     labourers.insert_labourers(session, built)
     count = len(built)
     local = [_local_post(p, rng.choice(towns), today) for p in LOCAL_POSTS]
-    for body in local:
-        posts.create_post(session, body, principal=admin, today=today)
+    for post_body in local:
+        posts.create_post(session, post_body, principal=admin, today=today)
     agencies = _partner_posts(session, admin, today)
     session.flush()
     return (
@@ -107,14 +120,16 @@ def _labourer(rng: random.Random, town: str, today: date) -> LabourerCreate:
         household_id=f"{town}-{rng.randrange(1, 60):04d}",
         relocation=rng.choice(list(Relocation)),
         expected_wage=rng.choice([None, 2500, 3500, 4500, 6000]),
-        skills=[{"term": t} for t in rng.choice(TRADES)],  # type: ignore[misc]
+        skills=[SkillInput(term=t) for t in rng.choice(TRADES)],
         sanwu=rng.random() < 0.1,
         employment_status=status,
         status_effective_from=today.replace(day=1) - timedelta(days=rng.randrange(0, 400)),
     )
 
 
-def _local_post(spec: tuple[str, str, str, list[str], int, int, int], town: str, today: date) -> PostCreate:
+def _local_post(
+    spec: tuple[str, str, str, list[str], int, int, int], town: str, today: date
+) -> PostCreate:
     employer, title, kind, skills, low, high, openings = spec
     return PostCreate.model_validate(
         {
@@ -133,7 +148,10 @@ def _local_post(spec: tuple[str, str, str, list[str], int, int, int], town: str,
 
 
 def _partner_posts(session: Session, admin: Principal, today: date) -> int:
-    names = {"44": "广东省东莞市人力资源服务中心（演示）", "33": "浙江省湖州市吴兴区人力资源服务中心（演示）"}
+    names = {
+        "44": "广东省东莞市人力资源服务中心（演示）",
+        "33": "浙江省湖州市吴兴区人力资源服务中心（演示）",
+    }
     count = 0
     for province, specs in PARTNER_POSTS.items():
         agency = Agency(name=names[province], province_code=province)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from matching import clock
@@ -50,3 +50,7 @@ def get_request_id(request: Request) -> str | None:
 TodayDep = Annotated[date, Depends(get_today)]
 PersonalDep = Annotated[PersonalData, Depends(get_personal_data)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+
+# Row ids are 32-bit on every backend; a larger number cannot name a row (and would overflow).
+MAX_ID = 2_147_483_647
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]

@@ -19,6 +19,7 @@ from matching.errors import (
 
 logger = logging.getLogger("matching.errors")
 
+_BODY_PARSE_ERROR = "There was an error parsing the body"
 _HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Missing or invalid API key"),
@@ -102,6 +103,16 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
+        # FastAPI's 400 for a body it cannot decode (bad UTF-8, broken form) is bad input too.
+        return problem_response(
+            request,
+            status=422,
+            type_uri=Unprocessable.type_uri(),
+            title=Unprocessable.title,
+            detail="body: cannot be decoded (send UTF-8 JSON) / 请求体无法解析",
+            errors=[FieldError(field="body", reason="cannot be decoded", type="body_decode")],
+        )
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":

@@ -38,9 +38,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
+    """Writes to whatever sys.stdout is at the time (test capture, process supervisors)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, *, as_json: bool) -> None:
     """Send the service's logs to stdout, JSON by default."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     formatter = (
         JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
     )

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from matching.app import route_roles
+from matching.app import api_routes, route_roles
 
 OPEN = frozenset[str]()
 ADMIN = frozenset({"admin"})
@@ -59,12 +59,10 @@ SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001"}
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
-    return {
-        (method, route.path): route
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods
-    }
+    routes = {(m, r.path): r for r in api_routes() for m in r.methods}
+    documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
+    assert set(routes) == documented  # the app serves exactly the routes we inspect
+    return routes
 
 
 def _url(path: str) -> str:

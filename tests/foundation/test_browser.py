@@ -59,8 +59,8 @@ def test_swagger_ui_offline_authorize_and_execute(
     page = browser_page
     network = NetworkLog(page)
     page.goto(f"{base_url}/docs", wait_until="networkidle")
-    page.wait_for_selector(".swagger-ui .information-container h2", timeout=20_000)
-    assert "就业扶贫" in page.inner_text(".information-container")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+    assert "就业扶贫" in page.inner_text(".swagger-ui .info")
     assert page.locator(".opblock-tag-section").count() >= 3
 
     page.click("button.authorize")
@@ -68,11 +68,12 @@ def test_swagger_ui_offline_authorize_and_execute(
     page.click(".modal-ux .auth-btn-wrapper button.authorize")
     page.click(".modal-ux button.btn-done")
 
+    page.click("#operations-tag-keys")  # tags start collapsed (docExpansion: none)
     operation = page.locator("#operations-keys-list_api_keys")
-    operation.locator(".opblock-summary").click()
-    operation.locator("button.try-out__btn").click()
+    operation.locator(".opblock-summary-control").click()
+    # tryItOutEnabled is set, so the form is already in "try it out" mode.
     operation.locator("button.execute").click()
-    status = operation.locator(".live-responses-table .response-col_status").first
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
     status.wait_for(timeout=20_000)
     assert status.inner_text().strip().startswith("200")
     assert "demo admin" in operation.locator(".live-responses-table").inner_text()

@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from matching.kit.crypto import hash_api_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching import cli
 from matching.auth.models import ApiKey
+from matching.kit.crypto import hash_api_key
 from matching.settings import Settings
 
 

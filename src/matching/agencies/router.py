@@ -9,7 +9,7 @@ from matching.agencies.schemas import AgencyCreate, AgencyRead
 from matching.auth.deps import AdminOnly, RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import SessionDep
+from matching.deps import IdPath, SessionDep
 from matching.errors import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=problem_responses(401, 403))
@@ -46,7 +46,7 @@ def list_agencies(session: SessionDep, _: AdminOnly) -> list[AgencyRead]:
     operation_id="get_agency",
     responses=problem_responses(404),
 )
-def get_agency(agency_id: int, session: SessionDep, principal: AdminOrAgency) -> AgencyRead:
+def get_agency(agency_id: IdPath, session: SessionDep, principal: AdminOrAgency) -> AgencyRead:
     """One agency; an agency key reads only its own."""
     if principal.role == Role.agency and principal.agency_id != agency_id:
         raise NotFound(f"No agency with id {agency_id}")

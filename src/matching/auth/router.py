@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from matching.auth import service
 from matching.auth.deps import AdminOnly
 from matching.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from matching.deps import SessionDep
+from matching.deps import IdPath, SessionDep
 from matching.errors import problem_responses
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(401, 403))
@@ -42,7 +42,7 @@ def list_api_keys(session: SessionDep, _: AdminOnly) -> list[ApiKeyRead]:
     operation_id="get_api_key",
     responses=problem_responses(404),
 )
-def get_api_key(key_id: int, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
+def get_api_key(key_id: IdPath, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
     """One key, without its secret."""
     return ApiKeyRead.model_validate(service.get_key(session, key_id))
 
@@ -53,6 +53,6 @@ def get_api_key(key_id: int, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
     operation_id="revoke_api_key",
     responses=problem_responses(404),
 )
-def revoke_api_key(key_id: int, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
+def revoke_api_key(key_id: IdPath, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
     """Revoke a key at once; it is kept for the record."""
     return ApiKeyRead.model_validate(service.revoke_key(session, key_id))

@@ -1,7 +1,7 @@
 """Liveness, readiness and Prometheus metrics."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
@@ -39,7 +39,7 @@ def healthz() -> Health:
     operation_id="readyz",
     responses={503: {"model": Readiness, "description": "Database unreachable or not migrated"}},
 )
-def readyz(request: Request) -> Readiness | JSONResponse:
+def readyz(request: Request, response: Response) -> Readiness:
     """The database answers and is migrated to the code's head revision."""
     state = migration_state(request.app.state.engine, request.app.state.settings.migrations_dir)
     readiness = Readiness(
@@ -49,7 +49,7 @@ def readyz(request: Request) -> Readiness | JSONResponse:
         head=state.head,
     )
     if not state.current:
-        return JSONResponse(readiness.model_dump(), status_code=503)
+        response.status_code = 503
     return readiness
 
 

@@ -22,7 +22,7 @@ def age_on(birth_date: date | None, day: date) -> int | None:
 
 def region_name(code: str) -> str:
     """The full name of a region code, e.g. 湖南省益阳市沅江市琼湖街道."""
-    return "".join(r.name for r in get_registry().chain(code))
+    return get_registry().full_name(code)
 
 
 def present(

@@ -150,10 +150,10 @@ def _build(
             report.errors.append(RowError(line, _column_of(name), e["msg"]))
         return None
     except ProblemError as exc:
-        fields = exc.errors or []
-        for e in fields or [None]:
-            name = e.field if e else "row"
-            report.errors.append(RowError(line, _column_of(name), e.reason if e else exc.detail))
+        if not exc.errors:
+            report.errors.append(RowError(line, "row", exc.detail))
+        for problem in exc.errors or []:
+            report.errors.append(RowError(line, _column_of(problem.field), problem.reason))
         return None
     for term in labourer.unresolved_skills or []:
         report.unresolved_skills[term] = report.unresolved_skills.get(term, 0) + 1
@@ -175,7 +175,7 @@ def _check_existing_ids(
         for labourer_id, digest in session.execute(
             select(Labourer.id, Labourer.id_number_hash).where(Labourer.id_number_hash.in_(chunk))
         ):
-            line = by_hash[digest]
+            line = by_hash[str(digest)]
             report.errors.append(
                 RowError(line, "身份证号", f"already registered as labourer {labourer_id}")
             )

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from matching.auth.deps import StaffOrAdmin
 from matching.auth.models import Role
-from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
+from matching.deps import IdPath, PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.errors import Forbidden, problem_responses
 from matching.labourers import duplicates, service
 from matching.labourers.models import EmploymentStatus, Relocation
@@ -105,7 +105,7 @@ def list_duplicates(session: SessionDep, principal: StaffOrAdmin) -> list[Duplic
     responses=ONE,
 )
 def get_labourer(
-    labourer_id: int,
+    labourer_id: IdPath,
     session: SessionDep,
     principal: StaffOrAdmin,
     personal: PersonalDep,
@@ -133,7 +133,7 @@ def get_labourer(
     responses=problem_responses(404, 409, 422),
 )
 def update_labourer(
-    labourer_id: int,
+    labourer_id: IdPath,
     body: LabourerUpdate,
     session: SessionDep,
     principal: StaffOrAdmin,
@@ -157,7 +157,7 @@ def update_labourer(
     responses=problem_responses(404, 422),
 )
 def change_status(
-    labourer_id: int, body: StatusChange, session: SessionDep, principal: StaffOrAdmin
+    labourer_id: IdPath, body: StatusChange, session: SessionDep, principal: StaffOrAdmin
 ) -> StatusRead:
     """The status holds from `effective_from` until the next recorded change."""
     labourer = service.get_labourer(session, labourer_id, principal)
@@ -172,7 +172,7 @@ def change_status(
     responses=ONE,
 )
 def get_status(
-    labourer_id: int,
+    labourer_id: IdPath,
     session: SessionDep,
     principal: StaffOrAdmin,
     today: TodayDep,
@@ -196,7 +196,7 @@ def get_status(
     responses=ONE,
 )
 def get_status_history(
-    labourer_id: int, session: SessionDep, principal: StaffOrAdmin
+    labourer_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> list[StatusRead]:
     """Every recorded status period, oldest first."""
     labourer = service.get_labourer(session, labourer_id, principal)

@@ -306,7 +306,7 @@ def status_history(session: Session, labourer_id: int) -> list[StatusPeriod]:
 
 def list_query(
     filters: LabourerFilters, principal: Principal, today: date
-) -> Select[tuple[Labourer]]:
+) -> Select[Labourer]:
     """The filtered, scoped query (without paging)."""
     query = select(Labourer)
     scope = scope_clause(principal, Labourer.hukou_region)

@@ -1,7 +1,7 @@
 """Agency push-in: upsert up to 1,000 posts by (agency, external id), a result per item."""
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -114,6 +114,7 @@ def _upsert_one(
     try:
         # A savepoint per item: one bad item cannot leave half of itself behind.
         with session.begin_nested():
+            outcome: Literal["created", "updated", "unchanged"]
             if current is None:
                 post, _ = service.create_post(session, body, principal=principal, today=today)
                 outcome = "created"
@@ -130,7 +131,7 @@ def _upsert_one(
     return BatchItemResult(
         index=index,
         external_id=body.external_id,
-        result=outcome,  # type: ignore[arg-type]
+        result=outcome,
         post_id=post.id,
         near_duplicates=service.near_duplicates(session, post),
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from matching.auth.deps import AnyRole, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import SessionDep, SettingsDep, TodayDep
+from matching.deps import MAX_ID, IdPath, SessionDep, SettingsDep, TodayDep
 from matching.errors import Unprocessable, problem_responses
 from matching.posts import batch, idempotency, service
 from matching.posts.models import PostStatus, PostType
@@ -58,7 +58,9 @@ def list_posts(
     post_type: Annotated[PostType | None, Query(description="岗位类型")] = None,
     post_status: Annotated[PostStatus | None, Query(alias="status", description="状态")] = None,
     skill: Annotated[str | None, Query(description="Taxonomy skill id")] = None,
-    agency_id: Annotated[int | None, Query(description="Posts of one agency")] = None,
+    agency_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Posts of one agency")
+    ] = None,
     min_wage: Annotated[int | None, Query(ge=0, description="Wage at least (元/月)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
@@ -95,7 +97,9 @@ def upsert_batch(
         str | None,
         Header(max_length=200, description="Replays the stored response for the same body"),
     ] = None,
-    agency_id: Annotated[int | None, Query(description="Admin only: the agency pushed for")] = None,
+    agency_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Admin only: the agency pushed for")
+    ] = None,
 ) -> BatchResult:
     """Upsert by (agency, external_id): created / updated / unchanged / rejected per item."""
     principal = _acting_agency(principal, agency_id)
@@ -141,7 +145,7 @@ def list_duplicates(session: SessionDep, _: StaffOrAdmin) -> list[DuplicatePostG
     operation_id="get_post",
     responses=problem_responses(404),
 )
-def get_post(post_id: int, session: SessionDep, principal: AnyRole, today: TodayDep) -> PostRead:
+def get_post(post_id: IdPath, session: SessionDep, principal: AnyRole, today: TodayDep) -> PostRead:
     """One post; an agency reads only its own."""
     return present_post(service.get_post(session, post_id, principal), today)
 
@@ -153,7 +157,7 @@ def get_post(post_id: int, session: SessionDep, principal: AnyRole, today: Today
     responses=problem_responses(404, 409, 422),
 )
 def update_post(
-    post_id: int, body: PostUpdate, session: SessionDep, principal: Publisher, today: TodayDep
+    post_id: IdPath, body: PostUpdate, session: SessionDep, principal: Publisher, today: TodayDep
 ) -> PostWritten:
     """Change the fields given; openings never drop below the hires already made."""
     post = service.get_post(session, post_id, principal, for_update=True)
@@ -172,7 +176,7 @@ def update_post(
     responses=problem_responses(404, 409),
 )
 def withdraw_post(
-    post_id: int, session: SessionDep, principal: Publisher, today: TodayDep
+    post_id: IdPath, session: SessionDep, principal: Publisher, today: TodayDep
 ) -> PostRead:
     """Withdraw a post: it is no longer matched or pushed."""
     post = service.get_post(session, post_id, principal, for_update=True)

@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from matching.regions.registry import Region, get_registry
 
 from matching.auth.deps import AnyRole
 from matching.errors import NotFound, problem_responses
+from matching.regions.registry import Region, get_registry
 from matching.regions.schemas import RegionBrief, RegionMatch, RegionRead
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"], responses=problem_responses(401, 403))

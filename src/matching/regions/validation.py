@@ -1,8 +1,7 @@
 """Checking region codes written anywhere in the service."""
 
-from matching.regions.registry import get_registry
-
 from matching.errors import Unprocessable
+from matching.regions.registry import get_registry
 
 
 def canonical_region_code(code: str, *, field: str) -> str:

@@ -1,8 +1,7 @@
 """Normalising free-text skill terms to taxonomy ids, once, at write time."""
 
-from matching.skills.taxonomy import get_taxonomy
-
 from matching.skills.schemas import TermResolution
+from matching.skills.taxonomy import get_taxonomy
 
 __all__ = ["TermResolution", "resolve_terms"]
 

@@ -3,11 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from matching.skills.taxonomy import Skill, get_taxonomy
 
 from matching.auth.deps import AnyRole
 from matching.errors import NotFound, problem_responses
 from matching.skills.schemas import SkillSuggestion
+from matching.skills.taxonomy import Skill, get_taxonomy
 
 router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=problem_responses(401, 403))
 

@@ -1,0 +1,1 @@
+"""GB/T 2260 administrative divisions (行政区划)."""

@@ -1,0 +1,1 @@
+"""Skill and occupation taxonomy: curated trades, certificates and a normaliser for clerk input."""
