@@ -83,16 +83,14 @@ def load_demo(session: Session, settings: Settings | None = None) -> tuple[str, 
 def _load(session: Session, admin: Principal, personal: PersonalData, today: date) -> str:
     rng = random.Random(2020)
     towns = [t.code for t in get_registry().children(YUANJIANG)] or [YUANJIANG]
-    built = []
-    for town in towns:
-        for _ in range(8):
-            body = _labourer(rng, town, today)
-            labourer, period, _ = labourers.build_labourer(
-                body, principal=admin, personal=personal, today=today
-            )
-            built.append((labourer, period))
-    labourers.insert_labourers(session, built)
-    count = len(built)
+    drafts = [
+        labourers.build_labourer(
+            _labourer(rng, town, today), principal=admin, personal=personal, today=today
+        )[0]
+        for town in towns
+        for _ in range(8)
+    ]
+    count = len(labourers.insert_labourers(session, drafts, key_id=admin.key_id))
     local = [_local_post(p, rng.choice(towns), today) for p in LOCAL_POSTS]
     for post_body in local:
         posts.create_post(session, post_body, principal=admin, today=today)

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from matching.auth.principal import Principal
 from matching.errors import ProblemError
 from matching.labourers import service
-from matching.labourers.models import Labourer, StatusPeriod
+from matching.labourers.models import Labourer
 from matching.labourers.personal import PersonalData
 from matching.labourers.roster_format import _BOOLEAN, HEADERS, NO, REQUIRED, WORDS, YES, read_rows
 from matching.labourers.schemas import LabourerCreate
+from matching.labourers.service import LabourerDraft
 
 _SPLIT = re.compile(r"[、，,;；/|\s]+")
 MAX_ROWS = 100_000
@@ -105,7 +106,7 @@ def import_roster(
     if missing:
         report.errors.append(RowError(1, "header", f"missing columns: {'、'.join(missing)}"))
         return report
-    built: list[tuple[int, Labourer, StatusPeriod]] = []
+    built: list[tuple[int, LabourerDraft]] = []
     seen_hashes: dict[str, int] = {}
     for line, cells in rows:
         if not any(cells):
@@ -121,7 +122,7 @@ def import_roster(
     report.valid = len(built) - _lines_with_errors(report, built)
     if dry_run or report.errors:
         return report
-    _write(session, built)
+    _write(session, built, principal.key_id)
     report.created = len(built)
     return report
 
@@ -135,10 +136,10 @@ def _build(
     today: date,
     seen_hashes: dict[str, int],
     report: ImportReport,
-) -> tuple[int, Labourer, StatusPeriod] | None:
+) -> tuple[int, LabourerDraft] | None:
     try:
         body = LabourerCreate.model_validate(row_to_fields(header, cells))
-        labourer, period, _ = service.build_labourer(
+        labourer, _ = service.build_labourer(
             body, principal=principal, personal=personal, today=today
         )
     except _CellError as exc:
@@ -162,13 +163,13 @@ def _build(
         if first != line:
             report.errors.append(RowError(line, "身份证号", f"same ID number as line {first}"))
             return None
-    return line, labourer, period
+    return line, labourer
 
 
 def _check_existing_ids(
-    session: Session, built: list[tuple[int, Labourer, StatusPeriod]], report: ImportReport
+    session: Session, built: list[tuple[int, LabourerDraft]], report: ImportReport
 ) -> None:
-    by_hash = {lab.id_number_hash: line for line, lab, _ in built if lab.id_number_hash}
+    by_hash = {lab.id_number_hash: line for line, lab in built if lab.id_number_hash}
     hashes = list(by_hash)
     for start in range(0, len(hashes), 900):
         chunk = hashes[start : start + 900]
@@ -181,12 +182,10 @@ def _check_existing_ids(
             )
 
 
-def _lines_with_errors(
-    report: ImportReport, built: list[tuple[int, Labourer, StatusPeriod]]
-) -> int:
+def _lines_with_errors(report: ImportReport, built: list[tuple[int, LabourerDraft]]) -> int:
     bad = {e.line for e in report.errors}
-    return sum(1 for line, _, _ in built if line in bad)
+    return sum(1 for line, _ in built if line in bad)
 
 
-def _write(session: Session, built: list[tuple[int, Labourer, StatusPeriod]]) -> None:
-    service.insert_labourers(session, [(labourer, period) for _, labourer, period in built])
+def _write(session: Session, built: list[tuple[int, LabourerDraft]], key_id: int) -> None:
+    service.insert_labourers(session, [draft for _, draft in built], key_id=key_id)

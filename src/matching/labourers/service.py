@@ -1,15 +1,16 @@
 """Registering, changing, reading and listing labourers."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
+from matching.database import utcnow
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.personal import PersonalData
@@ -58,11 +59,49 @@ def _check_scope(principal: Principal, code: str, field: str) -> None:
         raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
 
 
+@dataclass(slots=True)
+class LabourerDraft:
+    """A validated labourer not yet written: plain values, cheap to build in bulk."""
+
+    name: str
+    hukou_region: str
+    id_number_cipher: str | None = None
+    id_number_hash: str | None = None
+    id_number_mask: str | None = None
+    sex: Any = None
+    birth_date: date | None = None
+    phone_cipher: str | None = None
+    phone_mask: str | None = None
+    residence_region: str | None = None
+    household_id: str | None = None
+    poverty_status: Any = None
+    labour_ability: Any = None
+    wants_work: bool = True
+    relocation: Any = None
+    education: Any = None
+    expected_wage: int | None = None
+    preferred_occupations: list[str] = field(default_factory=list)
+    unresolved_skills: list[str] = field(default_factory=list)
+    sanwu: bool = False
+    lianghousheng: bool = False
+    disabled: bool = False
+    skills: list[dict[str, Any]] = field(default_factory=list)
+    status: EmploymentStatus = EmploymentStatus.unemployed
+    status_from: date | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The labourers-table columns."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        for name in ("skills", "status", "status_from"):
+            values.pop(name)
+        return values
+
+
 def _resolve_skills(
     body_skills: list[SkillInput],
-) -> tuple[list[LabourerSkill], list[str], list[TermResolution]]:
+) -> tuple[list[dict[str, Any]], list[str], list[TermResolution]]:
     resolutions = resolve_terms([s.term for s in body_skills])
-    skills: dict[str, LabourerSkill] = {}
+    skills: dict[str, dict[str, Any]] = {}
     unresolved: list[str] = []
     for given, resolution in zip(body_skills, resolutions, strict=True):
         if resolution.skill_id is None:
@@ -70,12 +109,12 @@ def _resolve_skills(
             continue
         skills.setdefault(
             resolution.skill_id,
-            LabourerSkill(
-                skill_id=resolution.skill_id,
-                level=given.level,
-                certificate=given.certificate,
-                source_text=given.term,
-            ),
+            {
+                "skill_id": resolution.skill_id,
+                "level": given.level,
+                "certificate": given.certificate,
+                "source_text": given.term,
+            },
         )
     return list(skills.values()), unresolved, resolutions
 
@@ -88,22 +127,22 @@ def _resolve_occupations(terms: list[str]) -> tuple[list[str], list[TermResoluti
 
 def build_labourer(
     body: LabourerCreate, *, principal: Principal, personal: PersonalData, today: date
-) -> tuple[Labourer, StatusPeriod, list[TermResolution]]:
-    """Validate and build (not yet add) a labourer and its first status; no database access."""
+) -> tuple[LabourerDraft, list[TermResolution]]:
+    """Validate and build (not yet write) a labourer and its first status; no database access."""
     hukou = canonical_region_code(body.hukou_region, field="hukou_region")
     _check_scope(principal, hukou, "hukou_region")
-    labourer = Labourer(name=body.name, hukou_region=hukou)
-    _apply_identity(labourer, body.id_number, body.sex, body.birth_date, personal, today)
+    draft = LabourerDraft(
+        name=body.name,
+        hukou_region=hukou,
+        status=body.employment_status,
+        status_from=body.status_effective_from or today,
+    )
+    _apply_identity(draft, body.id_number, body.sex, body.birth_date, personal, today)
     if body.phone is not None:
         sealed = personal.seal_phone(body.phone)
-        labourer.phone_cipher, labourer.phone_mask = sealed.cipher, sealed.mask
-    resolutions = _apply_fields(labourer, body.model_dump(exclude={"skills"}), body.skills)
-    period = StatusPeriod(
-        status=body.employment_status,
-        effective_from=body.status_effective_from or today,
-        recorded_by_key_id=principal.key_id,
-    )
-    return labourer, period, resolutions
+        draft.phone_cipher, draft.phone_mask = sealed.cipher, sealed.mask
+    resolutions = _apply_fields(draft, body.model_dump(exclude={"skills"}), body.skills)
+    return draft, resolutions
 
 
 def register(
@@ -115,8 +154,10 @@ def register(
     today: date,
 ) -> tuple[Labourer, list[TermResolution]]:
     """Validate and register a labourer; the same ID number twice is a 409."""
-    labourer, period, resolutions = build_labourer(
-        body, principal=principal, personal=personal, today=today
+    draft, resolutions = build_labourer(body, principal=principal, personal=personal, today=today)
+    labourer = Labourer(**draft.columns(), skills=[LabourerSkill(**s) for s in draft.skills])
+    period = StatusPeriod(
+        status=draft.status, effective_from=draft.status_from, recorded_by_key_id=principal.key_id
     )
     _ensure_unique_id(session, labourer)
     labourer.change_seq = next_seq(session, LABOURERS)
@@ -132,21 +173,40 @@ def register(
     return labourer, resolutions
 
 
-def insert_labourers(session: Session, built: list[tuple[Labourer, StatusPeriod]]) -> None:
-    """Write many new labourers and their first status in bulk (one change number for all)."""
+def insert_labourers(
+    session: Session, drafts: list[LabourerDraft], *, key_id: int | None
+) -> list[int]:
+    """Write many new labourers, their skills and first status in bulk (one change number)."""
     seq = next_seq(session, LABOURERS)
-    for labourer, _ in built:
-        labourer.change_seq = seq
-    session.add_all([labourer for labourer, _ in built])
-    session.flush()
-    for labourer, period in built:
-        period.labourer_id = labourer.id
-    session.add_all([period for _, period in built])
-    session.flush()
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, len(drafts), 2000):
+        chunk = drafts[start : start + 2000]
+        rows = [
+            {**d.columns(), "change_seq": seq, "created_at": now, "updated_at": now} for d in chunk
+        ]
+        new_ids = list(
+            session.scalars(
+                insert(Labourer).returning(Labourer.id, sort_by_parameter_order=True), rows
+            )
+        )
+        skills = [
+            {**s, "labourer_id": i} for i, d in zip(new_ids, chunk, strict=True) for s in d.skills
+        ]
+        if skills:
+            session.execute(insert(LabourerSkill), skills)
+        periods = [
+            {"labourer_id": i, "status": d.status, "effective_from": d.status_from,
+             "recorded_by_key_id": key_id, "recorded_at": now}
+            for i, d in zip(new_ids, chunk, strict=True)
+        ]  # fmt: skip
+        session.execute(insert(StatusPeriod), periods)
+        ids.extend(new_ids)
+    return ids
 
 
 def _apply_identity(
-    labourer: Labourer,
+    labourer: Labourer | LabourerDraft,
     id_number: str | None,
     sex: Any,
     birth_date: date | None,
@@ -167,11 +227,11 @@ def _apply_identity(
     labourer.id_number_cipher = sealed.cipher
     labourer.id_number_hash = sealed.digest
     labourer.id_number_mask = sealed.mask
-    labourer.sex, labourer.birth_date = parsed.sex, parsed.birth_date  # type: ignore[assignment]
+    labourer.sex, labourer.birth_date = parsed.sex, parsed.birth_date
 
 
 def _apply_fields(
-    labourer: Labourer, values: dict[str, Any], skills: list[SkillInput] | None
+    labourer: Labourer | LabourerDraft, values: dict[str, Any], skills: list[SkillInput] | None
 ) -> list[TermResolution]:
     resolutions: list[TermResolution] = []
     if values.get("residence_region") is not None:
@@ -191,7 +251,10 @@ def _apply_fields(
             setattr(labourer, name, values[name])
     if skills is not None:
         new_skills, unresolved, found = _resolve_skills(skills)
-        labourer.skills = new_skills
+        if isinstance(labourer, Labourer):
+            labourer.skills = [LabourerSkill(**s) for s in new_skills]
+        else:
+            labourer.skills = new_skills
         labourer.unresolved_skills = unresolved
         resolutions.extend(found)
     return resolutions
@@ -304,9 +367,7 @@ def status_history(session: Session, labourer_id: int) -> list[StatusPeriod]:
     )
 
 
-def list_query(
-    filters: LabourerFilters, principal: Principal, today: date
-) -> Select[Labourer]:
+def list_query(filters: LabourerFilters, principal: Principal, today: date) -> Select[Labourer]:
     """The filtered, scoped query (without paging)."""
     query = select(Labourer)
     scope = scope_clause(principal, Labourer.hukou_region)

@@ -1,17 +1,25 @@
-"""Agency push-in: upsert up to 1,000 posts by (agency, external id), a result per item."""
+"""Agency push-in: upsert up to 1,000 posts by (agency, external id), a result per item.
+
+Every item is validated and built in memory first; the good ones are then written together
+(one change number, one flush, one look-alike query), so a batch costs a handful of round trips.
+"""
 
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from matching.auth.principal import Principal
-from matching.errors import FieldError, ProblemError
+from matching.changes import POSTS, next_seq
+from matching.errors import Conflict, FieldError, ProblemError
 from matching.posts import service
 from matching.posts.models import Post, PostStatus
-from matching.posts.schemas import BatchItemResult, BatchResult, PostCreate, PostUpdate
+from matching.posts.schemas import BatchItemResult, BatchResult, PostCreate
+
+Outcome = Literal["created", "updated", "unchanged"]
 
 
 def _rejected(index: int, external_id: str | None, errors: list[FieldError]) -> BatchItemResult:
@@ -38,43 +46,59 @@ def _problem_errors(exc: ProblemError, index: int) -> list[FieldError]:
     return [FieldError(field=f"items.{index}", reason=exc.detail, type=exc.slug)]
 
 
+def _parse(
+    items: list[dict[str, Any]],
+) -> tuple[list[tuple[int, PostCreate]], dict[int, BatchItemResult]]:
+    parsed: list[tuple[int, PostCreate]] = []
+    rejected: dict[int, BatchItemResult] = {}
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(items):
+        external_id = raw.get("external_id")
+        external_id = external_id if isinstance(external_id, str) else None
+        try:
+            body = PostCreate.model_validate(raw)
+        except ValidationError as exc:
+            rejected[index] = _rejected(index, external_id, _validation_errors(exc, index))
+            continue
+        field = f"items.{index}.external_id"
+        if body.external_id is None:
+            reason = "required in a batch"
+        elif body.external_id in seen:
+            reason = f"same external_id as item {seen[body.external_id]}"
+        else:
+            seen[body.external_id] = index
+            parsed.append((index, body))
+            continue
+        rejected[index] = _rejected(
+            index, body.external_id, [FieldError(field=field, reason=reason)]
+        )
+    return parsed, rejected
+
+
 def upsert_batch(
     session: Session, items: list[dict[str, Any]], *, principal: Principal, today: date
 ) -> BatchResult:
     """Validate every item on its own; good items are written, bad ones reported, in one call."""
     assert principal.agency_id is not None
-    parsed: list[tuple[int, PostCreate]] = []
-    results: dict[int, BatchItemResult] = {}
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(items):
-        external_id = raw.get("external_id") if isinstance(raw, dict) else None
-        try:
-            body = PostCreate.model_validate(raw)
-        except ValidationError as exc:
-            results[index] = _rejected(index, _str(external_id), _validation_errors(exc, index))
-            continue
-        if body.external_id is None:
-            results[index] = _rejected(
-                index,
-                None,
-                [FieldError(field=f"items.{index}.external_id", reason="required in a batch")],
-            )
-        elif body.external_id in seen:
-            reason = f"same external_id as item {seen[body.external_id]}"
-            results[index] = _rejected(
-                index,
-                body.external_id,
-                [FieldError(field=f"items.{index}.external_id", reason=reason)],
-            )
-        else:
-            seen[body.external_id] = index
-            parsed.append((index, body))
-    existing = _existing(
-        session, principal.agency_id, [b.external_id for _, b in parsed if b.external_id]
-    )
+    parsed, results = _parse(items)
+    existing = _existing(session, principal.agency_id, [b.external_id or "" for _, b in parsed])
+    written: list[tuple[int, PostCreate, Post, Outcome]] = []
     for index, body in parsed:
-        results[index] = _upsert_one(
-            session, index, body, existing, principal=principal, today=today
+        try:
+            post, outcome = _prepare(body, existing, principal=principal, today=today)
+        except ProblemError as exc:
+            results[index] = _rejected(index, body.external_id, _problem_errors(exc, index))
+            continue
+        written.append((index, body, post, outcome))
+    _flush(session, [post for _, _, post, outcome in written if outcome != "unchanged"])
+    look_alikes = service.near_duplicates_of(session, [post for _, _, post, _ in written])
+    for index, body, post, outcome in written:
+        results[index] = BatchItemResult(
+            index=index,
+            external_id=body.external_id,
+            result=outcome,
+            post_id=post.id,
+            near_duplicates=look_alikes.get(post.id, []),
         )
     ordered = [results[i] for i in range(len(items))]
     counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
@@ -83,69 +107,45 @@ def upsert_batch(
     return BatchResult(counts=counts, items=ordered)
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _existing(session: Session, agency_id: int, external_ids: list[str]) -> dict[str, Post]:
     found: dict[str, Post] = {}
     for start in range(0, len(external_ids), 500):
-        chunk = external_ids[start : start + 500]
         rows = session.scalars(
             select(Post)
-            .where(Post.agency_id == agency_id, Post.external_id.in_(chunk))
+            .where(
+                Post.agency_id == agency_id, Post.external_id.in_(external_ids[start : start + 500])
+            )
             .options(selectinload(Post.skills))
+            .with_for_update()
         )
         found.update({p.external_id: p for p in rows if p.external_id})
     return found
 
 
-def _upsert_one(
-    session: Session,
-    index: int,
-    body: PostCreate,
-    existing: dict[str, Post],
-    *,
-    principal: Principal,
-    today: date,
-) -> BatchItemResult:
-    assert body.external_id is not None
-    current = existing.get(body.external_id)
+def _prepare(
+    body: PostCreate, existing: dict[str, Post], *, principal: Principal, today: date
+) -> tuple[Post, Outcome]:
+    current = existing.get(body.external_id or "")
+    if current is None:
+        post, _ = service.build_post(body, principal=principal, today=today)
+        return post, "created"
+    if (
+        current.content_hash == service.content_hash(body)
+        and current.status != PostStatus.withdrawn
+    ):
+        return current, "unchanged"
+    service.replace_content(current, body, principal=principal, today=today)
+    return current, "updated"
+
+
+def _flush(session: Session, posts: list[Post]) -> None:
+    if not posts:
+        return
+    seq = next_seq(session, POSTS)
+    for post in posts:
+        post.change_seq = seq
+    session.add_all(posts)
     try:
-        # A savepoint per item: one bad item cannot leave half of itself behind.
-        with session.begin_nested():
-            outcome: Literal["created", "updated", "unchanged"]
-            if current is None:
-                post, _ = service.create_post(session, body, principal=principal, today=today)
-                outcome = "created"
-            elif (
-                current.content_hash == service.content_hash(body)
-                and current.status != PostStatus.withdrawn
-            ):
-                post, outcome = current, "unchanged"
-            else:
-                post, outcome = current, "updated"
-                _replace(session, current, body, principal=principal, today=today)
-    except ProblemError as exc:
-        return _rejected(index, body.external_id, _problem_errors(exc, index))
-    return BatchItemResult(
-        index=index,
-        external_id=body.external_id,
-        result=outcome,
-        post_id=post.id,
-        near_duplicates=service.near_duplicates(session, post),
-    )
-
-
-def _replace(
-    session: Session, post: Post, body: PostCreate, *, principal: Principal, today: date
-) -> None:
-    """A push of a known post replaces its content; a withdrawn post comes back to life."""
-    if post.status == PostStatus.withdrawn:
-        post.status = PostStatus.open
-    fields = body.model_dump(exclude={"external_id"})
-    if fields["valid_from"] is None:
-        fields.pop("valid_from")
-    update = PostUpdate.model_validate(fields)
-    service.update_post(session, post, update, principal=principal, today=today)
-    post.content_hash = service.content_hash(body)
+        session.flush()
+    except IntegrityError as exc:  # another push of the same external ids committed first
+        raise Conflict("A concurrent push wrote some of these posts; send the batch again") from exc

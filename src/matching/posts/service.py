@@ -166,6 +166,18 @@ def create_post(
                 "update it or use /v1/posts/batch",
                 extra={"existing_id": existing.id},
             )
+    post, resolutions = build_post(body, principal=principal, today=today)
+    post.change_seq = next_seq(session, POSTS)
+    session.add(post)
+    session.flush()
+    return post, resolutions
+
+
+def build_post(
+    body: PostCreate, *, principal: Principal, today: date
+) -> tuple[Post, list[TermResolution]]:
+    """Validate and build (not add) a new post: regions, skills and ranges; no database access."""
+    agency_id = principal.agency_id if principal.role == Role.agency else None
     post = Post(
         source=PostSource.agency if agency_id else PostSource.station,
         agency_id=agency_id,
@@ -183,10 +195,23 @@ def create_post(
     _check_ranges(post)
     _stamp(post, body)
     post.status = status_on(post, today)
-    post.change_seq = next_seq(session, POSTS)
-    session.add(post)
-    session.flush()
     return post, resolutions
+
+
+def replace_content(post: Post, body: PostCreate, *, principal: Principal, today: date) -> None:
+    """Give an existing post everything a new push says (no database access)."""
+    if post.status == PostStatus.withdrawn:
+        post.status = PostStatus.open  # pushed again: the agency has it on offer again
+    _check_writable(principal, post)
+    values = body.model_dump(exclude={"required_skills", "openings", "external_id"})
+    if values["valid_from"] is None:
+        values.pop("valid_from")
+    _apply(post, values, body.required_skills)
+    set_openings(post, body.openings)
+    _check_can_write(principal, post)
+    _check_ranges(post)
+    _stamp(post, body)
+    post.status = _live_status(post, today)
 
 
 def _stamp(post: Post, body: PostCreate) -> None:
@@ -292,12 +317,32 @@ def withdraw_post(session: Session, post: Post, *, principal: Principal) -> Post
 
 def near_duplicates(session: Session, post: Post) -> list[int]:
     """Posts with the same fingerprint from another source (agency or station)."""
-    query = select(Post.id).where(Post.fingerprint == post.fingerprint, Post.id != post.id)
-    if post.agency_id is None:
-        query = query.where(Post.agency_id.is_not(None))
-    else:
-        query = query.where((Post.agency_id != post.agency_id) | Post.agency_id.is_(None))
-    return list(session.scalars(query.order_by(Post.id).limit(20)))
+    return near_duplicates_of(session, [post]).get(post.id, [])
+
+
+def near_duplicates_of(session: Session, posts: list[Post]) -> dict[int, list[int]]:
+    """For each post, up to 20 posts with its fingerprint from another source (one query).
+
+    A source is one agency, or the stations together (agency_id None).
+    """
+    prints = sorted({p.fingerprint for p in posts})
+    found: dict[str, list[tuple[int, int | None]]] = {}
+    for start in range(0, len(prints), 500):
+        rows = session.execute(
+            select(Post.fingerprint, Post.id, Post.agency_id)
+            .where(Post.fingerprint.in_(prints[start : start + 500]))
+            .order_by(Post.id)
+        )
+        for fp, post_id, agency_id in rows:
+            found.setdefault(fp, []).append((post_id, agency_id))
+    return {
+        post.id: [
+            other_id
+            for other_id, other_agency in found.get(post.fingerprint, [])
+            if other_id != post.id and other_agency != post.agency_id
+        ][:20]
+        for post in posts
+    }
 
 
 def list_query(filters: PostFilters, principal: Principal, today: date) -> Any:

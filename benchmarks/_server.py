@@ -1,0 +1,82 @@
+"""Run the real service under uvicorn in a subprocess on a free loopback port, for benchmarks."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_ENV = {
+    "MATCHING_ENVIRONMENT": "test",
+    "MATCHING_DATA_KEY": "benchmark-data-key-0123456789abcdefghijklmnop",
+    "MATCHING_HASH_KEY": "benchmark-hash-key-0123456789abcdefghijklmnop",
+    "MATCHING_LOG_LEVEL": "WARNING",
+    "MATCHING_MAX_BODY_BYTES": str(64 * 1024 * 1024),
+}
+
+
+@contextmanager
+def fresh_database(backend: str, workdir: Path, name: str) -> Iterator[str]:
+    """An empty database: a SQLite file, or a new database on the given PostgreSQL server."""
+    if backend == "sqlite":
+        path = workdir / f"{name}.db"
+        path.unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        return
+    admin = create_engine(backend, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(backend).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _cli(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "matching.cli", *args],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+@contextmanager
+def running_service(database_url: str) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """Migrate, start uvicorn, yield (base URL, env, admin headers); stop it afterwards."""
+    env = {**os.environ, **BENCH_ENV, "MATCHING_DATABASE_URL": database_url}
+    _cli(["db", "upgrade"], env)
+    admin_key = _cli(["keys", "create", "--name", "bench admin", "--role", "admin"], env)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("service did not start")
+            time.sleep(0.2)
+        yield base, env, {"Authorization": f"Bearer {admin_key}"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

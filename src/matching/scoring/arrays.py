@@ -1,0 +1,280 @@
+"""Struct-of-arrays indexes of posts and labourers, built once and scored many times."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, get_args
+
+import numpy as np
+
+from matching.scoring.codes import day_number, region_parts
+from matching.scoring.dtypes import F32, I8, I16, I32, I64, Bool
+from matching.scoring.geo import unit_vectors
+from matching.scoring.params import (
+    DECAY_KM,
+    NO_SKILLS_REQUIRED,
+    PREF_NONE,
+    PREF_OTHER,
+    REQUIRED_LEVEL,
+    SKILL_PAD,
+    WAGE_NOT_STATED,
+)
+from matching.scoring.sparse import PAD, check_csr, csr, invert, pad
+from matching.scoring.types import LabourerProfile, PostKind, PostRecord
+
+AGE_NONE_MIN, AGE_NONE_MAX = 0, 200
+DAY_NONE_FROM, DAY_NONE_UNTIL = 0, int(np.iinfo(np.int32).max)
+_WELFARE_LIKE = (PostKind.public_welfare, PostKind.home_based)
+
+
+_COLUMNS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _columns(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, dtype) of a class's init columns, read once from their NDArray[X] annotations."""
+    if cls not in _COLUMNS:
+        _COLUMNS[cls] = tuple(
+            (f.name, get_args(get_args(f.type)[1])[0]) for f in fields(cls) if f.init
+        )
+    return _COLUMNS[cls]
+
+
+def _coerce(obj: "PostArrays | LabourerArrays") -> None:
+    """Cast every init column to its annotated dtype, so callers may pass lists or other dtypes."""
+    n: int | None = None
+    for name, dtype in _columns(type(obj)):
+        value = np.ascontiguousarray(getattr(obj, name), dtype=dtype)
+        if value.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional")
+        object.__setattr__(obj, name, value)
+        if not name.endswith(("_indptr", "_indices")):
+            n = len(value) if n is None else n
+            if len(value) != n:
+                raise ValueError(f"{name} has {len(value)} rows, expected {n}")
+
+
+def _set(obj: object, **values: Any) -> None:
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True, eq=False)
+class PostArrays:
+    """N posts as parallel arrays; region codes as int32 per level, 0 for levels a code lacks.
+
+    openings_left, is_open, valid_* and age_* may be updated in place as posts change; the other
+    columns feed derived arrays, so a change to them needs a new PostArrays.
+    """
+
+    ids: I64
+    province: I32
+    prefecture: I32
+    county: I32
+    township: I32
+    lat: F32  # degrees, county seat; NaN when unknown
+    lon: F32
+    kind: I8  # PostKind
+    wage_min: I32  # 0 when not stated
+    wage_max: I32
+    age_min: I16  # AGE_NONE_MIN when none
+    age_max: I16  # AGE_NONE_MAX when none
+    openings_left: I32
+    is_open: Bool
+    valid_from: I32  # day_number; DAY_NONE_FROM when none
+    valid_until: I32  # inclusive; DAY_NONE_UNTIL when none
+    occupation: I32  # taxonomy index, -1 when none
+    skill_indptr: I64  # required skills as CSR over the taxonomy
+    skill_indices: I32
+    # Derived once here so that scoring calls do no per-post set-up.
+    unit: tuple[F32, F32, F32] = field(init=False, repr=False)
+    offered: F32 = field(init=False, repr=False)
+    wage_stated: F32 = field(init=False, repr=False)  # 1 / 0
+    wage_base: F32 = field(init=False, repr=False)  # score when no wage is stated, else 0
+    welfare_like: Bool = field(init=False, repr=False)
+    occupation_slot: I64 = field(init=False, repr=False)  # occupation, PAD when none
+    max_index: int = field(init=False, repr=False)  # largest taxonomy index used
+    skill_pad: I64 = field(init=False, repr=False)
+    skill_over_rows: I64 = field(init=False, repr=False)
+    skill_over_idx: I32 = field(init=False, repr=False)
+    skill_inv_count: F32 = field(init=False, repr=False)  # 1 / count, 0 when none
+    skill_base: F32 = field(init=False, repr=False)  # score of a post with no skills, else 0
+
+    def __post_init__(self) -> None:
+        _coerce(self)
+        check_csr(self.skill_indptr, self.skill_indices, len(self.ids), "skills")
+        for name in ("prefecture", "county", "township"):  # -1 would equal a labourer's "none"
+            _set(self, **{name: np.maximum(getattr(self, name), 0)})
+        # A range is scored at its midpoint; a missing minimum means "up to wage_max".
+        wmin, wmax = self.wage_min.astype(np.float32), self.wage_max.astype(np.float32)
+        offered = np.where(wmin > 0, (wmin + wmax) / np.float32(2), wmax).astype(np.float32)
+        stated = offered > 0
+        counts = np.diff(self.skill_indptr).astype(np.float32)
+        block, over_rows, over_idx = pad(self.skill_indptr, self.skill_indices, SKILL_PAD)
+        _set(
+            self,
+            unit=unit_vectors(self.lat, self.lon),
+            offered=offered,
+            wage_stated=stated.astype(np.float32),
+            wage_base=np.where(stated, np.float32(0), WAGE_NOT_STATED).astype(np.float32),
+            welfare_like=np.isin(self.kind, _WELFARE_LIKE),
+            occupation_slot=np.where(self.occupation >= 0, self.occupation.astype(np.int64), PAD),
+            max_index=int(max(self.skill_indices.max(initial=-1), self.occupation.max(initial=-1))),
+            skill_pad=block,
+            skill_over_rows=over_rows,
+            skill_over_idx=over_idx,
+            skill_inv_count=np.divide(
+                np.float32(1), counts, out=np.zeros_like(counts), where=counts > 0
+            ),
+            skill_base=np.where(counts > 0, np.float32(0), NO_SKILLS_REQUIRED).astype(np.float32),
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def skills_of(self, row: int) -> I32:
+        """The taxonomy indices of one post's required skills."""
+        return self.skill_indices[self.skill_indptr[row] : self.skill_indptr[row + 1]]
+
+    @classmethod
+    def from_records(cls, records: Iterable[PostRecord]) -> "PostArrays":
+        """Pack post records into arrays (region codes parsed, dates as day numbers)."""
+        rs = list(records)
+        regions = np.array([region_parts(r.region) for r in rs], dtype=np.int32).reshape(-1, 4)
+        indptr, indices = csr([r.required_skills for r in rs])
+        columns: dict[str, Any] = {
+            "ids": [r.id for r in rs],
+            "province": regions[:, 0],
+            "prefecture": regions[:, 1],
+            "county": regions[:, 2],
+            "township": regions[:, 3],
+            "lat": [r.lat for r in rs],
+            "lon": [r.lon for r in rs],
+            "kind": [int(r.kind) for r in rs],
+            "wage_min": [r.wage_min for r in rs],
+            "wage_max": [r.wage_max for r in rs],
+            "age_min": [AGE_NONE_MIN if r.age_min is None else r.age_min for r in rs],
+            "age_max": [AGE_NONE_MAX if r.age_max is None else r.age_max for r in rs],
+            "openings_left": [r.openings_left for r in rs],
+            "is_open": [r.is_open for r in rs],
+            "valid_from": [_day(r.valid_from, DAY_NONE_FROM) for r in rs],
+            "valid_until": [_day(r.valid_until, DAY_NONE_UNTIL) for r in rs],
+            "occupation": [-1 if r.occupation is None else r.occupation for r in rs],
+            "skill_indptr": indptr,
+            "skill_indices": indices,
+        }
+        return cls(**columns)
+
+
+def _day(day: date | None, none: int) -> int:
+    return none if day is None else day_number(day)
+
+
+@dataclass(frozen=True, eq=False)
+class LabourerArrays:
+    """N labourers as parallel arrays, for the top-labourers-for-a-post direction.
+
+    Region levels a code lacks may be given as 0; they are stored as -1, which no post code
+    equals, so "same county" stays a plain integer comparison. `seeking` and `age` may be
+    updated in place; the other columns feed derived arrays and need a new LabourerArrays.
+    """
+
+    ids: I64
+    province: I32
+    prefecture: I32
+    county: I32
+    township: I32
+    lat: F32  # degrees, county seat; NaN when unknown
+    lon: F32
+    willingness: I8  # Willingness
+    seeking: Bool  # able and seeking work
+    age: I16  # -1 when unknown
+    expected_wage: F32  # 0 when none
+    sanwu: Bool
+    zero_employment: Bool
+    skill_indptr: I64
+    skill_indices: I32
+    pref_indptr: I64  # preferred occupations as CSR over the taxonomy
+    pref_indices: I32
+    unit: tuple[F32, F32, F32] = field(init=False, repr=False)
+    required_level: I8 = field(init=False, repr=False)  # deepest common level a post needs
+    inv_decay_km: F32 = field(init=False, repr=False)
+    wage_expected: F32 = field(init=False, repr=False)  # 1 / 0
+    pref_base: F32 = field(init=False, repr=False)  # PREF_NONE without preferences, else PREF_OTHER
+    # Inverted indexes (taxonomy entry → labourer rows), so that scoring one post touches only
+    # the labourers holding a relevant skill or occupation, not every labourer.
+    skill_ptr: I64 = field(init=False, repr=False)
+    skill_rows: I64 = field(init=False, repr=False)
+    pref_ptr: I64 = field(init=False, repr=False)
+    pref_rows: I64 = field(init=False, repr=False)
+    max_index: int = field(init=False, repr=False)  # largest taxonomy index used
+
+    def __post_init__(self) -> None:
+        _coerce(self)
+        check_csr(self.skill_indptr, self.skill_indices, len(self.ids), "skills")
+        check_csr(self.pref_indptr, self.pref_indices, len(self.ids), "preferences")
+        if len(self.willingness) and not (
+            0 <= self.willingness.min() <= self.willingness.max() <= 4
+        ):
+            raise ValueError("willingness must be a Willingness rank 0..4")
+        levels = [self.prefecture, self.county, self.township]
+        for name, codes in zip(("prefecture", "county", "township"), levels, strict=True):
+            _set(self, **{name: np.where(codes > 0, codes, -1).astype(np.int32)})
+        # Capped at the depth the labourer's own code has: a county-level code can only be
+        # matched "same county" even by someone who would stay in their township.
+        depth = np.ones(len(self.ids), dtype=np.int8)
+        for codes in levels:
+            depth += codes > 0
+        _set(
+            self,
+            unit=unit_vectors(self.lat, self.lon),
+            required_level=np.minimum(REQUIRED_LEVEL[self.willingness], depth),
+            inv_decay_km=(np.float32(1) / DECAY_KM[self.willingness]).astype(np.float32),
+            wage_expected=(self.expected_wage > 0).astype(np.float32),
+            pref_base=np.where(np.diff(self.pref_indptr) > 0, PREF_OTHER, PREF_NONE).astype(
+                np.float32
+            ),
+        )
+        skill_ptr, skill_rows = invert(self.skill_indptr, self.skill_indices)
+        pref_ptr, pref_rows = invert(self.pref_indptr, self.pref_indices)
+        _set(self, skill_ptr=skill_ptr, skill_rows=skill_rows, pref_ptr=pref_ptr)
+        # An inverted index over v values has v + 1 pointers.
+        _set(self, pref_rows=pref_rows, max_index=max(len(skill_ptr), len(pref_ptr)) - 2)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def skills_of(self, row: int) -> I32:
+        """The taxonomy indices of one labourer's skills."""
+        return self.skill_indices[self.skill_indptr[row] : self.skill_indptr[row + 1]]
+
+    def preferences_of(self, row: int) -> I32:
+        """The taxonomy indices of one labourer's preferred occupations."""
+        return self.pref_indices[self.pref_indptr[row] : self.pref_indptr[row + 1]]
+
+    @classmethod
+    def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerArrays":
+        """Pack labourer profiles into arrays."""
+        ps = list(profiles)
+        regions = np.array([region_parts(p.region) for p in ps], dtype=np.int32).reshape(-1, 4)
+        skill_indptr, skill_indices = csr([p.skills for p in ps])
+        pref_indptr, pref_indices = csr([p.preferred_occupations for p in ps])
+        columns: dict[str, Any] = {
+            "ids": [p.id for p in ps],
+            "province": regions[:, 0],
+            "prefecture": regions[:, 1],
+            "county": regions[:, 2],
+            "township": regions[:, 3],
+            "lat": [p.lat for p in ps],
+            "lon": [p.lon for p in ps],
+            "willingness": [int(p.willingness) for p in ps],
+            "seeking": [p.able_and_seeking for p in ps],
+            "age": [-1 if p.age is None else p.age for p in ps],
+            "expected_wage": [p.expected_wage or 0 for p in ps],
+            "sanwu": [p.sanwu for p in ps],
+            "zero_employment": [p.zero_employment_household for p in ps],
+            "skill_indptr": skill_indptr,
+            "skill_indices": skill_indices,
+            "pref_indptr": pref_indptr,
+            "pref_indices": pref_indices,
+        }
+        return cls(**columns)

@@ -1,0 +1,148 @@
+"""Score components as numpy arrays; one side has one row and broadcasts against the other.
+
+Every function here serves "one labourer × N posts" and "N labourers × one post" alike, except
+skills and preference, whose ragged (CSR) side decides the direction. Blends are written as
+arithmetic on 0/1 masks rather than np.where, which is several times slower on random masks.
+"""
+
+import numpy as np
+
+from matching.scoring.arrays import LabourerArrays, PostArrays
+from matching.scoring.context import Corridors, SkillSpace
+from matching.scoring.dtypes import F32, I8, I32, Bool
+from matching.scoring.geo import great_circle_km
+from matching.scoring.params import (
+    CORRIDOR_CEIL,
+    CORRIDOR_FLOOR,
+    LEVEL_BAND,
+    LEVEL_FLOOR,
+    NO_SKILLS_REQUIRED,
+    PREF_EXACT,
+    PREF_GROUP,
+    PREF_NONE,
+    PREF_OTHER,
+    PRIORITY_SANWU,
+    PRIORITY_ZERO_EMPLOYMENT,
+    WAGE_NO_EXPECTATION,
+)
+from matching.scoring.sparse import postings
+
+_ONE, _ZERO = np.float32(1), np.float32(0)
+
+
+def common_level(lab: LabourerArrays, post: PostArrays) -> I8:
+    """Deepest shared level (Level) per pair: codes are full prefixes, so equalities nest."""
+    level: I8 = (lab.province == post.province).view(np.int8)  # a fresh array: safe to add to
+    level += lab.prefecture == post.prefecture  # a labourer's missing level is -1: never equal
+    level += lab.county == post.county
+    level += lab.township == post.township
+    return level
+
+
+def distance_km(lab: LabourerArrays, post: PostArrays) -> F32:
+    """Great-circle distance between county seats, NaN when a seat is unknown."""
+    return great_circle_km(lab.unit, post.unit)
+
+
+def corridor(lab: LabourerArrays, post: PostArrays, corridors: Corridors) -> Bool:
+    """True where the two provinces have a labour-cooperation agreement."""
+    if len(lab) == 1:
+        partners = corridors.table[lab.province[0]]
+        if not partners.any():
+            return np.zeros(len(post), dtype=np.bool_)
+        return np.take(partners, post.province)
+    return np.take(corridors.table[:, post.province[0]], lab.province)
+
+
+def location(level: I8, dist_km: F32, lift: Bool, inv_decay_km: F32) -> F32:
+    """Level band refined by distance; an unknown distance counts as far (band floor)."""
+    score = dist_km * -inv_decay_km
+    np.exp(score, out=score)
+    np.fmax(score, _ZERO, out=score)  # fmax drops NaN: an unknown seat decays fully
+    floor, band = np.take(LEVEL_FLOOR, level), np.take(LEVEL_BAND, level)
+    if lift.any():  # corridors join two different provinces: only level-0 bands move
+        floor += lift * (CORRIDOR_FLOOR - LEVEL_FLOOR[0])
+        band += lift * (CORRIDOR_CEIL - CORRIDOR_FLOOR - LEVEL_BAND[0])
+    score *= band
+    score += floor
+    return score
+
+
+def wage(lab: LabourerArrays, post: PostArrays) -> F32:
+    """1 at or above the expectation, linear down to 0 at half of it; fixed values when unknown."""
+    ratio = post.offered / np.maximum(lab.expected_wage, _ONE)
+    meets = np.clip(np.float32(2) * ratio - _ONE, _ZERO, _ONE)
+    # No expectation → WAGE_NO_EXPECTATION; no stated wage → post.wage_base.
+    known = meets * lab.wage_expected + WAGE_NO_EXPECTATION * (_ONE - lab.wage_expected)
+    score: F32 = known * post.wage_stated + post.wage_base
+    return score
+
+
+def priority(lab: LabourerArrays, post: PostArrays) -> F32:
+    """三无 labourers toward public-welfare/home-based posts; zero-employment households."""
+    sanwu = PRIORITY_SANWU * (lab.sanwu & post.welfare_like)
+    score = sanwu + PRIORITY_ZERO_EMPLOYMENT * lab.zero_employment
+    return score.astype(np.float32, copy=False)
+
+
+def best_similarity(have: I32, space: SkillSpace) -> F32:
+    """Per taxonomy entry, the best similarity any of `have` reaches; plus a trailing 0."""
+    best = np.zeros(space.size + 1, dtype=np.float32)
+    if len(have):
+        np.max(space.similarity[have], axis=0, out=best[:-1])
+    return best
+
+
+def skills_for_posts(have: I32, post: PostArrays, space: SkillSpace) -> F32:
+    """Mean over each post's required skills of the labourer's best similarity to it."""
+    best = best_similarity(have, space)
+    sums = np.zeros(len(post), dtype=np.float32)
+    for row in post.skill_pad:  # at most SKILL_PAD rows; PAD clips to the trailing 0
+        sums += np.take(best, row, mode="clip")
+    if len(post.skill_over_rows):  # unbuffered and in order, so sums keep the post's order
+        np.add.at(sums, post.skill_over_rows, np.take(best, post.skill_over_idx))
+    score: F32 = sums * post.skill_inv_count + post.skill_base
+    return score
+
+
+def skills_for_labourers(lab: LabourerArrays, need: I32, space: SkillSpace) -> F32:
+    """The same mean for N labourers against one post's required skills `need`."""
+    if len(need) == 0:
+        return np.full(len(lab), NO_SKILLS_REQUIRED, dtype=np.float32)
+    sums = np.zeros(len(lab), dtype=np.float32)
+    for n in need:  # in the post's order, as skills_for_posts sums them
+        column = space.similarity[:, n]
+        rows, held = postings(lab.skill_ptr, lab.skill_rows, np.flatnonzero(column))
+        best = np.zeros(len(lab), dtype=np.float32)
+        np.maximum.at(best, rows, np.take(column, held))
+        sums += best
+    score: F32 = sums * (_ONE / np.float32(len(need)))
+    return score
+
+
+def preference_lookup(prefs: I32, space: SkillSpace) -> F32:
+    """Preference value per taxonomy entry, plus a last slot for "post has no occupation"."""
+    if len(prefs) == 0:
+        return np.full(space.size + 1, PREF_NONE, dtype=np.float32)
+    in_group = np.isin(space.groups, space.groups[prefs])
+    table = np.append(PREF_OTHER + (PREF_GROUP - PREF_OTHER) * in_group, PREF_NONE)
+    table[prefs] = PREF_EXACT
+    return table.astype(np.float32)
+
+
+def preference_for_posts(prefs: I32, post: PostArrays, space: SkillSpace) -> F32:
+    """Occupation preference per post; a post without one clips to the lookup's last slot."""
+    return np.take(preference_lookup(prefs, space), post.occupation_slot, mode="clip")
+
+
+def preference_for_labourers(lab: LabourerArrays, occupation: int, space: SkillSpace) -> F32:
+    """Occupation preference per labourer for one post's occupation (-1 = none)."""
+    if occupation < 0:
+        return np.full(len(lab), PREF_NONE, dtype=np.float32)
+    # Only preferences in the occupation's group can score above PREF_OTHER.
+    group = np.flatnonzero(space.groups == space.groups[occupation])
+    rows, held = postings(lab.pref_ptr, lab.pref_rows, group)
+    value = np.where(held == occupation, PREF_EXACT, PREF_GROUP).astype(np.float32)
+    best = lab.pref_base.copy()
+    np.maximum.at(best, rows, value)
+    return best

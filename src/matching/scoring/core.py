@@ -1,0 +1,241 @@
+"""Top posts for a labourer, top labourers for a post, and one pair explained.
+
+Everything is computed as arrays over the whole index; reasons are built only for the
+results returned, since they cost Python per pair.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from matching.scoring.arrays import LabourerArrays, PostArrays
+from matching.scoring.codes import day_number
+from matching.scoring.components import (
+    common_level,
+    corridor,
+    distance_km,
+    location,
+    preference_for_labourers,
+    preference_for_posts,
+    priority,
+    skills_for_labourers,
+    skills_for_posts,
+    wage,
+)
+from matching.scoring.context import ScoringContext
+from matching.scoring.dtypes import F32, I8, I64, Bool
+from matching.scoring.filters import HardFilter, eligible, failed_filters
+from matching.scoring.geo import haversine_km
+from matching.scoring.reasons import (
+    filter_reason,
+    location_reason,
+    preference_reason,
+    priority_reasons,
+    skill_reasons,
+    wage_reason,
+)
+from matching.scoring.types import (
+    COMPONENTS,
+    Explanation,
+    LabourerProfile,
+    Match,
+    PostRecord,
+    Reason,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _Scored:
+    """Per-pair arrays of one scoring call (length = the larger side)."""
+
+    total: F32
+    components: dict[str, F32]
+    eligible: Bool
+    level: I8
+    corridor: Bool
+
+
+def _score(lab: LabourerArrays, post: PostArrays, ctx: ScoringContext, today: int) -> _Scored:
+    """Every component, the weighted total and the hard-filter mask; one side has one row."""
+    space = ctx.skills
+    # np.take(mode="clip") would quietly read a wrong slot for an index past the taxonomy.
+    if max(lab.max_index, post.max_index) >= space.size:
+        raise ValueError("a taxonomy index is outside the similarity matrix")
+    level = common_level(lab, post)
+    dist = distance_km(lab, post)
+    lift = corridor(lab, post, ctx.corridors)
+    if len(lab) == 1:
+        skills = skills_for_posts(lab.skills_of(0), post, space)
+        pref = preference_for_posts(lab.preferences_of(0), post, space)
+    else:
+        skills = skills_for_labourers(lab, post.skills_of(0), space)
+        pref = preference_for_labourers(lab, int(post.occupation[0]), space)
+    components = {
+        "location": location(level, dist, lift, lab.inv_decay_km),
+        "skills": skills,
+        "wage": wage(lab, post),
+        "preference": pref,
+        "priority": priority(lab, post),
+    }
+    total = np.zeros(max(len(lab), len(post)), dtype=np.float32)
+    for name, weight in ctx.weights.as_dict().items():  # fixed order: same sums both ways
+        total += np.float32(weight) * components[name]
+    # Weights sum to 1 only up to rounding; keep the promise of [0, 1] exactly.
+    np.clip(total, np.float32(0), np.float32(1), out=total)
+    return _Scored(total, components, eligible(lab, post, level, today), level, lift)
+
+
+def top_k(total: F32, candidates: Bool, ids: I64, k: int) -> I64:
+    """Rows of the k best candidates by (score descending, id ascending): order-independent."""
+    rows = np.flatnonzero(candidates)
+    if k <= 0 or rows.size == 0:
+        return np.empty(0, dtype=np.int64)
+    scores = total[rows]
+    if rows.size > k:
+        # Keep every row tied with the k-th score, so the id tie-break, not argpartition's
+        # arbitrary choice among equals, decides who is in.
+        kth = np.partition(scores, rows.size - k)[rows.size - k]
+        keep = scores >= kth
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((ids[rows], -scores))[:k]
+    return rows[order]
+
+
+def _restrict(candidates: Bool, mask: Bool | None, n: int) -> Bool:
+    if mask is None:
+        return candidates
+    mask = np.asarray(mask, dtype=np.bool_)
+    if mask.shape != (n,):
+        raise ValueError(f"mask must have shape ({n},), got {mask.shape}")
+    return candidates & mask
+
+
+def score_posts_for_labourer(
+    profile: LabourerProfile,
+    posts: PostArrays,
+    ctx: ScoringContext,
+    *,
+    today: date,
+    k: int = 10,
+    mask: Bool | None = None,
+) -> list[Match]:
+    """The k best eligible posts for one labourer; `mask` can further restrict the posts."""
+    if len(posts) == 0:
+        return []
+    lab = LabourerArrays.from_profiles([profile])
+    scored = _score(lab, posts, ctx, day_number(today))
+    rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
+    return [_match(lab, 0, posts, int(r), scored, int(r), ctx) for r in rows]
+
+
+def score_labourers_for_post(
+    post: PostRecord,
+    labourers: LabourerArrays,
+    ctx: ScoringContext,
+    *,
+    today: date,
+    k: int = 50,
+    mask: Bool | None = None,
+) -> list[Match]:
+    """The k best eligible labourers for one post; `mask` can further restrict the labourers."""
+    if len(labourers) == 0:
+        return []
+    one = PostArrays.from_records([post])
+    scored = _score(labourers, one, ctx, day_number(today))
+    rows = top_k(scored.total, _restrict(scored.eligible, mask, len(labourers)), labourers.ids, k)
+    return [_match(labourers, int(r), one, 0, scored, int(r), ctx) for r in rows]
+
+
+def check_pair(
+    profile: LabourerProfile, post: PostRecord, *, today: date
+) -> tuple[HardFilter, ...]:
+    """The hard filters one pair fails (empty when it is a candidate)."""
+    lab, one = LabourerArrays.from_profiles([profile]), PostArrays.from_records([post])
+    return failed_filters(lab, one, common_level(lab, one), day_number(today))
+
+
+def explain_pair(
+    profile: LabourerProfile, post: PostRecord, ctx: ScoringContext, *, today: date
+) -> Explanation:
+    """Score, breakdown and reasons of one pair, with the hard filters it fails, if any."""
+    lab, one = LabourerArrays.from_profiles([profile]), PostArrays.from_records([post])
+    day = day_number(today)
+    scored = _score(lab, one, ctx, day)
+    failed = tuple(
+        filter_reason(
+            f,
+            age=-1 if profile.age is None else profile.age,
+            age_min=int(one.age_min[0]),
+            age_max=int(one.age_max[0]),
+            willingness=int(profile.willingness),
+        )
+        for f in failed_filters(lab, one, scored.level, day)
+    )
+    return Explanation(
+        post_id=post.id,
+        labourer_id=profile.id,
+        eligible=not failed,
+        failed=failed,
+        total=float(scored.total[0]),
+        breakdown=_breakdown(scored, 0),
+        reasons=_reasons(lab, 0, one, 0, scored, 0, ctx),
+    )
+
+
+def _breakdown(scored: _Scored, r: int) -> dict[str, float]:
+    return {name: float(scored.components[name][r]) for name in COMPONENTS}
+
+
+def _match(
+    lab: LabourerArrays,
+    li: int,
+    post: PostArrays,
+    pi: int,
+    scored: _Scored,
+    r: int,
+    ctx: ScoringContext,
+) -> Match:
+    return Match(
+        post_id=int(post.ids[pi]),
+        labourer_id=int(lab.ids[li]),
+        total=float(scored.total[r]),
+        breakdown=_breakdown(scored, r),
+        reasons=_reasons(lab, li, post, pi, scored, r, ctx),
+    )
+
+
+def _reasons(
+    lab: LabourerArrays,
+    li: int,
+    post: PostArrays,
+    pi: int,
+    scored: _Scored,
+    r: int,
+    ctx: ScoringContext,
+) -> tuple[Reason, ...]:
+    """Reasons for labourer row `li` × post row `pi`, whose arrays sit at index `r`."""
+    space = ctx.skills
+    out = [
+        location_reason(
+            int(scored.level[r]),
+            haversine_km(
+                float(lab.lat[li]), float(lab.lon[li]), float(post.lat[pi]), float(post.lon[pi])
+            ),
+            bool(scored.corridor[r]),
+        )
+    ]
+    out += skill_reasons(lab.skills_of(li).tolist(), post.skills_of(pi).tolist(), space)
+    out.append(
+        wage_reason(
+            int(post.wage_min[pi]),
+            int(post.wage_max[pi]),
+            float(post.offered[pi]),
+            float(lab.expected_wage[li]),
+        )
+    )
+    pref = preference_reason(lab.preferences_of(li).tolist(), int(post.occupation[pi]), space)
+    if pref is not None:
+        out.append(pref)
+    out += priority_reasons(bool(lab.sanwu[li]), bool(lab.zero_employment[li]), int(post.kind[pi]))
+    return tuple(out)

@@ -1,0 +1,293 @@
+"""Properties of the scorer over generated labourers and posts (hypothesis).
+
+Where a property needs "the truth" (is this pair allowed? how far apart?), it is recomputed
+here independently: region codes compared as string prefixes, distances in float64.
+"""
+
+import math
+import random
+from datetime import date, timedelta
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from matching.scoring import (
+    LabourerArrays,
+    LabourerProfile,
+    PostArrays,
+    PostKind,
+    PostRecord,
+    ScoringContext,
+    Willingness,
+    explain_pair,
+    score_labourers_for_post,
+    score_posts_for_labourer,
+)
+from matching.scoring.geo import haversine_km
+
+TODAY = date(2025, 6, 1)
+TAXONOMY = 8  # entries in the conftest taxonomy
+CORRIDOR = {"44", "45"}
+LABOURER_CODES = ["45", "4501", "450103", "450103001", "450103001001", "450123101", "440106"]
+POST_CODES = [
+    "45",
+    "4501",
+    "450103",
+    "450103001",
+    "450103002",
+    "450123",
+    "450123101",
+    "4502",
+    "450202",
+    "440106",
+    "440106005",
+    "330106",
+]
+SEGMENT_ENDS = (2, 4, 6, 9)
+REQUIRED = {
+    Willingness.township: 4,
+    Willingness.county: 3,
+    Willingness.prefecture: 2,
+    Willingness.province: 1,
+    Willingness.anywhere: 0,
+}
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+indices = st.lists(st.integers(0, TAXONOMY - 1), max_size=4, unique=True).map(tuple)
+latitudes = st.one_of(st.floats(20, 27), st.just(math.nan))
+longitudes = st.floats(104, 116)
+
+
+@st.composite
+def profiles(draw: st.DrawFn, labourer_id: int = 1) -> LabourerProfile:
+    """Any labourer the registry could hold."""
+    return LabourerProfile(
+        id=labourer_id,
+        region=draw(st.sampled_from(LABOURER_CODES)),
+        lat=draw(latitudes),
+        lon=draw(longitudes),
+        willingness=draw(st.sampled_from(Willingness)),
+        able_and_seeking=draw(st.booleans() | st.just(True)),
+        age=draw(st.none() | st.integers(16, 70)),
+        expected_wage=draw(st.none() | st.integers(0, 9000)),
+        skills=draw(indices),
+        preferred_occupations=draw(indices),
+        sanwu=draw(st.booleans()),
+        zero_employment_household=draw(st.booleans()),
+    )
+
+
+days = st.none() | st.integers(-3, 3).map(lambda d: TODAY + timedelta(days=d))
+
+
+@st.composite
+def posts(draw: st.DrawFn, post_id: int = 1) -> PostRecord:
+    """Any post the index could hold, open or not."""
+    wage_max = draw(st.integers(0, 9000))
+    return PostRecord(
+        id=post_id,
+        region=draw(st.sampled_from(POST_CODES)),
+        lat=draw(latitudes),
+        lon=draw(longitudes),
+        kind=draw(st.sampled_from(PostKind)),
+        wage_min=draw(st.integers(0, wage_max)),
+        wage_max=wage_max,
+        age_min=draw(st.none() | st.integers(16, 40)),
+        age_max=draw(st.none() | st.integers(35, 65)),
+        openings_left=draw(st.integers(0, 3) | st.just(5)),
+        is_open=draw(st.booleans() | st.just(True)),
+        valid_from=draw(days),
+        valid_until=draw(days),
+        occupation=draw(st.none() | st.integers(0, TAXONOMY - 1)),
+        required_skills=draw(st.lists(st.integers(0, TAXONOMY - 1), max_size=8).map(tuple)),
+    )
+
+
+@st.composite
+def post_lists(draw: st.DrawFn, min_size: int = 1) -> list[PostRecord]:
+    """Posts with distinct ids; some are copies of others, so that scores tie."""
+    records = [draw(posts(post_id=i)) for i in range(draw(st.integers(min_size, 8)))]
+    copies = draw(st.lists(st.sampled_from(records), max_size=3)) if records else []
+    for n, post in enumerate(copies):
+        records.append(PostRecord(**(post.__dict__ | {"id": 100 + n})))
+    return records
+
+
+def shared_level(a: str, b: str) -> int:
+    """How many leading GB/T 2260 levels two codes share (0 = other province)."""
+    level = 0
+    for end in SEGMENT_ENDS:
+        if len(a) < end or len(b) < end or a[:end] != b[:end]:
+            break
+        level += 1
+    return level
+
+
+def allowed(profile: LabourerProfile, post: PostRecord) -> bool:
+    """Every hard filter of DESIGN §3, written out plainly."""
+    depth = sum(len(profile.region) >= end for end in SEGMENT_ENDS)
+    age_ok = profile.age is None or (post.age_min or 0) <= profile.age <= (post.age_max or 200)
+    return (
+        post.is_open
+        and (post.valid_from is None or post.valid_from <= TODAY)
+        and (post.valid_until is None or post.valid_until >= TODAY)
+        and post.openings_left > 0
+        and profile.able_and_seeking
+        and age_ok
+        and shared_level(profile.region, post.region) >= min(REQUIRED[profile.willingness], depth)
+    )
+
+
+def forward(
+    profile: LabourerProfile, records: list[PostRecord], ctx: ScoringContext
+) -> dict[int, float]:
+    matches = score_posts_for_labourer(
+        profile, PostArrays.from_records(records), ctx, today=TODAY, k=len(records)
+    )
+    return {m.post_id: m.total for m in matches}
+
+
+@PROPERTY
+@given(profile=profiles(), records=post_lists())
+def test_scores_lie_in_the_unit_interval(
+    ctx: ScoringContext, profile: LabourerProfile, records: list[PostRecord]
+) -> None:
+    index = PostArrays.from_records(records)
+    for match in score_posts_for_labourer(profile, index, ctx, today=TODAY, k=len(records)):
+        assert 0.0 <= match.total <= 1.0
+        assert all(0.0 <= v <= 1.0 for v in match.breakdown.values())
+
+
+@PROPERTY
+@given(profile=profiles(), records=post_lists())
+def test_exactly_the_allowed_posts_are_returned(
+    ctx: ScoringContext, profile: LabourerProfile, records: list[PostRecord]
+) -> None:
+    assert set(forward(profile, records, ctx)) == {p.id for p in records if allowed(profile, p)}
+
+
+@PROPERTY
+@given(
+    profile=profiles(),
+    seat=st.tuples(st.floats(20, 27), st.floats(104, 116)),
+    post=posts(),
+    codes=st.lists(st.sampled_from(POST_CODES), min_size=2, max_size=2),
+    offset=st.tuples(st.floats(-2, 2), st.floats(-2, 2)),
+    fraction=st.floats(0, 1),
+)
+def test_a_nearer_post_never_scores_lower(
+    ctx: ScoringContext,
+    profile: LabourerProfile,
+    seat: tuple[float, float],
+    post: PostRecord,
+    codes: list[str],
+    offset: tuple[float, float],
+    fraction: float,
+) -> None:
+    profile = LabourerProfile(**(profile.__dict__ | {"lat": seat[0], "lon": seat[1]}))
+
+    def nearness(code: str) -> tuple[int, bool]:
+        level = shared_level(profile.region, code)
+        return level, level == 0 and {profile.region[:2], code[:2]} == CORRIDOR
+
+    # The nearer post takes the deeper level (and the corridor, if only one has it) and a seat
+    # part of the way towards the farther one: nearer in every respect, all else equal.
+    deep, shallow = sorted(codes, key=nearness, reverse=True)
+    seats = [(seat[0] + f * offset[0], seat[1] + f * offset[1]) for f in (fraction, 1.0)]
+    near, far = (
+        PostRecord(**(post.__dict__ | {"region": code, "lat": lat, "lon": lon}))
+        for code, (lat, lon) in zip((deep, shallow), seats, strict=True)
+    )
+    km_near, km_far = (haversine_km(*seat, p.lat, p.lon) for p in (near, far))
+    # A 50 m margin keeps float32 rounding of nearly equal distances out of it.
+    assume(km_near + 0.05 <= km_far)
+    scores = [explain_pair(profile, p, ctx, today=TODAY).total for p in (near, far)]
+    assert scores[0] >= scores[1] - 1e-6
+
+
+@PROPERTY
+@given(profile=profiles(), records=post_lists(), extra=st.integers(0, TAXONOMY - 1))
+def test_adding_a_skill_never_lowers_a_score(
+    ctx: ScoringContext, profile: LabourerProfile, records: list[PostRecord], extra: int
+) -> None:
+    more = LabourerProfile(**(profile.__dict__ | {"skills": (*profile.skills, extra)}))
+    before, after = forward(profile, records, ctx), forward(more, records, ctx)
+    assert before.keys() == after.keys()
+    assert all(after[i] >= before[i] for i in before)
+
+
+@PROPERTY
+@given(
+    profile=profiles(),
+    records=post_lists(),
+    k=st.integers(1, 20),
+    order=st.randoms(use_true_random=False),
+)
+def test_results_do_not_depend_on_index_order(
+    ctx: ScoringContext,
+    profile: LabourerProfile,
+    records: list[PostRecord],
+    k: int,
+    order: random.Random,
+) -> None:
+    shuffled = list(records)
+    order.shuffle(shuffled)
+    runs = [
+        score_posts_for_labourer(profile, PostArrays.from_records(rs), ctx, today=TODAY, k=k)
+        for rs in (records, records, shuffled)
+    ]
+    assert runs[0] == runs[1] == runs[2]
+    keys = [(-m.total, m.post_id) for m in runs[0]]
+    assert keys == sorted(keys)
+
+
+@PROPERTY
+@given(profile=profiles(), records=post_lists())
+def test_explain_pair_agrees_with_the_batch(
+    ctx: ScoringContext, profile: LabourerProfile, records: list[PostRecord]
+) -> None:
+    index = PostArrays.from_records(records)
+    batch = {
+        m.post_id: m
+        for m in score_posts_for_labourer(profile, index, ctx, today=TODAY, k=len(records))
+    }
+    for record in records:
+        explanation = explain_pair(profile, record, ctx, today=TODAY)
+        assert explanation.eligible == (record.id in batch)
+        assert explanation.eligible == (not explanation.failed)
+        if record.id in batch:
+            match = batch[record.id]
+            assert math.isclose(explanation.total, match.total, abs_tol=1e-6)
+            assert explanation.breakdown.keys() == match.breakdown.keys()
+            assert np.allclose(
+                list(explanation.breakdown.values()), list(match.breakdown.values()), atol=1e-6
+            )
+            assert explanation.reasons == match.reasons
+
+
+@PROPERTY
+@given(
+    people=st.lists(profiles(), min_size=1, max_size=10),
+    post=posts(),
+    order=st.randoms(use_true_random=False),
+)
+def test_top_labourers_agree_with_top_posts(
+    ctx: ScoringContext, people: list[LabourerProfile], post: PostRecord, order: random.Random
+) -> None:
+    people = [LabourerProfile(**(p.__dict__ | {"id": i})) for i, p in enumerate(people)]
+    shuffled = list(people)
+    order.shuffle(shuffled)
+    runs = [
+        score_labourers_for_post(
+            post, LabourerArrays.from_profiles(ps), ctx, today=TODAY, k=len(people)
+        )
+        for ps in (people, shuffled)
+    ]
+    assert runs[0] == runs[1]
+    reverse = {m.labourer_id: m.total for m in runs[0]}
+    expected = {p.id: explain_pair(p, post, ctx, today=TODAY) for p in people}
+    assert set(reverse) == {i for i, e in expected.items() if e.eligible}
+    for i, total in reverse.items():
+        assert math.isclose(total, expected[i].total, abs_tol=1e-6)
