@@ -18,6 +18,8 @@ from matching.health.router import router as health_router
 from matching.labourers.import_router import router as import_router
 from matching.labourers.personal import PersonalData
 from matching.labourers.router import router as labourers_router
+from matching.matches.engine import MatchingEngine
+from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
 from matching.posts.router import router as posts_router
 from matching.regions.router import router as regions_router
@@ -44,6 +46,7 @@ ROUTERS = (
     import_router,
     labourers_router,
     posts_router,
+    matches_router,
 )
 
 TAGS = [
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
+    app.state.engine_matching = MatchingEngine(settings)
     for router in ROUTERS:
         app.include_router(router)
     install_problem_handlers(app)

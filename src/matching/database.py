@@ -60,7 +60,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and explicit transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        # Pages of equal size render the same SQL text, so psycopg converts (and caches) it once.
+        return create_engine(url, pool_pre_ping=True, insertmanyvalues_page_size=100, **kwargs)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
     return engine

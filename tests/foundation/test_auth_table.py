@@ -53,6 +53,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/posts/{post_id}"): ALL,
     ("PATCH", "/v1/posts/{post_id}"): PUBLISHERS,
     ("POST", "/v1/posts/{post_id}/withdraw"): PUBLISHERS,
+    ("GET", "/v1/labourers/{labourer_id}/matches"): frozenset({"admin", "staff", "app"}),
+    ("GET", "/v1/labourers/{labourer_id}/matches/{post_id}"): frozenset({"admin", "staff", "app"}),
+    ("GET", "/v1/posts/{post_id}/candidates"): frozenset({"admin", "staff", "agency"}),
 }
 
 SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001"}

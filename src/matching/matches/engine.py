@@ -1,0 +1,169 @@
+"""The matching engine of one process: two live indexes, the scoring context, and the sync step."""
+
+from collections.abc import Sequence
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from matching.changes import LABOURERS, POSTS, current_seq
+from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
+from matching.matches.snapshot import labourer_profiles, post_records
+from matching.scoring import (
+    Corridors,
+    LabourerArrays,
+    LabourerProfile,
+    Match,
+    PostArrays,
+    PostRecord,
+    ScoringContext,
+    ScoringWeights,
+    SkillSpace,
+    region_parts,
+    score_labourers_for_post,
+    score_posts_for_labourer,
+)
+from matching.settings import Settings
+from matching.skills.taxonomy import GROUP_WEIGHT, get_taxonomy
+
+Mask = npt.NDArray[np.bool_]
+_LEVEL_OF_LENGTH = {2: "province", 4: "prefecture", 6: "county", 9: "township", 12: "township"}
+
+
+class MatchingEngine:
+    """Scores against in-memory indexes that catch up with the database on every request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.posts: LiveIndex[PostArrays, PostRecord] = post_index()
+        self.labourers: LiveIndex[LabourerArrays, LabourerProfile] = labourer_index()
+
+    @cached_property
+    def context(self) -> ScoringContext:
+        """Taxonomy similarities, corridors and weights (built once per process)."""
+        taxonomy = get_taxonomy()
+        space = SkillSpace(
+            similarity=taxonomy.similarity_matrix(),
+            groups=taxonomy.group_indices(),
+            name=lambda i: taxonomy.skills[i].name,
+            group_similarity=GROUP_WEIGHT,
+        )
+        return ScoringContext(
+            skills=space,
+            weights=ScoringWeights(**self.settings.weights.model_dump()),
+            corridors=Corridors.from_pairs(self.settings.partner_corridors),
+        )
+
+    def post_snapshot(self, session: Session, today: date) -> Snapshot[PostArrays, PostRecord]:
+        """The post index, brought up to date with the database."""
+        seq = current_seq(session, POSTS)
+        snap = self.posts.snapshot
+        if snap is not None and snap.seq >= seq and snap.built_on == today:
+            return snap
+        with self.posts.lock:
+            snap = self.posts.snapshot
+            if snap is None or snap.built_on != today:
+                records, _, top = post_records(session)
+                self.posts.build(records, max(seq, top), today)
+            elif snap.seq < seq:
+                changed, closed, top = post_records(session, changed_after=snap.seq)
+                self.posts.apply(changed, closed, max(seq, top))
+            result = self.posts.snapshot
+        assert result is not None
+        return result
+
+    def labourer_snapshot(
+        self, session: Session, today: date
+    ) -> Snapshot[LabourerArrays, LabourerProfile]:
+        """The labourer index, brought up to date (rebuilt each day: ages and statuses move)."""
+        seq = current_seq(session, LABOURERS)
+        snap = self.labourers.snapshot
+        if snap is not None and snap.seq >= seq and snap.built_on == today:
+            return snap
+        with self.labourers.lock:
+            snap = self.labourers.snapshot
+            if snap is None or snap.built_on != today:
+                profiles, top = labourer_profiles(session, today)
+                self.labourers.build(profiles, max(seq, top), today)
+            elif snap.seq < seq:
+                changed, top = labourer_profiles(session, today, changed_after=snap.seq)
+                self.labourers.apply(changed, [], max(seq, top))
+            result = self.labourers.snapshot
+        assert result is not None
+        return result
+
+    def top_posts(
+        self,
+        profile: LabourerProfile,
+        snap: Snapshot[PostArrays, PostRecord],
+        *,
+        today: date,
+        k: int,
+        post_kind: int | None = None,
+        region: str | None = None,
+        min_wage: int | None = None,
+    ) -> list[Match]:
+        """The k best posts for a labourer across the snapshot's blocks."""
+        found: list[Match] = []
+        for block in snap.blocks():
+            mask = _post_mask(block, post_kind, region, min_wage)
+            found += score_posts_for_labourer(
+                profile, block.arrays, self.context, today=today, k=k, mask=mask
+            )
+        return _best(found, k, key=lambda m: m.post_id)
+
+    def top_labourers(
+        self,
+        post: PostRecord,
+        snap: Snapshot[LabourerArrays, LabourerProfile],
+        *,
+        today: date,
+        k: int,
+        region_scopes: Sequence[str] | None = None,
+    ) -> list[Match]:
+        """The k best labourers for a post, optionally only inside some region prefixes."""
+        found: list[Match] = []
+        for block in snap.blocks():
+            mask = block.alive
+            if region_scopes is not None:
+                mask = mask & _any_prefix(block.arrays, region_scopes)
+            found += score_labourers_for_post(
+                post, block.arrays, self.context, today=today, k=k, mask=mask
+            )
+        return _best(found, k, key=lambda m: m.labourer_id)
+
+
+def _best(found: list[Match], k: int, *, key: object) -> list[Match]:
+    """Merge blocks' results in the scorer's order: score descending, then id ascending."""
+    ident = key  # the side being ranked
+    return sorted(found, key=lambda m: (-m.total, ident(m)))[:k]  # type: ignore[operator]
+
+
+def _prefix_mask(arrays: PostArrays | LabourerArrays, prefix: str) -> Mask:
+    level = _LEVEL_OF_LENGTH[len(prefix)]
+    parts = region_parts(prefix if len(prefix) != 12 else prefix[:9])
+    value = parts[("province", "prefecture", "county", "township").index(level)]
+    column: npt.NDArray[np.int32] = getattr(arrays, level)
+    return np.asarray(column == value)
+
+
+def _any_prefix(arrays: PostArrays | LabourerArrays, prefixes: Sequence[str]) -> Mask:
+    mask = np.zeros(len(arrays), dtype=np.bool_)
+    for prefix in prefixes:
+        mask |= _prefix_mask(arrays, prefix)
+    return mask
+
+
+def _post_mask(
+    block: Block[PostArrays], post_kind: int | None, region: str | None, min_wage: int | None
+) -> Mask:
+    mask = block.alive
+    if post_kind is not None:
+        mask = mask & (block.arrays.kind == post_kind)
+    if region:
+        mask = mask & _prefix_mask(block.arrays, region)
+    if min_wage is not None:
+        mask = mask & (block.arrays.wage_max >= min_wage)
+    return mask

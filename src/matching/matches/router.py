@@ -1,0 +1,100 @@
+"""Match endpoints (人岗匹配)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from matching.auth.deps import RequireRoles
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.deps import IdPath, SessionDep, TodayDep
+from matching.errors import problem_responses
+from matching.matches import service
+from matching.matches.engine import MatchingEngine
+from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
+from matching.posts.models import PostType
+from matching.regions.validation import canonical_region_code
+
+router = APIRouter(tags=["matching"], responses=problem_responses(401, 403, 404))
+StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]
+CandidateReaders = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.agency))]
+K = Annotated[int, Query(ge=1, le=100, description="How many / 返回条数")]
+
+
+def get_engine(request: Request) -> MatchingEngine:
+    """The process's matching engine."""
+    engine: MatchingEngine = request.app.state.engine_matching
+    return engine
+
+
+EngineDep = Annotated[MatchingEngine, Depends(get_engine)]
+
+
+@router.get(
+    "/v1/labourers/{labourer_id}/matches",
+    summary="Recommended posts for a labourer / 为劳动力推荐岗位",
+    operation_id="match_posts_for_labourer",
+    responses=problem_responses(422),
+)
+def match_posts(
+    labourer_id: IdPath,
+    session: SessionDep,
+    principal: StaffAdminApp,
+    engine: EngineDep,
+    today: TodayDep,
+    k: K = 10,
+    post_type: Annotated[PostType | None, Query(description="岗位类型")] = None,
+    region: Annotated[str | None, Query(description="Workplace region prefix / 工作地")] = None,
+    min_wage: Annotated[int | None, Query(ge=0, le=200_000, description="最低月薪")] = None,
+) -> PostMatches:
+    """Top-k open posts with score, per-component breakdown and reasons."""
+    return service.matches_for_labourer(
+        session,
+        engine,
+        labourer_id=labourer_id,
+        principal=principal,
+        today=today,
+        k=k,
+        post_type=post_type,
+        region=canonical_region_code(region, field="query.region") if region else None,
+        min_wage=min_wage,
+    )
+
+
+@router.get(
+    "/v1/labourers/{labourer_id}/matches/{post_id}",
+    summary="Explain one labourer–post pair / 解释单个匹配",
+    operation_id="explain_match",
+)
+def explain_match(
+    labourer_id: IdPath,
+    post_id: IdPath,
+    session: SessionDep,
+    principal: StaffAdminApp,
+    engine: EngineDep,
+    today: TodayDep,
+) -> PairExplanation:
+    """The full explanation, also for a pair that fails a hard filter (then which one)."""
+    return service.explain(
+        session, engine, labourer_id=labourer_id, post_id=post_id, principal=principal, today=today
+    )
+
+
+@router.get(
+    "/v1/posts/{post_id}/candidates",
+    summary="Candidate labourers for a post / 岗位候选人",
+    operation_id="match_labourers_for_post",
+    responses=problem_responses(422),
+)
+def match_candidates(
+    post_id: IdPath,
+    session: SessionDep,
+    principal: CandidateReaders,
+    engine: EngineDep,
+    today: TodayDep,
+    k: K = 50,
+) -> LabourerMatches:
+    """Top-k labourers; staff see their regions only, an agency (own posts) anonymised profiles."""
+    return service.candidates_for_post(
+        session, engine, post_id=post_id, principal=principal, today=today, k=k
+    )

@@ -1,0 +1,86 @@
+"""Match bodies."""
+
+from pydantic import BaseModel, Field
+
+from matching.posts.schemas import PostRead
+
+
+class ReasonRead(BaseModel):
+    """One reason, in Chinese and English."""
+
+    code: str
+    zh: str = Field(description="e.g. 同县岗位，距离 12 公里")
+    en: str = Field(description="e.g. Same county, 12 km")
+
+
+class Breakdown(BaseModel):
+    """Each component's score in [0, 1] (the total is their weighted sum)."""
+
+    location: float
+    skills: float
+    wage: float
+    preference: float
+    priority: float
+
+
+class PostMatch(BaseModel):
+    """A recommended post."""
+
+    rank: int
+    score: float = Field(description="Total in [0, 1]")
+    breakdown: Breakdown
+    reasons: list[ReasonRead]
+    post: PostRead
+
+
+class PostMatches(BaseModel):
+    """Top posts for a labourer."""
+
+    labourer_id: int
+    seeking: bool = Field(description="False: not able and seeking work, so no post qualifies")
+    index_size: int = Field(description="Open posts in the index")
+    items: list[PostMatch]
+
+
+class CandidateProfile(BaseModel):
+    """A labourer as an agency may see it: no name, ID number or phone."""
+
+    age: int | None
+    sex: str | None
+    home_county: str = Field(description="户籍所在县")
+    relocation: str
+    skills: list[str]
+    expected_wage: int | None
+
+
+class LabourerMatch(BaseModel):
+    """A candidate labourer; `labourer_id` and `name` only for staff and admin."""
+
+    rank: int
+    score: float
+    breakdown: Breakdown
+    reasons: list[ReasonRead]
+    labourer_id: int | None
+    name: str | None
+    profile: CandidateProfile
+
+
+class LabourerMatches(BaseModel):
+    """Top labourers for a post."""
+
+    post_id: int
+    anonymised: bool = Field(description="True for agencies: personal data left out")
+    count: int = Field(description="Candidates returned")
+    items: list[LabourerMatch]
+
+
+class PairExplanation(BaseModel):
+    """One labourer–post pair explained, also when it fails a hard filter."""
+
+    labourer_id: int
+    post_id: int
+    eligible: bool
+    failed: list[ReasonRead] = Field(description="Hard filters the pair fails / 未通过的条件")
+    score: float
+    breakdown: Breakdown
+    reasons: list[ReasonRead]

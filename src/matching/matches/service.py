@@ -1,0 +1,178 @@
+"""Matches for the API: loading the two sides, scoring, and shaping what each role may see."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.errors import NotFound
+from matching.labourers import service as labourers
+from matching.labourers.models import Labourer
+from matching.labourers.presenter import age_on
+from matching.matches.engine import MatchingEngine
+from matching.matches.schemas import (
+    Breakdown,
+    CandidateProfile,
+    LabourerMatch,
+    LabourerMatches,
+    PairExplanation,
+    PostMatch,
+    PostMatches,
+    ReasonRead,
+)
+from matching.matches.snapshot import labourer_profiles, post_record
+from matching.posts import service as posts
+from matching.posts.models import Post, PostType
+from matching.posts.presenter import present_post
+from matching.regions.registry import get_registry
+from matching.scoring import LabourerProfile, PostKind, Reason, explain_pair
+from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
+
+
+def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
+    return [ReasonRead(code=r.code, zh=r.zh, en=r.en) for r in reasons]
+
+
+def _profile(session: Session, labourer: Labourer, today: date) -> LabourerProfile:
+    profiles, _ = labourer_profiles(session, today, ids=[labourer.id])
+    return profiles[0]
+
+
+def matches_for_labourer(
+    session: Session,
+    engine: MatchingEngine,
+    *,
+    labourer_id: int,
+    principal: Principal,
+    today: date,
+    k: int,
+    post_type: PostType | None,
+    region: str | None,
+    min_wage: int | None,
+) -> PostMatches:
+    """Top-k open posts for a labourer, with filters."""
+    labourer = labourers.get_labourer(session, labourer_id, principal)
+    profile = _profile(session, labourer, today)
+    snap = engine.post_snapshot(session, today)
+    found = engine.top_posts(
+        profile,
+        snap,
+        today=today,
+        k=k,
+        post_kind=int(PostKind.parse(post_type)) if post_type else None,
+        region=region,
+        min_wage=min_wage,
+    )
+    by_id = _posts_by_id(session, [m.post_id for m in found])
+    items = [
+        PostMatch(
+            rank=i + 1,
+            score=round(m.total, 4),
+            breakdown=Breakdown(**m.breakdown),
+            reasons=_reasons(m.reasons),
+            post=present_post(by_id[m.post_id], today),
+        )
+        for i, m in enumerate(found)
+    ]
+    return PostMatches(
+        labourer_id=labourer.id,
+        seeking=profile.able_and_seeking,
+        index_size=len(snap),
+        items=items,
+    )
+
+
+def _posts_by_id(session: Session, ids: list[int]) -> dict[int, Post]:
+    rows = session.scalars(select(Post).where(Post.id.in_(ids)).options(selectinload(Post.skills)))
+    return {p.id: p for p in rows}
+
+
+def candidates_for_post(
+    session: Session,
+    engine: MatchingEngine,
+    *,
+    post_id: int,
+    principal: Principal,
+    today: date,
+    k: int,
+) -> LabourerMatches:
+    """Top-k labourers for a post; staff see their regions only, agencies anonymised profiles."""
+    post = posts.get_post(session, post_id, principal)
+    snap = engine.labourer_snapshot(session, today)
+    scopes = (
+        None if principal.unrestricted or principal.role == Role.agency else principal.region_scopes
+    )
+    found = engine.top_labourers(post_record(post), snap, today=today, k=k, region_scopes=scopes)
+    anonymise = principal.role == Role.agency
+    people = _labourers_by_id(session, [m.labourer_id for m in found])
+    items = [
+        LabourerMatch(
+            rank=i + 1,
+            score=round(m.total, 4),
+            breakdown=Breakdown(**m.breakdown),
+            reasons=_reasons(m.reasons),
+            labourer_id=None if anonymise else m.labourer_id,
+            name=None if anonymise else people[m.labourer_id].name,
+            profile=_candidate_profile(people[m.labourer_id], today),
+        )
+        for i, m in enumerate(found)
+    ]
+    return LabourerMatches(post_id=post.id, anonymised=anonymise, count=len(items), items=items)
+
+
+def _labourers_by_id(session: Session, ids: list[int]) -> dict[int, Labourer]:
+    rows = session.scalars(
+        select(Labourer).where(Labourer.id.in_(ids)).options(selectinload(Labourer.skills))
+    )
+    return {x.id: x for x in rows}
+
+
+def _skill_name(taxonomy: SkillTaxonomy, skill_id: str) -> str:
+    entry = taxonomy.get(skill_id)
+    return entry.name if entry else skill_id
+
+
+def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
+    registry = get_registry()
+    taxonomy = get_taxonomy()
+    county = labourer.hukou_region[:6]
+    skills = [_skill_name(taxonomy, s.skill_id) for s in labourer.skills]
+    return CandidateProfile(
+        age=age_on(labourer.birth_date, today),
+        sex=labourer.sex,
+        home_county=registry.full_name(county) if registry.get(county) else county,
+        relocation=labourer.relocation,
+        skills=skills,
+        expected_wage=labourer.expected_wage,
+    )
+
+
+def explain(
+    session: Session,
+    engine: MatchingEngine,
+    *,
+    labourer_id: int,
+    post_id: int,
+    principal: Principal,
+    today: date,
+) -> PairExplanation:
+    """One pair with the full explanation, including the hard filters it fails."""
+    labourer = labourers.get_labourer(session, labourer_id, principal)
+    post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.skills)))
+    if post is None:
+        raise NotFound(f"No post with id {post_id}")
+    result = explain_pair(
+        _profile(session, labourer, today), post_record(post), engine.context, today=today
+    )
+    return PairExplanation(
+        labourer_id=labourer.id,
+        post_id=post.id,
+        eligible=result.eligible,
+        failed=_reasons(result.failed),
+        score=round(result.total, 4),
+        breakdown=Breakdown(**result.breakdown),
+        reasons=_reasons(result.reasons),
+    )

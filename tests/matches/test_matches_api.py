@@ -1,0 +1,189 @@
+"""Matching over HTTP: ranking with reasons, freshness of the index, scopes and anonymity."""
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.app import create_app
+from matching.settings import Settings
+
+Auth = Callable[..., dict[str, str]]
+Body = Callable[..., dict[str, object]]
+YUANJIANG_TOWN = "430981006"  # 琼湖街道
+
+
+def _post(client: TestClient, headers: dict[str, str], body: dict[str, object]) -> int:
+    response = client.post("/v1/posts", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _labourer(client: TestClient, headers: dict[str, str], body: dict[str, object]) -> int:
+    response = client.post("/v1/labourers", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_ranking_breakdown_and_reasons(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin = auth()
+    lid = _labourer(
+        client, admin, labourer_body(hukou_region=YUANJIANG_TOWN, relocation="anywhere")
+    )
+    near = _post(
+        client, admin, post_body(workplace_region="430981", employer="沅江船厂", title="电焊工")
+    )
+    far = _post(client, admin, post_body(workplace_region="441900", title="电焊工"))
+    cleaner = _post(
+        client,
+        admin,
+        post_body(
+            workplace_region="430981",
+            title="保洁员",
+            employer="某物业",
+            required_skills=[{"term": "保洁"}],
+        ),
+    )
+    data = client.get(f"/v1/labourers/{lid}/matches?k=10", headers=auth("app")).json()
+    ids = [m["post"]["id"] for m in data["items"]]
+    assert ids[0] == near
+    assert set(ids) == {near, far, cleaner}
+    assert ids.index(far) > 0 and ids.index(cleaner) > 0
+    top = data["items"][0]
+    assert set(top["breakdown"]) == {"location", "skills", "wage", "preference", "priority"}
+    assert 0 <= top["score"] <= 1
+    zh = " ".join(r["zh"] for r in top["reasons"])
+    assert "同县" in zh and "技能匹配" in zh
+    assert all(r["en"] for r in top["reasons"])
+    scores = [m["score"] for m in data["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_write_is_visible_to_the_next_request(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
+    first = _post(client, admin, post_body(workplace_region="430981"))
+    assert [
+        m["post"]["id"]
+        for m in client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+    ] == [first]
+    second = _post(client, admin, post_body(workplace_region="430981", employer="另一家"))
+    ids = {
+        m["post"]["id"]
+        for m in client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+    }
+    assert ids == {first, second}
+    client.post(f"/v1/posts/{first}/withdraw", headers=admin)
+    ids = {
+        m["post"]["id"]
+        for m in client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+    }
+    assert ids == {second}
+
+
+def test_several_processes_share_one_database(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    app: FastAPI,
+    auth: Auth,
+    labourer_body: Body,
+    post_body: Body,
+) -> None:
+    other = create_app(settings)
+    other.state.sessionmaker = session_factory
+    admin = auth()
+    with TestClient(app) as one, TestClient(other) as two:
+        lid = _labourer(one, admin, labourer_body(relocation="anywhere"))
+        assert two.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"] == []
+        pid = _post(one, admin, post_body(workplace_region="430981"))
+        items = two.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+        assert [m["post"]["id"] for m in items] == [pid]
+
+
+def test_relocation_is_a_hard_filter_and_explained(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="county"))
+    away = _post(client, admin, post_body(workplace_region="441900"))
+    home = _post(client, admin, post_body(workplace_region="430981"))
+    ids = [
+        m["post"]["id"]
+        for m in client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+    ]
+    assert ids == [home]
+    explained = client.get(f"/v1/labourers/{lid}/matches/{away}", headers=admin).json()
+    assert explained["eligible"] is False
+    assert explained["failed"]
+    assert all(r["zh"] and r["en"] for r in explained["failed"])
+    ok = client.get(f"/v1/labourers/{lid}/matches/{home}", headers=admin).json()
+    assert ok["eligible"] is True and ok["failed"] == []
+
+
+def test_filters_on_type_region_and_wage(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
+    cheap = _post(
+        client,
+        admin,
+        post_body(workplace_region="430981", wage_min=2000, wage_max=2500, post_type="workshop"),
+    )
+    rich = _post(client, admin, post_body(workplace_region="441900", wage_min=6000, wage_max=8000))
+    url = f"/v1/labourers/{lid}/matches"
+    assert [
+        m["post"]["id"]
+        for m in client.get(url + "?post_type=workshop", headers=admin).json()["items"]
+    ] == [cheap]
+    assert [
+        m["post"]["id"] for m in client.get(url + "?region=44", headers=admin).json()["items"]
+    ] == [rich]
+    assert [
+        m["post"]["id"] for m in client.get(url + "?min_wage=5000", headers=admin).json()["items"]
+    ] == [rich]
+    assert client.get(url + "?k=101", headers=admin).status_code == 422
+
+
+def test_candidates_scope_and_anonymity(
+    client: TestClient,
+    auth: Auth,
+    labourer_body: Body,
+    post_body: Body,
+    new_id_number: Callable[..., str],
+) -> None:
+    admin = auth()
+    mine = _labourer(client, admin, labourer_body(relocation="anywhere"))
+    nanning = labourer_body(
+        hukou_region="450102", id_number=new_id_number(region="450102"), relocation="anywhere"
+    )
+    other = _labourer(client, admin, nanning)
+    agency = auth("agency")
+    pid = _post(client, agency, post_body(workplace_region="441900"))
+    everyone = client.get(f"/v1/posts/{pid}/candidates", headers=admin).json()
+    assert {c["labourer_id"] for c in everyone["items"]} >= {mine, other}
+    staff = client.get(
+        f"/v1/posts/{pid}/candidates", headers=auth("staff", regions=["430981"])
+    ).json()
+    assert {c["labourer_id"] for c in staff["items"]} == {mine}
+    anonymous = client.get(f"/v1/posts/{pid}/candidates", headers=agency).json()
+    assert anonymous["anonymised"] is True and anonymous["count"] >= 2
+    text = str(anonymous)
+    assert all(c["labourer_id"] is None and c["name"] is None for c in anonymous["items"])
+    assert "李四" not in text and "138" not in text
+    assert client.get(f"/v1/posts/{pid}/candidates", headers=auth("agency")).status_code == 404
+
+
+def test_employed_labourer_gets_no_posts(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(employment_status="employed_local"))
+    _post(client, admin, post_body(workplace_region="430981"))
+    data = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()
+    assert data["seeking"] is False and data["items"] == []
