@@ -51,11 +51,17 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
+def migrate(database_url: str) -> dict[str, str]:
+    """Bring the database to the newest schema; return the service's environment for it."""
+    env = {**os.environ, **BENCH_ENV, "MATCHING_DATABASE_URL": database_url}
+    _cli(["db", "upgrade"], env)
+    return env
+
+
 @contextmanager
 def running_service(database_url: str) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     """Migrate, start uvicorn, yield (base URL, env, admin headers); stop it afterwards."""
-    env = {**os.environ, **BENCH_ENV, "MATCHING_DATABASE_URL": database_url}
-    _cli(["db", "upgrade"], env)
+    env = migrate(database_url)
     admin_key = _cli(["keys", "create", "--name", "bench admin", "--role", "admin"], env)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

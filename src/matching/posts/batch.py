@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -82,6 +82,7 @@ def upsert_batch(
     assert principal.agency_id is not None
     parsed, results = _parse(items)
     existing = _existing(session, principal.agency_id, [b.external_id or "" for _, b in parsed])
+    _load_skills_of_changed(session, existing, parsed)
     written: list[tuple[int, PostCreate, Post, Outcome]] = []
     for index, body in parsed:
         try:
@@ -122,6 +123,24 @@ def _existing(session: Session, agency_id: int, external_ids: list[str]) -> dict
     return found
 
 
+def _load_skills_of_changed(
+    session: Session, existing: dict[str, Post], parsed: list[tuple[int, PostCreate]]
+) -> None:
+    """Load skills only for the posts a push changes: most pushes repeat what is there."""
+    changed = [
+        existing[b.external_id].id
+        for _, b in parsed
+        if b.external_id in existing
+        and existing[b.external_id].content_hash != service.content_hash(b)
+    ]
+    for start in range(0, len(changed), 500):
+        session.scalars(
+            select(Post)
+            .where(Post.id.in_(changed[start : start + 500]))
+            .options(selectinload(Post.skills))
+        ).all()
+
+
 def _prepare(
     body: PostCreate, existing: dict[str, Post], *, principal: Principal, today: date
 ) -> tuple[Post, Outcome]:
@@ -138,12 +157,27 @@ def _prepare(
     return current, "updated"
 
 
+def _preassign_ids(session: Session, new: list[Post]) -> None:
+    """On PostgreSQL, take ids from the sequence first: rows with their keys set are sent as one
+    pipelined executemany, instead of a multi-row INSERT … RETURNING whose tens of thousands of
+    parameters psycopg would rewrite in Python."""
+    if not new or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = session.scalars(
+        text("SELECT nextval(pg_get_serial_sequence('posts', 'id')) FROM generate_series(1, :n)"),
+        {"n": len(new)},
+    ).all()
+    for post, post_id in zip(new, ids, strict=True):
+        post.id = int(post_id)
+
+
 def _flush(session: Session, posts: list[Post]) -> None:
     if not posts:
         return
     seq = next_seq(session, POSTS)
     for post in posts:
         post.change_seq = seq
+    _preassign_ids(session, [p for p in posts if p.id is None])
     session.add_all(posts)
     try:
         session.flush()
