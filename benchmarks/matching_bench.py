@@ -11,6 +11,7 @@ HTTP; top-50 over 500,000 labourers p50 ≤ 50 ms; 100,000 posts indexed in ≤ 
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -52,7 +53,8 @@ from matching.settings import Settings
 from matching.skills.taxonomy import get_taxonomy
 
 SEED = 20261123
-# Where labourers come from: poor western/central provinces first (湖南 广西 贵州 云南 甘肃 四川 陕西).
+# Where labourers come from: poor western/central provinces first
+# (湖南 广西 贵州 云南 甘肃 四川 陕西).
 LABOUR_PROVINCES = {"43": 14, "45": 14, "52": 16, "53": 16, "62": 12, "51": 10, "61": 8}
 OTHER_LABOUR_WEIGHT = 10  # spread over the remaining provinces
 # Where posts are: coastal provinces (广东 浙江 江苏 福建 上海), plus local posts near labourers.
@@ -99,7 +101,6 @@ class World:
         self.townships = {c: [t.code for t in registry.children(c)] for c in counties}
         # Poverty counties: within each labour-source province, a lognormal spread of weights
         # so that a few hundred counties hold most registered labourers.
-        weight = np.array([LABOUR_PROVINCES.get(c[:2], 0.0) for c in counties], dtype=np.float64)
         per_province = {p: sum(1 for c in counties if c[:2] == p) for p in LABOUR_PROVINCES}
         others = sum(1 for c in counties if c[:2] not in LABOUR_PROVINCES)
         weight = np.array(
@@ -249,11 +250,11 @@ def post_rows(n: int, world: World, today: date, seed: int) -> tuple[list[Row], 
             today - timedelta(days=prng.randrange(0, 60)), until, PostStatus.open.value, "[]",
             f"{pid:064x}", f"{pid:064x}", pid, NOW, NOW,
         ))  # fmt: skip
-        skills += [(pid, s, True) for s in required[i]]
+        skills += [(pid, s, True, "none") for s in required[i]]
         if prng.random() < 0.15:
             extra = world.skill_ids[prng.randrange(len(world.skill_ids))]
             if extra not in required[i]:
-                skills.append((pid, extra, False))
+                skills.append((pid, extra, False, "none"))
     return posts, skills
 
 
@@ -282,8 +283,7 @@ def load(url: str, n_posts: int, n_labourers: int, today: date) -> dict[str, flo
             periods,
         )
         _copy(conn, "posts", POST_COLUMNS, posts)
-        _copy(conn, "post_skills", "post_id, skill_id, required", post_skills)
-        conn.execute("UPDATE post_skills SET min_level = 'none'")
+        _copy(conn, "post_skills", "post_id, skill_id, required, min_level", post_skills)
         for table in ("labourers", "labourer_status_periods", "posts"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -310,10 +310,8 @@ def measure_build(url: str, which: str) -> dict[str, float]:
     today = clock.today()
     MatchingEngine(settings).context  # noqa: B018 - taxonomy matrix: per process, not per index
     gc.collect()
-    try:  # reset the peak-RSS mark (VmHWM) to now
+    with contextlib.suppress(OSError):  # reset the peak-RSS mark (VmHWM) to now
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
     rss0 = _rss_kb()
 
     def build() -> int:
@@ -561,12 +559,19 @@ def _sample_ids(
     url: str, today: date, n_labourers: int, n_posts: int
 ) -> tuple[list[int], list[int]]:
     """Random seeking labourers and random open posts (fixed seed)."""
-    factory = make_sessionmaker(make_engine(url))
     rng = random.Random(SEED + 3)
-    with factory() as session:
-        profiles, _ = labourer_profiles(session, today)
-        seeking = sorted(p.id for p in profiles if p.able_and_seeking)
-        post_ids = sorted(session.scalars(select(Post.id).where(Post.status == PostStatus.open)))
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        seeking = [
+            r[0]
+            for r in conn.execute(
+                "SELECT l.id FROM labourers l"
+                " JOIN labourer_status_periods s ON s.labourer_id = l.id"
+                " WHERE l.wants_work AND l.labour_ability <> 'none' AND s.status = 'unemployed'"
+                " AND s.effective_from <= %s ORDER BY l.id",
+                [today],
+            )
+        ]
+        post_ids = [r[0] for r in conn.execute("SELECT id FROM posts ORDER BY id")]
     return rng.sample(seeking, n_labourers), rng.sample(post_ids, n_posts)
 
 

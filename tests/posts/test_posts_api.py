@@ -161,3 +161,19 @@ def test_batch_over_1000_items_is_refused(client: TestClient, auth: Auth, post_b
     response = client.post("/v1/posts/batch", json={"items": items}, headers=auth("agency"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.items"
+
+
+def test_idempotency_keys_expire_after_the_retention(
+    client: TestClient, auth: Auth, post_body: Body, session: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    from matching.posts.models import IdempotencyRecord
+
+    headers = {**auth("agency"), "Idempotency-Key": "old-key"}
+    client.post("/v1/posts/batch", json={"items": _batch(post_body, 1)}, headers=headers)
+    record = session.scalars(select(IdempotencyRecord)).one()
+    record.created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    session.flush()
+    other = client.post("/v1/posts/batch", json={"items": _batch(post_body, 2)}, headers=headers)
+    assert other.status_code == 200  # the old record was purged, the key is free again

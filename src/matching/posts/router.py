@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from matching.auth.deps import AnyRole, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
+from matching.database import utcnow
 from matching.deps import MAX_ID, IdPath, SessionDep, SettingsDep, TodayDep
 from matching.errors import Unprocessable, problem_responses
 from matching.posts import batch, idempotency, service
@@ -108,6 +109,7 @@ def upsert_batch(
         json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
     )
     if idempotency_key:
+        idempotency.purge_older_than(session, utcnow(), settings.idempotency_ttl_hours)
         stored = idempotency.find(session, scope, idempotency_key, body_hash)
         if stored is not None:
             response.headers["Idempotent-Replayed"] = "true"
