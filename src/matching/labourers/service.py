@@ -325,6 +325,14 @@ def get_labourer(session: Session, labourer_id: int, principal: Principal) -> La
     return labourer
 
 
+def check_access(session: Session, labourer_id: int, principal: Principal) -> None:
+    """404 if there is no such labourer, 403 if it lies outside the caller's scope (one query)."""
+    region = session.scalar(select(Labourer.hukou_region).where(Labourer.id == labourer_id))
+    if region is None:
+        raise NotFound(f"No labourer with id {labourer_id}")
+    _check_scope(principal, region, "labourer")
+
+
 def current_status(session: Session, labourer_id: int, as_of: date) -> StatusPeriod | None:
     """The period in force on a date."""
     return session.scalar(

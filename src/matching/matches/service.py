@@ -36,8 +36,8 @@ def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
     return [ReasonRead(code=r.code, zh=r.zh, en=r.en) for r in reasons]
 
 
-def _profile(session: Session, labourer: Labourer, today: date) -> LabourerProfile:
-    profiles, _ = labourer_profiles(session, today, ids=[labourer.id])
+def _profile(session: Session, labourer_id: int, today: date) -> LabourerProfile:
+    profiles, _ = labourer_profiles(session, today, ids=[labourer_id])
     return profiles[0]
 
 
@@ -54,8 +54,8 @@ def matches_for_labourer(
     min_wage: int | None,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
-    labourer = labourers.get_labourer(session, labourer_id, principal)
-    profile = _profile(session, labourer, today)
+    labourers.check_access(session, labourer_id, principal)
+    profile = _profile(session, labourer_id, today)
     snap = engine.post_snapshot(session, today)
     found = engine.top_posts(
         profile,
@@ -78,7 +78,7 @@ def matches_for_labourer(
         for i, m in enumerate(found)
     ]
     return PostMatches(
-        labourer_id=labourer.id,
+        labourer_id=labourer_id,
         seeking=profile.able_and_seeking,
         index_size=len(snap),
         items=items,
@@ -165,7 +165,7 @@ def explain(
     if post is None:
         raise NotFound(f"No post with id {post_id}")
     result = explain_pair(
-        _profile(session, labourer, today), post_record(post), engine.context, today=today
+        _profile(session, labourer.id, today), post_record(post), engine.context, today=today
     )
     return PairExplanation(
         labourer_id=labourer.id,
