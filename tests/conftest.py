@@ -67,6 +67,7 @@ def settings_for(database_url: str) -> Settings:
         hash_key=TEST_HASH_KEY,  # type: ignore[arg-type]
         log_level="WARNING",
         max_body_bytes=2 * 1024 * 1024,
+        warm_indexes=False,  # a background thread must not share the test's connection
     )
 
 

@@ -1,12 +1,16 @@
 """The application factory."""
 
 import inspect
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from matching import __version__
+from matching import __version__, clock
 from matching.agencies.router import router as agencies_router
 from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
@@ -25,6 +29,8 @@ from matching.posts.router import router as posts_router
 from matching.regions.router import router as regions_router
 from matching.settings import Settings, get_settings
 from matching.skills.router import router as skills_router
+
+logger = logging.getLogger("matching.app")
 
 DESCRIPTION = """
 就业扶贫岗位匹配服务 — job matching for registered poor labourers (建档立卡贫困劳动力).
@@ -61,6 +67,24 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start building the matching indexes in the background; requests never wait for it."""
+    if app.state.settings.warm_indexes:
+        threading.Thread(
+            target=_warm_indexes, args=(app,), name="index-warmup", daemon=True
+        ).start()
+    yield
+
+
+def _warm_indexes(app: FastAPI) -> None:
+    try:
+        app.state.engine_matching.warm(app.state.sessionmaker, clock.today())
+        logger.info("matching indexes built")
+    except Exception:  # e.g. not migrated yet: the first request builds them instead
+        logger.exception("could not build the matching indexes ahead of requests")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: database, routes, docs, errors, logging and metrics."""
     settings = settings or get_settings()
@@ -73,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         separate_input_output_schemas=False,
+        lifespan=_lifespan,
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         ],
         description="Province pairs with a labour-cooperation agreement (either direction).",
     )
+    warm_indexes: bool = Field(
+        True, description="Build the matching indexes in the background when the service starts."
+    )
     weights: ScoringWeights = Field(default_factory=ScoringWeights)
     attribution_days: int = Field(60, gt=0, description="Days after a push in which a hire counts.")
 

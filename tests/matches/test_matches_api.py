@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching import clock
 from matching.app import create_app
 from matching.settings import Settings
 
@@ -187,3 +188,30 @@ def test_employed_labourer_gets_no_posts(
     _post(client, admin, post_body(workplace_region="430981"))
     data = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()
     assert data["seeking"] is False and data["items"] == []
+
+
+def test_profiles_from_the_labourer_index_keep_scope_and_freshness(
+    client: TestClient,
+    auth: Auth,
+    labourer_body: Body,
+    post_body: Body,
+    new_id_number: Callable[..., str],
+) -> None:
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
+    outsider = _labourer(
+        client,
+        admin,
+        labourer_body(hukou_region="450102", id_number=new_id_number(region="450102")),
+    )
+    pid = _post(client, admin, post_body(workplace_region="430981"))
+    client.get(f"/v1/posts/{pid}/candidates", headers=admin)  # builds the labourer index
+    staff = auth("staff", regions=["430981"])
+    assert client.get(f"/v1/labourers/{outsider}/matches", headers=staff).status_code == 403
+    assert client.get("/v1/labourers/2147483647/matches", headers=admin).status_code == 404
+    items = client.get(f"/v1/labourers/{lid}/matches", headers=staff).json()["items"]
+    assert [m["post"]["id"] for m in items] == [pid]
+    change = {"status": "employed_local", "effective_from": clock.today().isoformat()}
+    client.post(f"/v1/labourers/{lid}/status", json=change, headers=admin)
+    after = client.get(f"/v1/labourers/{lid}/matches", headers=staff).json()
+    assert after["seeking"] is False and after["items"] == []

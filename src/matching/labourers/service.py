@@ -54,7 +54,8 @@ def scope_clause(principal: Principal, region_column: Any) -> ColumnElement[bool
     return or_(*(region_column.startswith(prefix) for prefix in principal.region_scopes))
 
 
-def _check_scope(principal: Principal, code: str, field: str) -> None:
+def check_scope(principal: Principal, code: str, field: str) -> None:
+    """403 when a region code lies outside the caller's scope."""
     if not principal.covers_region(code):
         raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
 
@@ -130,7 +131,7 @@ def build_labourer(
 ) -> tuple[LabourerDraft, list[TermResolution]]:
     """Validate and build (not yet write) a labourer and its first status; no database access."""
     hukou = canonical_region_code(body.hukou_region, field="hukou_region")
-    _check_scope(principal, hukou, "hukou_region")
+    check_scope(principal, hukou, "hukou_region")
     draft = LabourerDraft(
         name=body.name,
         hukou_region=hukou,
@@ -298,7 +299,7 @@ def update(
     values = body.model_dump(exclude_unset=True, exclude={"skills"})
     if "hukou_region" in values:
         values["hukou_region"] = canonical_region_code(values["hukou_region"], field="hukou_region")
-        _check_scope(principal, values["hukou_region"], "hukou_region")
+        check_scope(principal, values["hukou_region"], "hukou_region")
         labourer.hukou_region = values["hukou_region"]
     if "name" in values:
         labourer.name = values["name"]
@@ -321,7 +322,7 @@ def get_labourer(session: Session, labourer_id: int, principal: Principal) -> La
     labourer = session.get(Labourer, labourer_id, options=[selectinload(Labourer.skills)])
     if labourer is None:
         raise NotFound(f"No labourer with id {labourer_id}")
-    _check_scope(principal, labourer.hukou_region, "labourer")
+    check_scope(principal, labourer.hukou_region, "labourer")
     return labourer
 
 
@@ -330,7 +331,7 @@ def check_access(session: Session, labourer_id: int, principal: Principal) -> No
     region = session.scalar(select(Labourer.hukou_region).where(Labourer.id == labourer_id))
     if region is None:
         raise NotFound(f"No labourer with id {labourer_id}")
-    _check_scope(principal, region, "labourer")
+    check_scope(principal, region, "labourer")
 
 
 def current_status(session: Session, labourer_id: int, as_of: date) -> StatusPeriod | None:
@@ -422,7 +423,7 @@ def list_labourers(
 ) -> tuple[list[Labourer], str | None]:
     """A page of labourers by id, and the cursor for the next page."""
     if filters.region and not principal.unrestricted:
-        _check_scope(principal, filters.region, "region")
+        check_scope(principal, filters.region, "region")
     query = list_query(filters, principal, today).options(selectinload(Labourer.skills))
     if cursor:
         query = query.where(Labourer.id > decode_cursor(cursor))

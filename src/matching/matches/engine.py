@@ -6,9 +6,10 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from matching.changes import LABOURERS, POSTS, current_seq
+from matching.database import session_scope
 from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
 from matching.matches.snapshot import labourer_profiles, post_records
 from matching.scoring import (
@@ -93,6 +94,17 @@ class MatchingEngine:
             result = self.labourers.snapshot
         assert result is not None
         return result
+
+    def labourers_ready(self, today: date) -> bool:
+        """Whether today's labourer index is built (so single profiles can come from it)."""
+        snap = self.labourers.snapshot
+        return snap is not None and snap.built_on == today
+
+    def warm(self, sessions: "sessionmaker[Session]", today: date) -> None:
+        """Build both indexes ahead of the first requests (run in a background thread)."""
+        for session in session_scope(sessions, write=False):
+            self.post_snapshot(session, today)
+            self.labourer_snapshot(session, today)
 
     def top_posts(
         self,

@@ -41,6 +41,20 @@ def _profile(session: Session, labourer_id: int, today: date) -> LabourerProfile
     return profiles[0]
 
 
+def _seeker_profile(
+    session: Session, engine: MatchingEngine, labourer_id: int, principal: Principal, today: date
+) -> LabourerProfile:
+    """The labourer's profile, from the labourer index once it is built (one counter query)."""
+    if engine.labourers_ready(today):
+        profile = engine.labourer_snapshot(session, today).records.get(labourer_id)
+        if profile is None:
+            raise NotFound(f"No labourer with id {labourer_id}")
+        labourers.check_scope(principal, profile.region, "labourer")
+        return profile
+    labourers.check_access(session, labourer_id, principal)
+    return _profile(session, labourer_id, today)
+
+
 def matches_for_labourer(
     session: Session,
     engine: MatchingEngine,
@@ -54,8 +68,7 @@ def matches_for_labourer(
     min_wage: int | None,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
-    labourers.check_access(session, labourer_id, principal)
-    profile = _profile(session, labourer_id, today)
+    profile = _seeker_profile(session, engine, labourer_id, principal, today)
     snap = engine.post_snapshot(session, today)
     found = engine.top_posts(
         profile,
