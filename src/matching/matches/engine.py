@@ -1,6 +1,7 @@
 """The matching engine of one process: two live indexes, the scoring context, and the sync step."""
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
 from functools import cached_property
 
@@ -22,6 +23,7 @@ from matching.scoring import (
     ScoringContext,
     ScoringWeights,
     SkillSpace,
+    Willingness,
     region_parts,
     score_labourers_for_post,
     score_posts_for_labourer,
@@ -119,10 +121,12 @@ class MatchingEngine:
     ) -> list[Match]:
         """The k best posts for a labourer across the snapshot's blocks."""
         found: list[Match] = []
+        reach = _reach(profile)
         for block in snap.blocks():
-            mask = _post_mask(block, post_kind, region, min_wage)
+            arrays, mask = _within_reach(block, reach)
+            mask = _post_mask(arrays, mask, post_kind, region, min_wage)
             found += score_posts_for_labourer(
-                profile, block.arrays, self.context, today=today, k=k, mask=mask
+                profile, arrays, self.context, today=today, k=k, mask=mask
             )
         return _best(found, k, key=lambda m: m.post_id)
 
@@ -169,13 +173,68 @@ def _any_prefix(arrays: PostArrays | LabourerArrays, prefixes: Sequence[str]) ->
 
 
 def _post_mask(
-    block: Block[PostArrays], post_kind: int | None, region: str | None, min_wage: int | None
+    arrays: PostArrays, mask: Mask, post_kind: int | None, region: str | None, min_wage: int | None
 ) -> Mask:
-    mask = block.alive
     if post_kind is not None:
-        mask = mask & (block.arrays.kind == post_kind)
+        mask = mask & (arrays.kind == post_kind)
     if region:
-        mask = mask & _prefix_mask(block.arrays, region)
+        mask = mask & _prefix_mask(arrays, region)
     if min_wage is not None:
-        mask = mask & (block.arrays.wage_max >= min_wage)
+        mask = mask & (arrays.wage_max >= min_wage)
     return mask
+
+
+# How many leading digits of the labourer's code a workplace must share (DESIGN §3 hard filter).
+_REACH_DIGITS = {
+    Willingness.township: 9,
+    Willingness.county: 6,
+    Willingness.prefecture: 4,
+    Willingness.province: 2,
+}
+
+
+def _reach(profile: LabourerProfile) -> tuple[int, int] | None:
+    """The region-key range holding every post the labourer would go to; None for anywhere.
+
+    Only a pre-selection: the scorer still applies every hard filter to the rows in range.
+    """
+    digits = _REACH_DIGITS.get(profile.willingness)
+    if digits is None:
+        return None
+    code = profile.region[:9]
+    digits = min(digits, len(code))
+    prefix = int(code[:digits])
+    scale = 10 ** (9 - digits)
+    return prefix * scale, (prefix + 1) * scale
+
+
+def _within_reach(
+    block: Block[PostArrays], reach: tuple[int, int] | None
+) -> tuple[PostArrays, Mask]:
+    """The block's rows inside the labourer's reach, as arrays of their own (cached per range)."""
+    if reach is None or block.region_keys is None:
+        return block.arrays, block.alive
+    start, stop = block.span(*reach)
+    arrays = block.slices.get((start, stop))
+    if arrays is None:
+        arrays = slice_posts(block.arrays, start, stop)
+        if len(block.slices) < _MAX_CACHED_SLICES:
+            block.slices[(start, stop)] = arrays
+    return arrays, block.alive[start:stop]
+
+
+_MAX_CACHED_SLICES = 4096
+_POST_COLUMNS = [f.name for f in fields(PostArrays) if f.init]
+
+
+def slice_posts(arrays: PostArrays, start: int, stop: int) -> PostArrays:
+    """Rows start..stop of a post block as a block of their own."""
+    columns = {
+        name: getattr(arrays, name)[start:stop]
+        for name in _POST_COLUMNS
+        if name not in ("skill_indptr", "skill_indices")
+    }
+    indptr = arrays.skill_indptr[start : stop + 1]
+    columns["skill_indptr"] = indptr - indptr[0]
+    columns["skill_indices"] = arrays.skill_indices[indptr[0] : indptr[-1]]
+    return PostArrays(**columns)

@@ -9,7 +9,7 @@ thread never changes arrays another thread is scoring.
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Generic, Protocol, TypeVar
 
@@ -28,11 +28,23 @@ class _HasId(Protocol):
 
 @dataclass(frozen=True)
 class Block(Generic[Arrays]):
-    """One array block and which of its rows are current."""
+    """One array block and which of its rows are current.
+
+    Post blocks are ordered by region (`region_keys`: the code padded to nine digits), so the
+    posts inside one region are a contiguous run of rows that a binary search finds.
+    """
 
     arrays: Arrays
     alive: npt.NDArray[np.bool_]
     rows: dict[int, int]  # record id → row
+    region_keys: npt.NDArray[np.int64] | None = None
+    slices: dict[tuple[int, int], Arrays] = field(default_factory=dict, compare=False)
+
+    def span(self, low: int, high: int) -> tuple[int, int]:
+        """The rows whose region key lies in [low, high)."""
+        assert self.region_keys is not None
+        start, stop = np.searchsorted(self.region_keys, [low, high])
+        return int(start), int(stop)
 
 
 @dataclass(frozen=True)
@@ -60,10 +72,12 @@ class LiveIndex(Generic[Arrays, Record]):
         self,
         pack: Callable[[Sequence[Record]], Arrays],
         *,
+        by_region: bool = False,
         rebuild_fraction: float = 0.05,
         min_rebuild: int = 2_000,
     ) -> None:
         self._pack: Callable[[Sequence[Record]], Arrays] = pack
+        self._by_region = by_region
         self._rebuild_fraction = rebuild_fraction
         self._min_rebuild = min_rebuild
         self._lock = threading.Lock()
@@ -106,22 +120,32 @@ class LiveIndex(Generic[Arrays, Record]):
             row = current.main.rows.get(rid)
             if row is not None:
                 alive[row] = False
-        main = Block(current.main.arrays, alive, current.main.rows)
+        main = replace(current.main, alive=alive)  # same arrays: keys and slice cache still hold
         delta = self._block([records[i] for i in sorted(in_delta)]) if in_delta else None
         self._snapshot = Snapshot(main, delta, records, seq, current.built_on)
 
     def _block(self, records: list[Record]) -> Block[Arrays]:
-        records.sort(key=lambda r: r.id)
+        if self._by_region:
+            records.sort(key=lambda r: (region_key(r.region), r.id))
+        else:
+            records.sort(key=lambda r: r.id)
+        keys = np.array([region_key(r.region) for r in records], dtype=np.int64)
         return Block(
             arrays=self._pack(records),
             alive=np.ones(len(records), dtype=np.bool_),
             rows={r.id: i for i, r in enumerate(records)},
+            region_keys=keys if self._by_region else None,
         )
+
+
+def region_key(code: str) -> int:
+    """A region code (to township level) padded to nine digits: 430981 → 430981000."""
+    return int(code[:9].ljust(9, "0"))
 
 
 def post_index() -> LiveIndex[PostArrays, PostRecord]:
     """An empty index of open posts."""
-    return LiveIndex(PostArrays.from_records)
+    return LiveIndex(PostArrays.from_records, by_region=True)
 
 
 def labourer_index() -> LiveIndex[LabourerArrays, LabourerProfile]:

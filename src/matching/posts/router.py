@@ -105,10 +105,11 @@ def upsert_batch(
     """Upsert by (agency, external_id): created / updated / unchanged / rejected per item."""
     principal = _acting_agency(principal, agency_id)
     scope = f"agency:{principal.agency_id}"
-    body_hash = idempotency.request_hash(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
-    )
+    body_hash = ""
     if idempotency_key:
+        body_hash = idempotency.request_hash(
+            json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
+        )
         idempotency.purge_older_than(session, utcnow(), settings.idempotency_ttl_hours)
         stored = idempotency.find(session, scope, idempotency_key, body_hash)
         if stored is not None:
