@@ -185,6 +185,7 @@ def _post_mask(
 
 
 # How many leading digits of the labourer's code a workplace must share (DESIGN §3 hard filter).
+_LEVEL_DIGITS = (2, 4, 6, 9)
 _REACH_DIGITS = {
     Willingness.township: 9,
     Willingness.county: 6,
@@ -201,9 +202,11 @@ def _reach(profile: LabourerProfile) -> tuple[int, int] | None:
     digits = _REACH_DIGITS.get(profile.willingness)
     if digits is None:
         return None
-    code = profile.region[:9]
-    digits = min(digits, len(code))
-    prefix = int(code[:digits])
+    # Codes such as 东莞 441900003 skip the county level (its segment is 00): the scorer then
+    # compares at the deepest level the code really has, and so must the pre-selection.
+    depth = sum(1 for part in region_parts(profile.region) if part)
+    digits = min(digits, _LEVEL_DIGITS[depth - 1])
+    prefix = int(profile.region[:digits])
     scale = 10 ** (9 - digits)
     return prefix * scale, (prefix + 1) * scale
 

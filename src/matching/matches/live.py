@@ -125,16 +125,21 @@ class LiveIndex(Generic[Arrays, Record]):
         self._snapshot = Snapshot(main, delta, records, seq, current.built_on)
 
     def _block(self, records: list[Record]) -> Block[Arrays]:
+        n = len(records)
+        ids = np.fromiter((r.id for r in records), dtype=np.int64, count=n)
+        keys = None
         if self._by_region:
-            records.sort(key=lambda r: (region_key(r.region), r.id))
+            keys = np.fromiter((region_key(r.region) for r in records), dtype=np.int64, count=n)
+            order = np.lexsort((ids, keys))
+            keys = keys[order]
         else:
-            records.sort(key=lambda r: r.id)
-        keys = np.array([region_key(r.region) for r in records], dtype=np.int64)
+            order = np.argsort(ids, kind="stable")
+        ordered = [records[i] for i in order.tolist()]
         return Block(
-            arrays=self._pack(records),
-            alive=np.ones(len(records), dtype=np.bool_),
-            rows={r.id: i for i, r in enumerate(records)},
-            region_keys=keys if self._by_region else None,
+            arrays=self._pack(ordered),
+            alive=np.ones(n, dtype=np.bool_),
+            rows=dict(zip(ids[order].tolist(), range(n), strict=True)),
+            region_keys=keys,
         )
 
 
