@@ -7,14 +7,23 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
-from matching.errors import ProblemError
+from matching.errors import Conflict, ProblemError
 from matching.labourers import service
 from matching.labourers.models import Labourer
 from matching.labourers.personal import PersonalData
-from matching.labourers.roster_format import _BOOLEAN, HEADERS, NO, REQUIRED, WORDS, YES, read_rows
+from matching.labourers.roster_format import (
+    FLAG_FIELDS,
+    HEADERS,
+    NO,
+    REQUIRED,
+    WORDS,
+    YES,
+    read_rows,
+)
 from matching.labourers.schemas import LabourerCreate
 from matching.labourers.service import LabourerDraft
 
@@ -71,7 +80,7 @@ def row_to_fields(header: list[str], cells: list[str]) -> dict[str, Any]:
                     column, f"unknown value {raw!r}; use one of {'、'.join(WORDS[name])}"
                 )
             data[name] = WORDS[name].get(raw, raw)
-        elif name in _BOOLEAN:
+        elif name in FLAG_FIELDS:
             data[name] = _flag(column, raw)
         elif name == "skills":
             data[name] = [{"term": t} for t in _SPLIT.split(raw) if t]
@@ -188,4 +197,11 @@ def _lines_with_errors(report: ImportReport, built: list[tuple[int, LabourerDraf
 
 
 def _write(session: Session, built: list[tuple[int, LabourerDraft]], key_id: int) -> None:
-    service.insert_labourers(session, [draft for _, draft in built], key_id=key_id)
+    try:
+        with session.begin_nested():
+            service.insert_labourers(session, [draft for _, draft in built], key_id=key_id)
+    except IntegrityError as exc:  # an ID number registered meanwhile by another request
+        raise Conflict(
+            "Some of these ID numbers were registered while the file was being imported; "
+            "nothing was written — run the dry run again / 导入期间有身份证号被登记，未导入"
+        ) from exc

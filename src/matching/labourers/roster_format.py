@@ -37,6 +37,7 @@ HEADERS: dict[str, str] = {
     "残疾": "disabled",
 }
 REQUIRED = ("姓名", "户籍地区划代码")
+FLAG_FIELDS = {"wants_work", "sanwu", "lianghousheng", "disabled"}  # cells of 是 / 否
 # A synthetic example (the ID number's check digit is valid, it belongs to nobody).
 EXAMPLE = [
     "张三", "430981198506120039", "13807371234", "430981", "未就业", "是", "省外",
@@ -156,11 +157,8 @@ def template(kind: str) -> tuple[bytes, str]:
     notes = book.create_sheet("填写说明")
     notes.append(["列", "可填写的值"])
     for header, field in HEADERS.items():
-        words = "、".join(WORDS.get(field, {})) or ("是 / 否" if field in _BOOLEAN else "")
+        words = "、".join(WORDS.get(field, {})) or ("是 / 否" if field in FLAG_FIELDS else "")
         notes.append([header, words])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-_BOOLEAN = {"wants_work", "sanwu", "lianghousheng", "disabled"}

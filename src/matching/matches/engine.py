@@ -1,6 +1,6 @@
 """The matching engine of one process: two live indexes, the scoring context, and the sync step."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date
 from functools import cached_property
@@ -151,10 +151,9 @@ class MatchingEngine:
         return _best(found, k, key=lambda m: m.labourer_id)
 
 
-def _best(found: list[Match], k: int, *, key: object) -> list[Match]:
+def _best(found: list[Match], k: int, *, key: Callable[[Match], int]) -> list[Match]:
     """Merge blocks' results in the scorer's order: score descending, then id ascending."""
-    ident = key  # the side being ranked
-    return sorted(found, key=lambda m: (-m.total, ident(m)))[:k]  # type: ignore[operator]
+    return sorted(found, key=lambda m: (-m.total, key(m)))[:k]
 
 
 def _prefix_mask(arrays: PostArrays | LabourerArrays, prefix: str) -> Mask:

@@ -4,10 +4,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matching.errors import Unprocessable
+from matching.errors import Conflict, Unprocessable
 from matching.posts.models import IdempotencyRecord
 
 
@@ -39,12 +40,17 @@ def store(
     response: dict[str, Any],
 ) -> None:
     """Keep the response for replay (inside the same transaction as the work it describes)."""
-    session.add(
-        IdempotencyRecord(
-            scope=scope, key=key, request_hash=body_hash, status_code=status_code, response=response
-        )
+    record = IdempotencyRecord(
+        scope=scope, key=key, request_hash=body_hash, status_code=status_code, response=response
     )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError as exc:  # the same key, sent twice at once: the other one won
+        raise Conflict(
+            "A request with this Idempotency-Key was completed meanwhile; send it again to "
+            "receive its stored response / 幂等键请求已由并发请求完成"
+        ) from exc
 
 
 def purge_older_than(session: Session, now: datetime, hours: int) -> int:
@@ -53,12 +59,3 @@ def purge_older_than(session: Session, now: datetime, hours: int) -> int:
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=hours))
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def latest(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
-    """Look up a record without checking the body (after a concurrent insert won)."""
-    return session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-        )
-    )

@@ -85,7 +85,7 @@ def list_posts(
     "/batch",
     summary="Push in up to 1,000 posts (upsert) / 批量推送岗位",
     operation_id="upsert_posts_batch",
-    responses=problem_responses(422),
+    responses=problem_responses(409, 422),
 )
 def upsert_batch(
     body: PostBatch,
