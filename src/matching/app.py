@@ -16,6 +16,7 @@ from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
 from matching.database import make_engine, make_sessionmaker
 from matching.docs import install_offline_docs
+from matching.employment.router import router as employment_router
 from matching.errors import FieldError, Problem
 from matching.handlers import install_problem_handlers
 from matching.health.router import router as health_router
@@ -26,7 +27,9 @@ from matching.matches.engine import MatchingEngine
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
 from matching.posts.router import router as posts_router
+from matching.pushes.router import router as pushes_router
 from matching.regions.router import router as regions_router
+from matching.reports.router import router as reports_router
 from matching.settings import Settings, get_settings
 from matching.skills.router import router as skills_router
 
@@ -53,6 +56,9 @@ ROUTERS = (
     labourers_router,
     posts_router,
     matches_router,
+    pushes_router,
+    employment_router,
+    reports_router,
 )
 
 TAGS = [
@@ -64,6 +70,9 @@ TAGS = [
     {"name": "labourers", "description": "Registered poor labourers / 贫困劳动力库"},
     {"name": "posts", "description": "Job posts / 岗位库"},
     {"name": "matching", "description": "Explainable matches / 人岗匹配"},
+    {"name": "pushes", "description": "Job pushes and their outcomes / 岗位推送与结果"},
+    {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
+    {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
 ]
 
 

@@ -1,14 +1,14 @@
 """Shared request dependencies: the request's transaction and settings."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from matching import clock
-from matching.database import session_scope
+from matching.database import session_scope, utcnow
 from matching.labourers.personal import PersonalData
 from matching.settings import Settings
 
@@ -47,7 +47,13 @@ def get_request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def get_now() -> datetime:
+    """The current time, aware (a dependency, so tests can pin the clock)."""
+    return utcnow()
+
+
 TodayDep = Annotated[date, Depends(get_today)]
+NowDep = Annotated[datetime, Depends(get_now)]
 PersonalDep = Annotated[PersonalData, Depends(get_personal_data)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 

@@ -5,8 +5,11 @@ from matching.audit.models import AuditEntry
 from matching.auth.models import ApiKey
 from matching.changes import ChangeCounter
 from matching.database import Base
+from matching.employment.models import Employment, ServiceRecord
 from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
+from matching.pushes.models import Push, PushEvent
+from matching.reports.models import RegionTarget
 
 __all__ = [
     "Agency",
@@ -14,10 +17,15 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ChangeCounter",
+    "Employment",
     "IdempotencyRecord",
     "Labourer",
     "LabourerSkill",
     "Post",
     "PostSkill",
+    "Push",
+    "PushEvent",
+    "RegionTarget",
+    "ServiceRecord",
     "StatusPeriod",
 ]

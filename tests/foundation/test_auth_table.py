@@ -56,9 +56,26 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/labourers/{labourer_id}/matches"): frozenset({"admin", "staff", "app"}),
     ("GET", "/v1/labourers/{labourer_id}/matches/{post_id}"): frozenset({"admin", "staff", "app"}),
     ("GET", "/v1/posts/{post_id}/candidates"): frozenset({"admin", "staff", "agency"}),
+    ("POST", "/v1/pushes"): STAFF,
+    ("GET", "/v1/pushes"): STAFF,
+    ("GET", "/v1/pushes/{push_id}"): frozenset({"admin", "staff", "app"}),
+    ("POST", "/v1/pushes/{push_id}/events"): frozenset({"admin", "staff", "app"}),
+    ("GET", "/v1/labourers/{labourer_id}/pushes"): frozenset({"admin", "staff", "app"}),
+    ("GET", "/v1/posts/{post_id}/outcomes"): PUBLISHERS,
+    ("POST", "/v1/labourers/{labourer_id}/employments"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}/employments"): STAFF,
+    ("POST", "/v1/employments/{employment_id}/end"): STAFF,
+    ("POST", "/v1/labourers/{labourer_id}/services"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}/services"): STAFF,
+    ("GET", "/v1/reports/targets"): STAFF,
+    ("GET", "/v1/reports/targets.xlsx"): STAFF,
+    ("GET", "/v1/reports/agency-posts"): frozenset({"admin", "agency"}),
+    ("PUT", "/v1/targets/{region}/{year}"): ADMIN,
+    ("GET", "/v1/targets/{region}/{year}"): STAFF,
+    ("GET", "/v1/targets"): STAFF,
 }
 
-SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001"}
+SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "year": "2026"}
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:

@@ -64,3 +64,56 @@ def test_concurrent_identical_pushes_make_each_post_once(live_server: tuple[str,
         f"{base}/v1/posts?limit=100", headers={"Authorization": f"Bearer {key}"}
     ).json()["items"]
     assert sorted(p["external_id"] for p in listed) == sorted(i["external_id"] for i in items)
+
+
+def test_concurrent_hires_never_exceed_the_openings(live_server: tuple[str, str]) -> None:
+    """N hires racing for a post with k openings left: exactly k succeed, the rest get 409."""
+    base, headers = _admin(live_server)
+    openings, racers = 3, 10
+    post = httpx.post(
+        f"{base}/v1/posts",
+        json={"employer": "并发招聘厂", "title": "包装工", "workplace_region": "430981",
+              "openings": openings, "wage_min": 3000, "wage_max": 3600},
+        headers=headers,
+    ).json()["id"]  # fmt: skip
+    people = [
+        httpx.post(
+            f"{base}/v1/labourers",
+            json={"name": f"并发{i}", "hukou_region": "430981100"},
+            headers=headers,
+        ).json()["id"]
+        for i in range(racers)
+    ]
+    pushed = httpx.post(
+        f"{base}/v1/pushes",
+        json={"post_ids": [post], "labourer_ids": people, "channel": "phone"},
+        headers=headers,
+        timeout=60,
+    )
+    assert pushed.status_code == 201, pushed.text
+    push_ids = [item["id"] for item in pushed.json()["items"]]
+
+    def hire(push_id: int) -> httpx.Response:
+        return httpx.post(
+            f"{base}/v1/pushes/{push_id}/events",
+            json={"state": "hired"},
+            headers=headers,
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        responses = list(pool.map(hire, push_ids))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * openings + [409] * (racers - openings), [r.text for r in responses]
+    final = httpx.get(f"{base}/v1/posts/{post}", headers=headers).json()
+    assert (final["openings_left"], final["status"]) == (0, "filled")
+    hired = httpx.get(
+        f"{base}/v1/pushes", params={"post_id": post, "state": "hired"}, headers=headers
+    ).json()["items"]
+    assert len(hired) == openings
+    jobs = [
+        job
+        for person in people
+        for job in httpx.get(f"{base}/v1/labourers/{person}/employments", headers=headers).json()
+    ]
+    assert len(jobs) == openings

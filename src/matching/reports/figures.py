@@ -1,0 +1,378 @@
+"""The counts behind the targets report, computed in the database, grouped by child region.
+
+Every count is grouped by a prefix of the labourer's region code, so one pass gives the region
+and all its child regions (the town table): each labourer, push and household belongs to exactly
+one group, and the groups add up.
+
+Status "as of" a day comes from the effective-dated periods in one aggregate pass: the latest
+period starting on or before a day is `max(date || status)` over those periods, since ISO dates
+sort as text. That gives the status at the start of the month, at the report day and six months
+before it, and whether any non-employed period started in between, without a query per labourer.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from matching.clock import CHINA
+from matching.employment.models import Employment, ServiceKind, ServiceRecord
+from matching.labourers.models import EmploymentStatus, LabourAbility, Labourer, PovertyStatus
+from matching.labourers.models import StatusPeriod as Period
+from matching.posts.models import Post, PostStatus, PostType, SexRequirement
+from matching.pushes.models import Push
+
+EMPLOYED = [s.value for s in EmploymentStatus if s.is_employed]
+# 单位就业: everything employed except self-employment / flexible work.
+IN_ORGANISATION = [s for s in EMPLOYED if s != EmploymentStatus.self_employed.value]
+_DATE_LEN = 10  # 'YYYY-MM-DD'
+
+
+@dataclass(slots=True)
+class Counts:
+    """Additive counts for one group of labourers (a region, or the whole report)."""
+
+    registered: int = 0
+    able: int = 0
+    unemployed_willing: int = 0  # U
+    employed: int = 0
+    stable: int = 0
+    willing_base: int = 0
+    willing_employed: int = 0
+    in_organisation: int = 0
+    pushes: int = 0
+    pushed_labourers: int = 0
+    successful_pushes: int = 0
+    wage_sum: int = 0
+    wage_jobs: int = 0
+    wage_sum_last_year: int = 0
+    wage_jobs_last_year: int = 0
+    s311_recommendation: int = 0
+    s311_guidance: int = 0
+    s311_training: int = 0
+    s311_all: int = 0
+    zero_employment_households: int = 0
+    workshops: int = 0
+    bases: int = 0
+    posts_with_sex_requirement: int = 0
+
+    def add(self, other: "Counts") -> None:
+        """Add another group's counts to these."""
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPeriod:
+    """The days a report is about."""
+
+    month_start: date
+    month_end: date
+    as_of: date  # the month's last day, or today for the current month
+
+    @property
+    def six_months_before(self) -> date:
+        """The as-of day six calendar months earlier (clamped to the month's length)."""
+        return _months_back(self.as_of, 6)
+
+    @property
+    def last_year(self) -> date:
+        """The same day a year earlier."""
+        return _months_back(self.as_of, 12)
+
+    @property
+    def year_start(self) -> date:
+        """1 January of the report's year."""
+        return date(self.month_start.year, 1, 1)
+
+    @property
+    def registered_before(self) -> datetime:
+        """Labourers registered after the month are not in it (keeps past months reproducible)."""
+        day_after = self.month_end + timedelta(days=1)
+        return datetime.combine(day_after, time(0), tzinfo=CHINA).astimezone(UTC)
+
+
+def _months_back(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    return min(day.replace(year=year, month=month, day=1) + timedelta(days=day.day - 1),
+               next_month - timedelta(days=1))  # fmt: skip
+
+
+@dataclass(slots=True)
+class GroupedCounts:
+    """Counts per group key (a region-code prefix of one length)."""
+
+    groups: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+
+
+def _prefix(column: Any, region: str) -> ColumnElement[bool]:
+    return column.startswith(region) if region else literal(True)
+
+
+def _status_at(day: date) -> Any:
+    stamped = cast(Period.effective_from, String(_DATE_LEN)) + cast(Period.status, String(24))
+    return func.max(case((Period.effective_from <= day, stamped), else_=null()))
+
+
+def _status_of(column: Any) -> Any:
+    return func.substr(column, _DATE_LEN + 1)
+
+
+def count_groups(
+    session: Session, region: str, key_len: int, period: ReportPeriod
+) -> GroupedCounts:
+    """Every count of the report, grouped by the first `key_len` digits of the region code."""
+    out = GroupedCounts()
+    _labourer_counts(session, region, key_len, period, out)
+    _push_counts(session, region, key_len, period, out)
+    _wage_counts(session, region, key_len, period, out)
+    _household_counts(session, region, key_len, period, out)
+    post_counts(session, region, key_len, period, out)
+    return out
+
+
+def _in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
+    return [
+        _prefix(Labourer.hukou_region, region),
+        Labourer.created_at < period.registered_before,
+    ]
+
+
+def _statuses(region: str, period: ReportPeriod) -> Any:
+    """Per labourer: status at the month's start, at the as-of day, six months before, breaks."""
+    six = period.six_months_before
+    return (
+        select(
+            Period.labourer_id.label("labourer_id"),
+            _status_at(period.month_start).label("at_start"),
+            _status_at(period.as_of).label("at_end"),
+            _status_at(six).label("at_six"),
+            func.max(
+                case(
+                    (and_(Period.effective_from > six, Period.status.not_in(EMPLOYED)), 1),
+                    else_=null(),
+                )
+            ).label("broke"),
+        )
+        .join(Labourer, Labourer.id == Period.labourer_id)
+        .where(Period.effective_from <= period.as_of, *_in_region(region, period))
+        .group_by(Period.labourer_id)
+        .subquery("statuses")
+    )
+
+
+def _labourer_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    s = _statuses(region, period)
+    pushes_ytd = (
+        select(Push.labourer_id.label("labourer_id"), func.count().label("n"))
+        .where(
+            Push.pushed_on >= period.year_start,
+            Push.pushed_on <= period.month_end,
+            _prefix(Push.labourer_region, region),
+        )
+        .group_by(Push.labourer_id)
+        .subquery("pushes_ytd")
+    )
+
+    def kind(k: ServiceKind) -> Any:
+        return func.sum(case((ServiceRecord.kind == k.value, 1), else_=0))
+
+    services_ytd = (
+        select(
+            ServiceRecord.labourer_id.label("labourer_id"),
+            kind(ServiceKind.recommendation).label("rec"),
+            kind(ServiceKind.guidance).label("guidance"),
+            kind(ServiceKind.training_info).label("training"),
+        )
+        .join(Labourer, Labourer.id == ServiceRecord.labourer_id)
+        .where(
+            ServiceRecord.provided_on >= period.year_start,
+            ServiceRecord.provided_on <= period.month_end,
+            *_in_region(region, period),
+        )
+        .group_by(ServiceRecord.labourer_id)
+        .subquery("services_ytd")
+    )
+    able = Labourer.labour_ability != LabourAbility.none.value
+    at_start, at_end, at_six = (_status_of(s.c.at_start), _status_of(s.c.at_end),
+                                _status_of(s.c.at_six))  # fmt: skip
+    u = and_(able, Labourer.wants_work.is_(True), at_start == EmploymentStatus.unemployed.value)
+    employed = and_(able, at_end.in_(EMPLOYED))
+    willing = and_(
+        able,
+        Labourer.wants_work.is_(True),
+        Labourer.poverty_status != PovertyStatus.exited.value,
+        or_(at_end.is_(None), at_end != EmploymentStatus.not_seeking.value),
+    )
+    recs = func.coalesce(pushes_ytd.c.n, 0) + func.coalesce(services_ytd.c.rec, 0)
+    rec_ok = and_(u, recs >= 3)
+    guidance_ok = and_(u, func.coalesce(services_ytd.c.guidance, 0) >= 1)
+    training_ok = and_(u, func.coalesce(services_ytd.c.training, 0) >= 1)
+
+    def n(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    key = func.substr(Labourer.hukou_region, 1, key_len)
+    query = (
+        select(
+            key.label("key"),
+            func.count().label("registered"),
+            n(able).label("able"),
+            n(u).label("unemployed_willing"),
+            n(employed).label("employed"),
+            n(and_(employed, at_six.in_(EMPLOYED), s.c.broke.is_(None))).label("stable"),
+            n(willing).label("willing_base"),
+            n(and_(willing, at_end.in_(EMPLOYED))).label("willing_employed"),
+            n(and_(able, at_end.in_(IN_ORGANISATION))).label("in_organisation"),
+            n(rec_ok).label("s311_recommendation"),
+            n(guidance_ok).label("s311_guidance"),
+            n(training_ok).label("s311_training"),
+            n(and_(rec_ok, guidance_ok, training_ok)).label("s311_all"),
+        )
+        .select_from(Labourer)
+        .outerjoin(s, s.c.labourer_id == Labourer.id)
+        .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
+        .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
+        .where(*_in_region(region, period))
+        .group_by(key)
+    )
+    _collect(session, query, out)
+
+
+def _push_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    key = func.substr(Push.labourer_region, 1, key_len)
+    success = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
+    query = (
+        select(
+            key.label("key"),
+            func.count().label("pushes"),
+            func.count(distinct(Push.labourer_id)).label("pushed_labourers"),
+            func.sum(case((success, 1), else_=0)).label("successful_pushes"),
+        )
+        .where(
+            Push.pushed_on >= period.month_start,
+            Push.pushed_on <= period.month_end,
+            _prefix(Push.labourer_region, region),
+        )
+        .group_by(key)
+    )
+    _collect(session, query, out)
+
+
+def _wage_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    def held_on(day: date) -> ColumnElement[bool]:
+        return and_(
+            Employment.start_date <= day,
+            or_(Employment.end_date.is_(None), Employment.end_date >= day),
+            Employment.monthly_wage.is_not(None),
+        )
+
+    now, before = held_on(period.as_of), held_on(period.last_year)
+    key = func.substr(Labourer.hukou_region, 1, key_len)
+    query = (
+        select(
+            key.label("key"),
+            func.sum(case((now, Employment.monthly_wage), else_=0)).label("wage_sum"),
+            func.sum(case((now, 1), else_=0)).label("wage_jobs"),
+            func.sum(case((before, Employment.monthly_wage), else_=0)).label("wage_sum_last_year"),
+            func.sum(case((before, 1), else_=0)).label("wage_jobs_last_year"),
+        )
+        .join(Labourer, Labourer.id == Employment.labourer_id)
+        .where(or_(now, before), _prefix(Labourer.hukou_region, region))
+        .group_by(key)
+    )
+    _collect(session, query, out)
+
+
+def _household_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    """零就业家庭: a household with an able, willing member and nobody employed."""
+    s = _statuses(region, period)
+    able_willing = and_(
+        Labourer.labour_ability != LabourAbility.none.value, Labourer.wants_work.is_(True)
+    )
+    households = (
+        select(
+            func.min(func.substr(Labourer.hukou_region, 1, key_len)).label("key"),
+            func.max(case((able_willing, 1), else_=0)).label("willing"),
+            func.max(case((_status_of(s.c.at_end).in_(EMPLOYED), 1), else_=0)).label("employed"),
+        )
+        .select_from(Labourer)
+        .outerjoin(s, s.c.labourer_id == Labourer.id)
+        .where(Labourer.household_id.is_not(None), *_in_region(region, period))
+        .group_by(Labourer.household_id)
+        .subquery("households")
+    )
+    query = (
+        select(households.c.key, func.count().label("zero_employment_households"))
+        .where(households.c.willing == 1, households.c.employed == 0)
+        .group_by(households.c.key)
+    )
+    _collect(session, query, out)
+
+
+def post_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    """Workshops and bases with a post in the month, and posts asking for one sex (flagged).
+
+    Workshops and bases are distinct employers, so they do not add up across groups: an
+    employer with posts in two towns is one for their county. Count the total separately.
+    """
+    key = func.substr(Post.workplace_region, 1, key_len)
+    live = and_(
+        _prefix(Post.workplace_region, region),
+        Post.status != PostStatus.withdrawn.value,
+        Post.valid_from <= period.month_end,
+        or_(Post.valid_until.is_(None), Post.valid_until >= period.month_start),
+    )
+
+    def employers(kind: PostType) -> Any:
+        return func.count(distinct(case((Post.post_type == kind.value, Post.employer))))
+
+    query = (
+        select(
+            key.label("key"),
+            employers(PostType.workshop).label("workshops"),
+            employers(PostType.base).label("bases"),
+            func.sum(case((Post.sex_requirement != SexRequirement.any.value, 1), else_=0)).label(
+                "posts_with_sex_requirement"
+            ),
+        )
+        .where(live)
+        .group_by(key)
+    )
+    _collect(session, query, out)
+
+
+def _collect(session: Session, query: Any, out: GroupedCounts) -> None:
+    for row in session.execute(query).mappings():
+        counts = out.groups[str(row["key"])]
+        for name, value in row.items():
+            if name != "key":
+                setattr(counts, name, getattr(counts, name) + int(value or 0))

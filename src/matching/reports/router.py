@@ -1,0 +1,188 @@
+"""Report and target endpoints (报表、任务分解表)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import select
+
+from matching.auth.deps import AdminOnly, RequireRoles, StaffOrAdmin
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.deps import SessionDep, SettingsDep, TodayDep
+from matching.errors import Forbidden, Unprocessable, problem_responses
+from matching.labourers.service import check_scope
+from matching.pagination import decode_cursor, encode_cursor
+from matching.posts.models import Post
+from matching.pushes.stats import OutcomePage, outcome_counts
+from matching.regions.registry import get_registry
+from matching.regions.validation import canonical_region_code
+from matching.reports import service, targets
+from matching.reports.models import RegionTarget
+from matching.reports.schemas import EffectiveTarget, TargetRead, TargetSet, TargetsReport
+from matching.reports.workbook import targets_workbook
+
+router = APIRouter(tags=["reports"], responses=problem_responses(401, 403, 422))
+AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
+Month = Annotated[
+    str | None,
+    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month / 月份"),
+]
+RegionQuery = Annotated[str, Query(description="Region code, any level / 区划代码")]
+Year = Annotated[int, Path(ge=2015, le=2100, description="Year / 年度")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    settings: SettingsDep,
+    today: TodayDep,
+    region: RegionQuery,
+    month: Month = None,
+) -> TargetsReport:
+    return service.targets_report(
+        session,
+        region=canonical_region_code(region, field="query.region"),
+        month=month,
+        today=today,
+        principal=principal,
+        attribution_days=settings.attribution_days,
+    )
+
+
+ReportDep = Annotated[TargetsReport, Depends(_report)]
+
+
+@router.get(
+    "/v1/reports/targets",
+    summary="Monthly targets report / 月度任务完成情况",
+    operation_id="targets_report",
+)
+def targets_report(report: ReportDep) -> TargetsReport:
+    """Every figure of the month for a region of any level, with its target and met / not met,
+    and the same for each child region (the town table of the 任务分解表).
+
+    Past months are reproducible: later records change an old month only through hires inside a
+    push's attribution window, back-dated status periods, and labourers' current ability and
+    willingness.
+    """
+    return report
+
+
+@router.get(
+    "/v1/reports/targets.xlsx",
+    summary="Monthly targets report as Excel / 导出任务完成情况",
+    operation_id="targets_report_xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
+)
+def targets_report_xlsx(report: ReportDep) -> Response:
+    """The same report as an .xlsx workbook with Chinese headers: the region's figures, and one
+    row per child region."""
+    filename = f"targets-{report.region}-{report.month}.xlsx"
+    return Response(
+        targets_workbook(report),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/v1/reports/agency-posts",
+    summary="An agency's posts: pushes and outcomes / 合作机构岗位推送结果",
+    operation_id="agency_post_outcomes",
+)
+def agency_posts(
+    session: SessionDep,
+    principal: AdminOrAgency,
+    agency_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    month: Month = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> OutcomePage:
+    """Push counts, outcome counts and hires of each of the agency's posts — no personal data.
+
+    An agency reads its own; admin names the agency. Paged by post id.
+    """
+    if principal.role == Role.agency:
+        if agency_id is not None and agency_id != principal.agency_id:
+            raise Forbidden("An agency reads its own posts only / 仅限本机构岗位")
+        agency_id = principal.agency_id
+    if agency_id is None:
+        raise Unprocessable.for_field("query.agency_id", "is required for admin / 请指定机构")
+    query = select(Post).where(Post.agency_id == agency_id).order_by(Post.id).limit(limit + 1)
+    if cursor:
+        query = query.where(Post.id > decode_cursor(cursor))
+    posts = list(session.scalars(query))
+    next_cursor = encode_cursor(posts[limit - 1].id) if len(posts) > limit else None
+    return OutcomePage(items=outcome_counts(session, posts[:limit], month), next_cursor=next_cursor)
+
+
+@router.put(
+    "/v1/targets/{region}/{year}",
+    summary="Set a region's yearly targets / 设置年度目标",
+    operation_id="set_targets",
+)
+def set_targets(
+    region: Annotated[str, Path(description="Region code / 区划代码")],
+    year: Year,
+    body: TargetSet,
+    session: SessionDep,
+    principal: AdminOnly,
+) -> TargetRead:
+    """Replace the targets of one region and year; a figure left null falls back to the parent
+    region's target, then to the policy default."""
+    code = canonical_region_code(region, field="path.region")
+    row = targets.upsert(session, code, year, body, key_id=principal.key_id)
+    return _target_read(row)
+
+
+@router.get(
+    "/v1/targets/{region}/{year}",
+    summary="Targets in force for a region / 查看生效目标",
+    operation_id="get_targets",
+)
+def get_targets(
+    region: Annotated[str, Path(description="Region code / 区划代码")],
+    year: Year,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+) -> list[EffectiveTarget]:
+    """Each figure's target for the region and year, and which region set it (null: default)."""
+    code = canonical_region_code(region, field="path.region")
+    check_scope(principal, code, "region")
+    rows = targets.rows_for(session, set(targets.ancestors(code)), year)
+    return [
+        EffectiveTarget(key=k, value=v.value, set_by_region=v.set_by)
+        for k, v in targets.resolve(code, rows).items()
+    ]
+
+
+@router.get("/v1/targets", summary="Stored targets / 目标列表", operation_id="list_targets")
+def list_targets(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    year: Annotated[int | None, Query(ge=2015, le=2100)] = None,
+    region: Annotated[str | None, Query(description="Region prefix / 区划")] = None,
+) -> list[TargetRead]:
+    """Every stored target row, optionally for one year and region prefix."""
+    query = select(RegionTarget).order_by(RegionTarget.year, RegionTarget.region).limit(5000)
+    if year is not None:
+        query = query.where(RegionTarget.year == year)
+    if region:
+        query = query.where(
+            RegionTarget.region.startswith(canonical_region_code(region, field="query.region"))
+        )
+    return [_target_read(r) for r in session.scalars(query)]
+
+
+def _target_read(row: RegionTarget) -> TargetRead:
+    registry = get_registry()
+    values = {name: getattr(row, name) for name in targets.FIELDS}
+    return TargetRead(
+        **values,
+        region=row.region,
+        region_name=registry.full_name(row.region) if registry.get(row.region) else row.region,
+        year=row.year,
+        updated_at=row.updated_at,
+    )
