@@ -27,6 +27,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -132,7 +133,7 @@ def _status_at(day: date) -> Any:
     return func.max(case((Period.effective_from <= day, stamped), else_=null()))
 
 
-def _status_of(column: Any) -> Any:
+def status_of(column: Any) -> Any:
     return func.substr(column, _DATE_LEN + 1)
 
 
@@ -144,7 +145,6 @@ def count_groups(
     _labourer_counts(session, region, key_len, period, out)
     _push_counts(session, region, key_len, period, out)
     _wage_counts(session, region, key_len, period, out)
-    _household_counts(session, region, key_len, period, out)
     post_counts(session, region, key_len, period, out)
     return out
 
@@ -156,7 +156,7 @@ def _in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
     ]
 
 
-def _statuses(region: str, period: ReportPeriod) -> Any:
+def statuses_subquery(region: str, period: ReportPeriod) -> Any:
     """Per labourer: status at the month's start, at the as-of day, six months before, breaks."""
     six = period.six_months_before
     return (
@@ -179,10 +179,33 @@ def _statuses(region: str, period: ReportPeriod) -> Any:
     )
 
 
-def _labourer_counts(
-    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
-) -> None:
-    s = _statuses(region, period)
+def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
+    """One row per labourer of the region: its group key, household and 0/1 flags.
+
+    Everything the labourer-based figures count, so that one pass over the labourers (and one
+    aggregate each over periods, pushes and services, joined by hash) serves both the counts per
+    region and the households.
+    """
+    in_region = select(Labourer.id).where(*_in_region(region, period))
+    six = period.six_months_before
+    # The status strings are cut out inside the aggregate, once per labourer, not once per use.
+    s = (
+        select(
+            Period.labourer_id.label("labourer_id"),
+            status_of(_status_at(period.month_start)).label("at_start"),
+            status_of(_status_at(period.as_of)).label("at_end"),
+            status_of(_status_at(six)).label("at_six"),
+            func.max(
+                case(
+                    (and_(Period.effective_from > six, Period.status.not_in(EMPLOYED)), 1),
+                    else_=null(),
+                )
+            ).label("broke"),
+        )
+        .where(Period.effective_from <= period.as_of, Period.labourer_id.in_(in_region))
+        .group_by(Period.labourer_id)
+        .subquery("statuses")
+    )
     pushes_ytd = (
         select(Push.labourer_id.label("labourer_id"), func.count().label("n"))
         .where(
@@ -204,23 +227,22 @@ def _labourer_counts(
             kind(ServiceKind.guidance).label("guidance"),
             kind(ServiceKind.training_info).label("training"),
         )
-        .join(Labourer, Labourer.id == ServiceRecord.labourer_id)
         .where(
             ServiceRecord.provided_on >= period.year_start,
             ServiceRecord.provided_on <= period.month_end,
-            *_in_region(region, period),
+            ServiceRecord.labourer_id.in_(in_region),
         )
         .group_by(ServiceRecord.labourer_id)
         .subquery("services_ytd")
     )
     able = Labourer.labour_ability != LabourAbility.none.value
-    at_start, at_end, at_six = (_status_of(s.c.at_start), _status_of(s.c.at_end),
-                                _status_of(s.c.at_six))  # fmt: skip
-    u = and_(able, Labourer.wants_work.is_(True), at_start == EmploymentStatus.unemployed.value)
+    wants = Labourer.wants_work.is_(True)
+    at_start, at_end, at_six = s.c.at_start, s.c.at_end, s.c.at_six
+    u = and_(able, wants, at_start == EmploymentStatus.unemployed.value)
     employed = and_(able, at_end.in_(EMPLOYED))
     willing = and_(
         able,
-        Labourer.wants_work.is_(True),
+        wants,
         Labourer.poverty_status != PovertyStatus.exited.value,
         or_(at_end.is_(None), at_end != EmploymentStatus.not_seeking.value),
     )
@@ -229,34 +251,79 @@ def _labourer_counts(
     guidance_ok = and_(u, func.coalesce(services_ytd.c.guidance, 0) >= 1)
     training_ok = and_(u, func.coalesce(services_ytd.c.training, 0) >= 1)
 
-    def n(condition: ColumnElement[bool]) -> Any:
-        return func.sum(case((condition, 1), else_=0))
+    def flag(condition: ColumnElement[bool]) -> Any:
+        return case((condition, 1), else_=0)
 
-    key = func.substr(Labourer.hukou_region, 1, key_len)
-    query = (
+    return (
         select(
-            key.label("key"),
-            func.count().label("registered"),
-            n(able).label("able"),
-            n(u).label("unemployed_willing"),
-            n(employed).label("employed"),
-            n(and_(employed, at_six.in_(EMPLOYED), s.c.broke.is_(None))).label("stable"),
-            n(willing).label("willing_base"),
-            n(and_(willing, at_end.in_(EMPLOYED))).label("willing_employed"),
-            n(and_(able, at_end.in_(IN_ORGANISATION))).label("in_organisation"),
-            n(rec_ok).label("s311_recommendation"),
-            n(guidance_ok).label("s311_guidance"),
-            n(training_ok).label("s311_training"),
-            n(and_(rec_ok, guidance_ok, training_ok)).label("s311_all"),
+            func.substr(Labourer.hukou_region, 1, key_len).label("key"),
+            Labourer.household_id.label("household_id"),
+            flag(able).label("able"),
+            flag(u).label("unemployed_willing"),
+            flag(employed).label("employed"),
+            flag(and_(employed, at_six.in_(EMPLOYED), s.c.broke.is_(None))).label("stable"),
+            flag(willing).label("willing_base"),
+            flag(and_(willing, at_end.in_(EMPLOYED))).label("willing_employed"),
+            flag(and_(able, at_end.in_(IN_ORGANISATION))).label("in_organisation"),
+            flag(rec_ok).label("s311_recommendation"),
+            flag(guidance_ok).label("s311_guidance"),
+            flag(training_ok).label("s311_training"),
+            flag(and_(rec_ok, guidance_ok, training_ok)).label("s311_all"),
+            flag(and_(able, wants)).label("able_willing"),
+            flag(at_end.in_(EMPLOYED)).label("employed_any"),
         )
         .select_from(Labourer)
         .outerjoin(s, s.c.labourer_id == Labourer.id)
         .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
         .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
         .where(*_in_region(region, period))
-        .group_by(key)
+        .cte("facts")
     )
-    _collect(session, query, out)
+
+
+_LABOURER_COUNTS = (
+    "able", "unemployed_willing", "employed", "stable", "willing_base", "willing_employed",
+    "in_organisation", "s311_recommendation", "s311_guidance", "s311_training", "s311_all",
+)  # fmt: skip
+
+
+def _labourer_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    """The labourer-based counts per group and the zero-employment households, in one statement.
+
+    A household (零就业家庭) has an able, willing member and nobody employed; it is counted in
+    the group of its lowest region code.
+    """
+    facts = _labourer_facts(region, key_len, period)
+    zero = literal(0)
+    per_group = select(
+        facts.c.key,
+        func.count().label("registered"),
+        *(func.sum(facts.c[name]).label(name) for name in _LABOURER_COUNTS),
+        zero.label("zero_employment_households"),
+    ).group_by(facts.c.key)
+    households = (
+        select(
+            func.min(facts.c.key).label("key"),
+            func.max(facts.c.able_willing).label("willing"),
+            func.max(facts.c.employed_any).label("employed"),
+        )
+        .where(facts.c.household_id.is_not(None))
+        .group_by(facts.c.household_id)
+        .subquery("households")
+    )
+    per_household = (
+        select(
+            households.c.key,
+            zero.label("registered"),
+            *(zero.label(name) for name in _LABOURER_COUNTS),
+            func.count().label("zero_employment_households"),
+        )
+        .where(households.c.willing == 1, households.c.employed == 0)
+        .group_by(households.c.key)
+    )
+    _collect(session, union_all(per_group, per_household), out)
 
 
 def _push_counts(
@@ -304,34 +371,6 @@ def _wage_counts(
         .join(Labourer, Labourer.id == Employment.labourer_id)
         .where(or_(now, before), _prefix(Labourer.hukou_region, region))
         .group_by(key)
-    )
-    _collect(session, query, out)
-
-
-def _household_counts(
-    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
-) -> None:
-    """零就业家庭: a household with an able, willing member and nobody employed."""
-    s = _statuses(region, period)
-    able_willing = and_(
-        Labourer.labour_ability != LabourAbility.none.value, Labourer.wants_work.is_(True)
-    )
-    households = (
-        select(
-            func.min(func.substr(Labourer.hukou_region, 1, key_len)).label("key"),
-            func.max(case((able_willing, 1), else_=0)).label("willing"),
-            func.max(case((_status_of(s.c.at_end).in_(EMPLOYED), 1), else_=0)).label("employed"),
-        )
-        .select_from(Labourer)
-        .outerjoin(s, s.c.labourer_id == Labourer.id)
-        .where(Labourer.household_id.is_not(None), *_in_region(region, period))
-        .group_by(Labourer.household_id)
-        .subquery("households")
-    )
-    query = (
-        select(households.c.key, func.count().label("zero_employment_households"))
-        .where(households.c.willing == 1, households.c.employed == 0)
-        .group_by(households.c.key)
     )
     _collect(session, query, out)
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
@@ -155,6 +156,10 @@ def targets_report(
     """The report for a region and month (default: the current month)."""
     check_scope(principal, region, "region")
     period = parse_month(month, today)
+    if session.get_bind().dialect.name == "postgresql":
+        # These few large aggregates run once per request; compiling them (JIT) costs more than
+        # it saves (measured in benchmarks/report_bench.py).
+        session.execute(text("SET LOCAL jit = off"))
     registry = get_registry()
     children = [c.code for c in registry.children(region)] if len(region) < 12 else []
     key_len = max((len(c) for c in children), default=len(region))
