@@ -9,6 +9,7 @@ import random
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from matching.scoring import (
     PostRecord,
     ScoringContext,
     Willingness,
+    best_post_ids,
     explain_pair,
     score_labourers_for_post,
     score_posts_for_labourer,
@@ -291,3 +293,22 @@ def test_top_labourers_agree_with_top_posts(
     assert set(reverse) == {i for i, e in expected.items() if e.eligible}
     for i, total in reverse.items():
         assert math.isclose(total, expected[i].total, abs_tol=1e-6)
+
+
+@PROPERTY
+@given(
+    group=st.lists(profiles(), min_size=1, max_size=5),
+    records=post_lists(),
+    pick=st.integers(0, 4),
+)
+def test_a_sliced_row_scores_like_the_packed_profile(
+    ctx: ScoringContext, group: list[LabourerProfile], records: list[PostRecord], pick: int
+) -> None:
+    """Planning slices one labourer out of a packed group; the bulk path must agree exactly."""
+    profile = group[pick % len(group)]
+    row = LabourerArrays.from_profiles(group).row(pick % len(group))
+    index = PostArrays.from_records(records)
+    ids, totals = best_post_ids(row, index, ctx, today=TODAY, k=len(records))
+    expected = forward(profile, records, ctx)
+    assert dict(zip(ids.tolist(), totals.tolist(), strict=True)) == pytest.approx(expected)
+    assert ids.tolist() == list(expected)  # same order: score descending, id ascending

@@ -2,28 +2,112 @@
 
 Every match request first compares the database's change counter with the index's; when it has
 moved, only the rows stamped since are read. Changed rows are masked out of the main block and
-scored from a delta block rebuilt from their records; when the delta grows past a few percent of
+scored from a delta block packed from their rows; when the delta grows past a few percent of
 the main block, everything is rebuilt. Readers take an immutable snapshot, so a refresh in one
 thread never changes arrays another thread is scoring.
+
+An index keeps the rows it packed as a table: for posts the column arrays themselves
+(`PostColumns`, read from the database without one object per post), for labourers their
+profiles. Deltas and rebuilds take and join table rows; the snapshot's `records` gives single
+rows back as records.
 """
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Generic, Protocol, TypeVar
+from itertools import chain
+from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, PostRecord
+from matching.scoring.arrays import PostColumns, region_key
+
+__all__ = [
+    "Block",
+    "LiveIndex",
+    "Records",
+    "Snapshot",
+    "Table",
+    "labourer_index",
+    "post_index",
+    "region_key",
+]
 
 Record = TypeVar("Record", PostRecord, LabourerProfile)
 Arrays = TypeVar("Arrays", PostArrays, LabourerArrays)
+Record_co = TypeVar("Record_co", covariant=True)
+Arrays_co = TypeVar("Arrays_co", covariant=True)
+Ids = npt.NDArray[np.int64]
 
 
-class _HasId(Protocol):
-    id: int
+@runtime_checkable
+class Table(Protocol[Record_co, Arrays_co]):
+    """Rows of an index in the form they are packed from."""
+
+    @property
+    def ids(self) -> Ids:
+        """Record id of each row."""
+        ...
+
+    @property
+    def region_keys(self) -> Ids:
+        """Region key of each row (see region_key)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def take(self, rows: Ids) -> Self:
+        """These rows, in this order."""
+        ...
+
+    def concat(self, others: Sequence[Self]) -> Self:
+        """These rows followed by the others'."""
+        ...
+
+    def pack(self) -> Arrays_co:
+        """The rows as scoring arrays."""
+        ...
+
+    def record(self, row: int) -> Record_co:
+        """One row as a record."""
+        ...
+
+
+class Records(Generic[Record, Arrays]):
+    """A table of record objects, packed by a function of the records (labourer profiles)."""
+
+    def __init__(self, items: Sequence[Record], pack: Callable[[Sequence[Record]], Arrays]) -> None:
+        self.items: list[Record] = list(items)
+        self._pack: Callable[[Sequence[Record]], Arrays] = pack
+        self.ids: Ids = np.fromiter((r.id for r in self.items), dtype=np.int64, count=len(items))
+
+    @property
+    def region_keys(self) -> Ids:
+        """Region key of each record."""
+        n = len(self.items)
+        return np.fromiter((region_key(r.region) for r in self.items), dtype=np.int64, count=n)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def take(self, rows: Ids) -> Self:
+        """These records, in this order."""
+        return type(self)([self.items[i] for i in rows.tolist()], self._pack)
+
+    def concat(self, others: Sequence[Self]) -> Self:
+        """These records followed by the others'."""
+        return type(self)(list(chain(self.items, *(o.items for o in others))), self._pack)
+
+    def pack(self) -> Arrays:
+        """The records as scoring arrays."""
+        return self._pack(self.items)
+
+    def record(self, row: int) -> Record:
+        """The record of a row (the object given)."""
+        return self.items[row]
 
 
 @dataclass(frozen=True)
@@ -49,11 +133,14 @@ class Block(Generic[Arrays]):
 
 @dataclass(frozen=True)
 class Snapshot(Generic[Arrays, Record]):
-    """What a reader scores against: immutable once published."""
+    """What a reader scores against: immutable once published.
+
+    `tables` holds the rows each block was packed from (main's, then delta's), in block order.
+    """
 
     main: Block[Arrays]
     delta: Block[Arrays] | None
-    records: dict[int, Record]
+    tables: tuple[Table[Record, Arrays], ...]
     seq: int
     built_on: date
 
@@ -61,22 +148,56 @@ class Snapshot(Generic[Arrays, Record]):
         """Main then delta."""
         return [self.main] if self.delta is None else [self.main, self.delta]
 
+    @property
+    def records(self) -> Mapping[int, Record]:
+        """Every current record by id (made from the tables on access)."""
+        return _Records(self)
+
     def __len__(self) -> int:
-        return len(self.records)
+        delta = 0 if self.delta is None else len(self.delta.rows)
+        return int(np.count_nonzero(self.main.alive)) + delta
+
+
+class _Records(Mapping[int, Record], Generic[Arrays, Record]):
+    """A snapshot's current records: delta rows, then main rows that are still alive."""
+
+    def __init__(self, snapshot: Snapshot[Arrays, Record]) -> None:
+        self._snapshot: Snapshot[Arrays, Record] = snapshot
+
+    def __getitem__(self, rid: int) -> Record:
+        snap = self._snapshot
+        if snap.delta is not None and (row := snap.delta.rows.get(rid)) is not None:
+            return snap.tables[1].record(row)
+        row = snap.main.rows.get(rid)
+        if row is None or not snap.main.alive[row]:
+            raise KeyError(rid)
+        return snap.tables[0].record(row)
+
+    def __iter__(self) -> Iterator[int]:
+        snap = self._snapshot
+        yield from snap.tables[0].ids[snap.main.alive].tolist()
+        if snap.delta is not None:
+            yield from snap.delta.rows
+
+    def __len__(self) -> int:
+        return len(self._snapshot)
 
 
 class LiveIndex(Generic[Arrays, Record]):
-    """An index of records (posts or labourers) with cheap incremental refresh."""
+    """An index of records (posts or labourers) with cheap incremental refresh.
+
+    `build` and `apply` take records, or a table of the kind `tabulate` makes from records.
+    """
 
     def __init__(
         self,
-        pack: Callable[[Sequence[Record]], Arrays],
+        tabulate: Callable[[Sequence[Record]], Table[Record, Arrays]],
         *,
         by_region: bool = False,
         rebuild_fraction: float = 0.05,
         min_rebuild: int = 2_000,
     ) -> None:
-        self._pack: Callable[[Sequence[Record]], Arrays] = pack
+        self._tabulate: Callable[[Sequence[Record]], Table[Record, Arrays]] = tabulate
         self._by_region = by_region
         self._rebuild_fraction = rebuild_fraction
         self._min_rebuild = min_rebuild
@@ -93,66 +214,91 @@ class LiveIndex(Generic[Arrays, Record]):
         """Held by whoever refreshes; readers never need it."""
         return self._lock
 
-    def build(self, records: Sequence[Record], seq: int, today: date) -> None:
-        """Replace everything with these records."""
-        by_id = {r.id: r for r in records}
-        self._snapshot = Snapshot(self._block(list(by_id.values())), None, by_id, seq, today)
+    def build(
+        self, records: Sequence[Record] | Table[Record, Arrays], seq: int, today: date
+    ) -> None:
+        """Replace everything with these records (of a repeated id, the last)."""
+        main, table = self._block(self._table(records))
+        self._snapshot = Snapshot(main, None, (table,), seq, today)
 
-    def apply(self, changed: Sequence[Record], removed: Sequence[int], seq: int) -> None:
+    def apply(
+        self,
+        changed: Sequence[Record] | Table[Record, Arrays],
+        removed: Sequence[int],
+        seq: int,
+    ) -> None:
         """Fold changed and removed records into a new snapshot."""
         current = self._snapshot
         assert current is not None, "build() first"
-        records = dict(current.records)
-        for rid in removed:
-            records.pop(rid, None)
-        for record in changed:
-            records[record.id] = record
-        touched = {r.id for r in changed} | set(removed)
-        stale = set(current.delta.rows) if current.delta else set()
-        in_delta = (stale | touched) & set(records)
-        if len(in_delta) > max(self._min_rebuild, self._rebuild_fraction * len(current.main.rows)):
-            self._snapshot = Snapshot(
-                self._block(list(records.values())), None, records, seq, current.built_on
-            )
+        new = self._table(changed)
+        touched = np.union1d(new.ids, np.asarray(removed, dtype=np.int64))
+        # Rows of the current delta that nothing touched stay in the delta.
+        kept: list[Table[Record, Arrays]] = [
+            t.take(np.flatnonzero(~np.isin(t.ids, touched)).astype(np.int64))
+            for t in current.tables[1:]
+        ]
+        delta_rows = new.concat(kept) if kept else new
+        if len(delta_rows) > max(
+            self._min_rebuild, self._rebuild_fraction * len(current.main.rows)
+        ):
+            main_table = current.tables[0]
+            alive = current.main.alive & ~np.isin(main_table.ids, touched)
+            everything = main_table.take(np.flatnonzero(alive).astype(np.int64))
+            main, table = self._block(everything.concat([delta_rows]))
+            self._snapshot = Snapshot(main, None, (table,), seq, current.built_on)
             return
         alive = current.main.alive.copy()
-        for rid in touched:
+        for rid in touched.tolist():
             row = current.main.rows.get(rid)
             if row is not None:
                 alive[row] = False
         main = replace(current.main, alive=alive)  # same arrays: keys and slice cache still hold
-        delta = self._block([records[i] for i in sorted(in_delta)]) if in_delta else None
-        self._snapshot = Snapshot(main, delta, records, seq, current.built_on)
+        tables: tuple[Table[Record, Arrays], ...] = (current.tables[0],)
+        delta = None
+        if len(delta_rows):
+            delta, delta_table = self._block(delta_rows)
+            tables += (delta_table,)
+        self._snapshot = Snapshot(main, delta, tables, seq, current.built_on)
 
-    def _block(self, records: list[Record]) -> Block[Arrays]:
-        n = len(records)
-        ids = np.fromiter((r.id for r in records), dtype=np.int64, count=n)
+    def _table(self, rows: Sequence[Record] | Table[Record, Arrays]) -> Table[Record, Arrays]:
+        """Rows as a table, keeping the last of repeated ids."""
+        table = rows if isinstance(rows, Table) else self._tabulate(rows)
+        ids = table.ids
+        distinct, last = np.unique(ids[::-1], return_index=True)
+        if len(distinct) == len(ids):
+            return table
+        return table.take(np.sort(len(ids) - 1 - last).astype(np.int64))
+
+    def _block(self, table: Table[Record, Arrays]) -> tuple[Block[Arrays], Table[Record, Arrays]]:
+        """A block of the table's rows (ordered by region key or id), and the rows in its order."""
+        ids = table.ids
         keys = None
         if self._by_region:
-            keys = np.fromiter((region_key(r.region) for r in records), dtype=np.int64, count=n)
+            keys = table.region_keys
             order = np.lexsort((ids, keys))
             keys = keys[order]
         else:
             order = np.argsort(ids, kind="stable")
-        ordered = [records[i] for i in order.tolist()]
-        return Block(
-            arrays=self._pack(ordered),
+        ordered = table.take(order.astype(np.int64))
+        n = len(ids)
+        block = Block(
+            arrays=ordered.pack(),
             alive=np.ones(n, dtype=np.bool_),
             rows=dict(zip(ids[order].tolist(), range(n), strict=True)),
             region_keys=keys,
         )
+        return block, ordered
 
 
-def region_key(code: str) -> int:
-    """A region code (to township level) padded to nine digits: 430981 → 430981000."""
-    return int(code[:9].ljust(9, "0"))
+def _profiles(profiles: Sequence[LabourerProfile]) -> Records[LabourerProfile, LabourerArrays]:
+    return Records(profiles, LabourerArrays.from_profiles)
 
 
 def post_index() -> LiveIndex[PostArrays, PostRecord]:
     """An empty index of open posts."""
-    return LiveIndex(PostArrays.from_records, by_region=True)
+    return LiveIndex(PostColumns.from_records, by_region=True)
 
 
 def labourer_index() -> LiveIndex[LabourerArrays, LabourerProfile]:
     """An empty index of labourers."""
-    return LiveIndex(LabourerArrays.from_profiles)
+    return LiveIndex(_profiles)

@@ -1,11 +1,13 @@
-"""Reading the database into the scorer's plain records (posts) and profiles (labourers)."""
+"""Reading the database into the scorer's post columns and records, and labourer profiles."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+import numpy as np
+from sqlalchemy import ColumnElement, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from matching.labourers.models import (
@@ -19,6 +21,8 @@ from matching.labourers.presenter import age_on
 from matching.posts.models import Post, PostSkill, PostStatus
 from matching.regions.registry import get_registry
 from matching.scoring import LabourerProfile, PostKind, PostRecord, Willingness
+from matching.scoring.arrays import PostColumns, by_value
+from matching.scoring.dtypes import I32, I64
 from matching.skills.taxonomy import get_taxonomy
 
 _CHUNK = 20_000
@@ -36,19 +40,23 @@ def _skill_index(skill_id: str) -> int | None:
 
 
 def _post_columns() -> Select[*tuple[Any, ...]]:
+    # Enum columns come back as their plain strings: converting 100,000 of them to enum members
+    # row by row costs more than the read; each distinct string is parsed once instead.
     return select(
-        Post.id, Post.workplace_region, Post.post_type, Post.wage_min, Post.wage_max,
-        Post.age_min, Post.age_max, Post.openings_left, Post.status, Post.valid_from,
-        Post.valid_until, Post.occupation_id, Post.change_seq,
+        Post.id, Post.workplace_region, type_coerce(Post.post_type, String), Post.wage_min,
+        Post.wage_max, Post.age_min, Post.age_max, Post.openings_left,
+        type_coerce(Post.status, String), Post.valid_from, Post.valid_until, Post.occupation_id,
+        Post.change_seq,
     )  # fmt: skip
 
 
 def post_records(
     session: Session, *, changed_after: int | None = None
-) -> tuple[list[PostRecord], list[int], int]:
-    """Open posts as records, ids of posts that are no longer open, and the highest change number.
+) -> tuple[PostColumns, list[int], int]:
+    """Open posts as columns, ids of posts that are no longer open, and the highest change number.
 
     A full load (changed_after None) reads only open posts; a delta reads every changed post.
+    The rows are read as plain tuples and converted column by column, never one object per post.
     """
     query = _post_columns()
     query = (
@@ -56,43 +64,77 @@ def post_records(
         if changed_after is None
         else query.where(Post.change_seq > changed_after)
     )
-    rows = session.execute(query).all()
+    rows = session.connection().execute(query).all()
     skills = _post_skills(session, [r[0] for r in rows] if changed_after is not None else None)
-    records: list[PostRecord] = []
-    closed: list[int] = []
-    top = 0
-    for row in rows:
-        (pid, region, kind, wmin, wmax, amin, amax, left, status, vfrom, vuntil, occ, seq) = row
-        top = max(top, seq)
-        if status != PostStatus.open:
-            closed.append(pid)
-            continue
-        lat, lon = seat_of(region)
-        records.append(
-            PostRecord(
-                id=pid, region=region, lat=lat, lon=lon, kind=PostKind.parse(kind),
-                wage_min=wmin, wage_max=wmax, age_min=amin, age_max=amax, openings_left=left,
-                is_open=True, valid_from=vfrom, valid_until=vuntil,
-                occupation=_skill_index(occ) if occ else None,
-                required_skills=tuple(skills.get(pid, ())),
-            )
-        )  # fmt: skip
-    return records, closed, top
+    top = max((row[12] for row in rows), default=0)
+    closed = [row[0] for row in rows if row[8] != PostStatus.open]
+    if closed:
+        rows = [row for row in rows if row[8] == PostStatus.open]
+    return _post_table(rows, skills), closed, top
 
 
-def _post_skills(session: Session, post_ids: list[int] | None) -> dict[int, list[int]]:
-    """Required skills by post; None reads all of them (a full load needs no id list)."""
-    found: dict[int, list[int]] = {}
+def _post_table(rows: Sequence[Sequence[Any]], skills: tuple[I64, I32]) -> PostColumns:
+    """Rows of _post_columns() as PostColumns, each distinct region, type, date and occupation
+    converted once; `skills` pairs post ids with required skills' taxonomy indices."""
+    # Column by column: cheaper than transposing with zip(*rows), which unpacks each row.
+    columns = [list(map(itemgetter(i), rows)) for i in range(13)]
+    pid, region, kind, wmin, wmax, amin, amax, left, _, vfrom, vuntil, occ, _ = columns
+    ids = np.array(pid, dtype=np.int64)
+    indptr, indices = _group(ids, *skills)
+    return PostColumns.of(
+        region,
+        seat=seat_of,
+        ages=(amin, amax),
+        valid=(vfrom, vuntil),
+        occupation=by_value(occ, _taxonomy_index, object).tolist(),
+        ids=ids,
+        kind=by_value(kind, lambda k: int(PostKind.parse(k)), np.int8),
+        wage_min=np.array(wmin, dtype=np.int32),
+        wage_max=np.array(wmax, dtype=np.int32),
+        openings_left=np.array(left, dtype=np.int32),
+        is_open=np.ones(len(ids), dtype=np.bool_),
+        skill_indptr=indptr,
+        skill_indices=indices,
+    )
+
+
+def _taxonomy_index(skill_id: str | None) -> int | None:
+    return _skill_index(skill_id) if skill_id else None
+
+
+def _group(ids: I64, owners: I64, skills: I32) -> tuple[I64, I32]:
+    """CSR of the skills over the posts' rows, each post's skills in the order given."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    at = np.minimum(np.searchsorted(sorted_ids, owners), max(len(ids) - 1, 0))
+    known = sorted_ids[at] == owners if len(ids) else np.zeros(len(owners), dtype=np.bool_)
+    rows = order[at[known]]
+    regroup = np.argsort(rows, kind="stable")  # stable: keeps each post's skill order
+    indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(ids)), out=indptr[1:])
+    return indptr, skills[known][regroup]
+
+
+def _post_skills(session: Session, post_ids: list[int] | None) -> tuple[I64, I32]:
+    """(post id, taxonomy index) of required skills known to the taxonomy, in the order read;
+    None reads all of them (a full load needs no id list)."""
+    found: list[Any] = []
     query = select(PostSkill.post_id, PostSkill.skill_id).where(PostSkill.required.is_(True))
     for chunk in _chunks(post_ids):
-        rows = session.execute(
-            query if chunk is None else query.where(PostSkill.post_id.in_(chunk))
+        found += (
+            session.connection()
+            .execute(query if chunk is None else query.where(PostSkill.post_id.in_(chunk)))
+            .all()
         )
-        for pid, sid in rows:
-            index = _skill_index(sid)
-            if index is not None:
-                found.setdefault(pid, []).append(index)
-    return found
+    owners, skill_ids = list(map(itemgetter(0), found)), list(map(itemgetter(1), found))
+    index = by_value(skill_ids, _index_or_missing, np.int64)
+    known = index >= 0
+    return np.array(owners, dtype=np.int64)[known], index[known].astype(np.int32)
+
+
+def _index_or_missing(skill_id: str) -> int:
+    index = _skill_index(skill_id)
+    return -1 if index is None else index
 
 
 def labourer_profiles(

@@ -1,11 +1,12 @@
 """Struct-of-arrays indexes of posts and labourers, built once and scored many times."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, get_args
+from typing import Any, Self, TypeVar, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.scoring.codes import day_number, region_parts
 from matching.scoring.dtypes import F32, I8, I16, I32, I64, Bool
@@ -138,35 +139,213 @@ class PostArrays:
     @classmethod
     def from_records(cls, records: Iterable[PostRecord]) -> "PostArrays":
         """Pack post records into arrays (region codes parsed, dates as day numbers)."""
-        rs = list(records)
-        regions = np.array([region_parts(r.region) for r in rs], dtype=np.int32).reshape(-1, 4)
-        indptr, indices = csr([r.required_skills for r in rs])
-        columns: dict[str, Any] = {
-            "ids": [r.id for r in rs],
-            "province": regions[:, 0],
-            "prefecture": regions[:, 1],
-            "county": regions[:, 2],
-            "township": regions[:, 3],
-            "lat": [r.lat for r in rs],
-            "lon": [r.lon for r in rs],
-            "kind": [int(r.kind) for r in rs],
-            "wage_min": [r.wage_min for r in rs],
-            "wage_max": [r.wage_max for r in rs],
-            "age_min": [AGE_NONE_MIN if r.age_min is None else r.age_min for r in rs],
-            "age_max": [AGE_NONE_MAX if r.age_max is None else r.age_max for r in rs],
-            "openings_left": [r.openings_left for r in rs],
-            "is_open": [r.is_open for r in rs],
-            "valid_from": [_day(r.valid_from, DAY_NONE_FROM) for r in rs],
-            "valid_until": [_day(r.valid_until, DAY_NONE_UNTIL) for r in rs],
-            "occupation": [-1 if r.occupation is None else r.occupation for r in rs],
-            "skill_indptr": indptr,
-            "skill_indices": indices,
-        }
-        return cls(**columns)
+        return PostColumns.from_records(records).pack()
 
 
 def _day(day: date | None, none: int) -> int:
     return none if day is None else day_number(day)
+
+
+_T = TypeVar("_T", bound=Hashable)
+
+
+def factorize(values: Sequence[_T]) -> tuple[list[_T], I64]:
+    """The distinct values in first-seen order, and each value's position among them.
+
+    Row columns repeat few distinct values (regions, dates, post types), so converting each
+    distinct value once and gathering with the positions beats converting row by row.
+    """
+    distinct = list(dict.fromkeys(values))
+    position = dict(zip(distinct, range(len(distinct)), strict=True))
+    at = np.fromiter(map(position.__getitem__, values), dtype=np.int64, count=len(values))
+    return distinct, at
+
+
+def region_key(code: str) -> int:
+    """A region code (to township level) padded to nine digits: 430981 → 430981000."""
+    return int(code[:9].ljust(9, "0"))
+
+
+def by_value(values: Sequence[_T], convert: Callable[[_T], Any], dtype: Any) -> npt.NDArray[Any]:
+    """convert() applied once per distinct value, one (scalar) result per row."""
+    converted = {v: convert(v) for v in set(values)}
+    return np.fromiter(map(converted.__getitem__, values), dtype=dtype, count=len(values))
+
+
+_POST_CSR = ("skill_indptr", "skill_indices")
+_POST_REGION_LEVELS = ("province", "prefecture", "county", "township")
+_WIDE = {"lat": np.float64, "lon": np.float64}  # kept exact; PostArrays narrows them to float32
+
+
+@dataclass(frozen=True, eq=False)
+class PostColumns:
+    """Posts column by column: what PostArrays is packed from, without one object per post.
+
+    `columns` holds PostArrays's init columns in their dtypes (lat/lon as float64), `regions` each
+    post's region code and `region_keys` its code padded to nine digits. The live index keeps
+    these to take, join and re-pack rows between full builds; `record(row)` gives one post back
+    as the scorer sees it.
+    """
+
+    columns: dict[str, npt.NDArray[Any]]
+    regions: npt.NDArray[np.object_]
+    region_keys: I64
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in _columns(PostArrays)]
+        if set(self.columns) != set(names):
+            raise ValueError(f"columns must be exactly {names}")
+        regions = np.asarray(self.regions, dtype=object)
+        n = len(regions)
+        c: dict[str, npt.NDArray[Any]] = {}
+        for name, dtype in _columns(PostArrays):
+            value = np.ascontiguousarray(self.columns[name], dtype=_WIDE.get(name, dtype))
+            if value.ndim != 1:
+                raise ValueError(f"{name} must be one-dimensional")
+            if name not in _POST_CSR and len(value) != n:
+                raise ValueError(f"{name} has {len(value)} rows, expected {n}")
+            c[name] = value
+        keys = np.ascontiguousarray(self.region_keys, dtype=np.int64)
+        if regions.ndim != 1 or keys.shape != (n,):
+            raise ValueError(f"regions and region_keys must be one-dimensional, {n} rows")
+        _set(self, columns=c, regions=regions, region_keys=keys)
+        check_csr(c["skill_indptr"], c["skill_indices"], n, "skills")
+        wmin, wmax = c["wage_min"], c["wage_max"]
+        # The checks PostRecord makes, for rows that never were records.
+        if np.any(wmin < 0) or np.any(wmax < 0):
+            raise ValueError("wages must be >= 0")
+        if np.any((wmin > 0) & (wmax > 0) & (wmin > wmax)):
+            raise ValueError("wage_min must be <= wage_max")
+        if np.any(c["occupation"] < -1):
+            raise ValueError("taxonomy indices must be >= 0")
+
+    @classmethod
+    def of(
+        cls,
+        regions: Sequence[str],
+        *,
+        seat: Callable[[str], tuple[float, float]] | None = None,
+        ages: tuple[Sequence[int | None], Sequence[int | None]],
+        valid: tuple[Sequence[date | None], Sequence[date | None]],
+        occupation: Sequence[int | None],
+        **columns: Any,
+    ) -> "PostColumns":
+        """From region codes, nullable ages, dates and occupations, and the other init columns
+        but the four region levels, which are parsed here once per distinct code (as are lat
+        and lon when `seat` gives them for a code)."""
+        distinct, at = factorize(regions)
+        parts = np.array([region_parts(c) for c in distinct], dtype=np.int32).reshape(-1, 4)[at]
+        keys = np.array([region_key(c) for c in distinct], dtype=np.int64)[at]
+        columns |= dict(zip(_POST_REGION_LEVELS, parts.T, strict=True))
+        if seat is not None:
+            seats = np.array([seat(c) for c in distinct], dtype=np.float64).reshape(-1, 2)[at]
+            columns |= {"lat": seats[:, 0], "lon": seats[:, 1]}
+        columns["age_min"] = [AGE_NONE_MIN if a is None else a for a in ages[0]]
+        columns["age_max"] = [AGE_NONE_MAX if a is None else a for a in ages[1]]
+        columns["valid_from"] = _days(valid[0], DAY_NONE_FROM)
+        columns["valid_until"] = _days(valid[1], DAY_NONE_UNTIL)
+        columns["occupation"] = by_value(occupation, lambda o: -1 if o is None else o, np.int32)
+        codes = np.empty(len(distinct), dtype=object)
+        codes[:] = distinct
+        return cls(columns, codes[at], keys)
+
+    @classmethod
+    def from_records(cls, records: Iterable[PostRecord]) -> "PostColumns":
+        """Post records as columns."""
+        rs = list(records)
+        indptr, indices = csr([r.required_skills for r in rs])
+        return cls.of(
+            [r.region for r in rs],
+            ages=([r.age_min for r in rs], [r.age_max for r in rs]),
+            valid=([r.valid_from for r in rs], [r.valid_until for r in rs]),
+            occupation=[r.occupation for r in rs],
+            ids=[r.id for r in rs],
+            lat=[r.lat for r in rs],
+            lon=[r.lon for r in rs],
+            kind=[int(r.kind) for r in rs],
+            wage_min=[r.wage_min for r in rs],
+            wage_max=[r.wage_max for r in rs],
+            openings_left=[r.openings_left for r in rs],
+            is_open=[r.is_open for r in rs],
+            skill_indptr=indptr,
+            skill_indices=indices,
+        )
+
+    @property
+    def ids(self) -> I64:
+        """Post ids, one per row."""
+        return self.columns["ids"]
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def pack(self) -> PostArrays:
+        """The rows as a PostArrays (sharing every column it need not convert)."""
+        return PostArrays(**self.columns)
+
+    def take(self, rows: I64) -> Self:
+        """These rows, in this order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        c = self.columns
+        indptr, counts = c["skill_indptr"], np.diff(c["skill_indptr"])[rows]
+        new_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=new_indptr[1:])
+        # Entry j of the result comes from its row's old start plus its offset in the row.
+        source = np.repeat(indptr[:-1][rows] - new_indptr[:-1], counts)
+        source += np.arange(int(new_indptr[-1]), dtype=np.int64)
+        taken = {name: col[rows] for name, col in c.items() if name not in _POST_CSR}
+        taken |= {"skill_indptr": new_indptr, "skill_indices": c["skill_indices"][source]}
+        return type(self)(taken, self.regions[rows], self.region_keys[rows])
+
+    def concat(self, others: Sequence[Self]) -> Self:
+        """These rows followed by the others'."""
+        if not others:
+            return self
+        parts = [self, *others]
+        names = [n for n in self.columns if n not in _POST_CSR]
+        joined = {n: np.concatenate([p.columns[n] for p in parts]) for n in names}
+        offsets = np.cumsum([0] + [len(p.columns["skill_indices"]) for p in parts[:-1]])
+        joined["skill_indptr"] = np.concatenate(
+            [np.zeros(1, dtype=np.int64)]
+            + [p.columns["skill_indptr"][1:] + o for p, o in zip(parts, offsets, strict=True)]
+        )
+        joined["skill_indices"] = np.concatenate([p.columns["skill_indices"] for p in parts])
+        regions = np.concatenate([p.regions for p in parts])
+        return type(self)(joined, regions, np.concatenate([p.region_keys for p in parts]))
+
+    def record(self, row: int) -> PostRecord:
+        """One row as a record; sentinel ages, dates and occupations come back as None."""
+        c = self.columns
+        start, stop = c["skill_indptr"][row], c["skill_indptr"][row + 1]
+        age_min, age_max = int(c["age_min"][row]), int(c["age_max"][row])
+        occupation = int(c["occupation"][row])
+        return PostRecord(
+            id=int(c["ids"][row]), region=str(self.regions[row]),
+            lat=float(c["lat"][row]), lon=float(c["lon"][row]), kind=PostKind(int(c["kind"][row])),
+            wage_min=int(c["wage_min"][row]), wage_max=int(c["wage_max"][row]),
+            age_min=None if age_min == AGE_NONE_MIN else age_min,
+            age_max=None if age_max == AGE_NONE_MAX else age_max,
+            openings_left=int(c["openings_left"][row]), is_open=bool(c["is_open"][row]),
+            valid_from=_date(int(c["valid_from"][row]), DAY_NONE_FROM),
+            valid_until=_date(int(c["valid_until"][row]), DAY_NONE_UNTIL),
+            occupation=None if occupation < 0 else occupation,
+            required_skills=tuple(c["skill_indices"][start:stop].tolist()),
+        )  # fmt: skip
+
+
+def _days(days: Sequence[date | None], none: int) -> I32:
+    return by_value(days, lambda d: _day(d, none), np.int32)
+
+
+def _date(number: int, none: int) -> date | None:
+    return None if number == none else date.fromordinal(number)
+
+
+# LabourerArrays fields a one-row slice rebuilds rather than slices (see LabourerArrays.row).
+_ROW_SPECIAL = frozenset(
+    {"unit", "skill_indptr", "skill_indices", "pref_indptr", "pref_indices", "skill_ptr",
+     "skill_rows", "pref_ptr", "pref_rows", "max_index"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +429,37 @@ class LabourerArrays:
     def preferences_of(self, row: int) -> I32:
         """The taxonomy indices of one labourer's preferred occupations."""
         return self.pref_indices[self.pref_indptr[row] : self.pref_indptr[row + 1]]
+
+    def row(self, row: int) -> "LabourerArrays":
+        """One labourer as arrays of its own, sliced rather than packed and derived again.
+
+        Bulk planning scores every labourer of a region one by one; re-packing each from its
+        profile cost more than scoring it. The slices are views: neither may be changed after.
+        """
+        one = object.__new__(LabourerArrays)
+        window = slice(row, row + 1)
+        skills, prefs = self.skills_of(row), self.preferences_of(row)
+        for f in fields(self):
+            if f.name not in _ROW_SPECIAL:
+                _set(one, **{f.name: getattr(self, f.name)[window]})
+        skill_indptr = np.array([0, len(skills)], dtype=np.int64)
+        pref_indptr = np.array([0, len(prefs)], dtype=np.int64)
+        skill_ptr, skill_rows = invert(skill_indptr, skills)
+        pref_ptr, pref_rows = invert(pref_indptr, prefs)
+        _set(
+            one,
+            unit=tuple(axis[window] for axis in self.unit),
+            skill_indptr=skill_indptr,
+            skill_indices=skills,
+            pref_indptr=pref_indptr,
+            pref_indices=prefs,
+            skill_ptr=skill_ptr,
+            skill_rows=skill_rows,
+            pref_ptr=pref_ptr,
+            pref_rows=pref_rows,
+            max_index=max(len(skill_ptr), len(pref_ptr)) - 2,
+        )
+        return one
 
     @classmethod
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerArrays":
