@@ -26,6 +26,7 @@ from matching.labourers.router import router as labourers_router
 from matching.matches.engine import MatchingEngine
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
+from matching.planning.router import router as plans_router
 from matching.posts.router import router as posts_router
 from matching.pushes.router import router as pushes_router
 from matching.regions.router import router as regions_router
@@ -59,6 +60,7 @@ ROUTERS = (
     pushes_router,
     employment_router,
     reports_router,
+    plans_router,
 )
 
 TAGS = [
@@ -73,6 +75,7 @@ TAGS = [
     {"name": "pushes", "description": "Job pushes and their outcomes / 岗位推送与结果"},
     {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
     {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
+    {"name": "plans", "description": "Monthly push plans: preview, then commit / 月度推送计划"},
 ]
 
 

@@ -7,6 +7,7 @@ from matching.changes import ChangeCounter
 from matching.database import Base
 from matching.employment.models import Employment, ServiceRecord
 from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
+from matching.planning.models import Plan, PlanItem
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
 from matching.pushes.models import Push, PushEvent
 from matching.reports.models import RegionTarget
@@ -21,6 +22,8 @@ __all__ = [
     "IdempotencyRecord",
     "Labourer",
     "LabourerSkill",
+    "Plan",
+    "PlanItem",
     "Post",
     "PostSkill",
     "Push",

@@ -1,5 +1,6 @@
 """Settings in one place: every value comes from `MATCHING_*` environment variables or `.env`."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     )
     warm_indexes: bool = Field(
         True, description="Build the matching indexes in the background when the service starts."
+    )
+    planner_workers: int = Field(
+        default_factory=lambda: min(8, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="Processes that score a monthly plan's labourers (forked; default: the cores).",
     )
     weights: ScoringWeights = Field(default_factory=ScoringWeights)
     attribution_days: int = Field(60, gt=0, description="Days after a push in which a hire counts.")

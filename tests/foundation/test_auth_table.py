@@ -73,6 +73,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/v1/targets/{region}/{year}"): ADMIN,
     ("GET", "/v1/targets/{region}/{year}"): STAFF,
     ("GET", "/v1/targets"): STAFF,
+    ("POST", "/v1/plans"): STAFF,
+    ("GET", "/v1/plans"): STAFF,
+    ("GET", "/v1/plans/{plan_id}"): STAFF,
+    ("POST", "/v1/plans/{plan_id}/commit"): STAFF,
 }
 
 SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "year": "2026"}

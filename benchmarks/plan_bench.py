@@ -1,0 +1,152 @@
+"""Benchmark monthly plans end to end on PostgreSQL: candidates from the matching engine,
+calibration, the min-cost-flow optimiser, and storing the plan.
+
+    .venv/bin/python benchmarks/plan_bench.py --pg postgresql+psycopg://... --which county
+    .venv/bin/python benchmarks/plan_bench.py --pg ... --which province --scale 0.1
+(benchmarks/run plan starts a throwaway PostgreSQL and runs this.) County: 50,000 labourers of
+沅江市 (430981) and 20,000 posts; province: 2,000,000 labourers of 湖南 (43) and 200,000 posts,
+solved county by county. Posts are 40% near the labourers and 60% in the coastal provinces, as
+in benchmarks/matching_bench.py. Each plan runs in a fresh process, so its time includes
+building the matching indexes, and its peak memory (VmHWM) is the whole planning process's.
+Targets: county ≤ 30 s within 2 GB; province ≤ 10 minutes.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+from _server import BENCH_ENV, fresh_database, migrate
+from matching_bench import (
+    LABOURER_COLUMNS,
+    POST_COLUMNS,
+    SEED,
+    World,
+    _copy,
+    _psycopg_url,
+    _rss_kb,
+    labourer_rows,
+    post_rows,
+)
+
+from matching import clock
+from matching.auth.models import Role
+from matching.auth.principal import Principal
+from matching.database import make_engine, make_sessionmaker, session_scope
+from matching.matches.engine import MatchingEngine
+from matching.planning.service import PlanParams, build_plan
+from matching.pushes.models import Channel
+from matching.regions.registry import RegionLevel, get_registry
+from matching.settings import Settings
+
+SIZES = {"county": ("430981", 50_000, 20_000), "province": ("43", 2_000_000, 200_000)}
+
+
+def load(url: str, region: str, n_labourers: int, n_posts: int) -> dict[str, float]:
+    """Labourers of the region (by real townships), posts near them and on the coast."""
+    started = time.perf_counter()
+    world = World(np.random.default_rng(SEED))
+    counties = [
+        c.code for c in get_registry().regions(RegionLevel.county) if c.code.startswith(region)
+    ]
+    rng = np.random.default_rng(SEED + 5)
+    weights = rng.lognormal(0.0, 0.5, len(counties))
+    world.labour_counties, world.labour_p = counties, weights / weights.sum()
+    today = clock.today()
+    people, owned, periods = labourer_rows(n_labourers, world, today, SEED + 1)
+    posts, post_skills = post_rows(n_posts, world, today, SEED + 2)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        _copy(conn, "labourers", LABOURER_COLUMNS, people)
+        _copy(conn, "labourer_skills", "labourer_id, skill_id, level", owned)
+        _copy(conn, "labourer_status_periods",
+              "id, labourer_id, status, effective_from, recorded_at", periods)  # fmt: skip
+        _copy(conn, "posts", POST_COLUMNS, posts)
+        _copy(conn, "post_skills", "post_id, skill_id, required, min_level", post_skills)
+        for table in ("labourers", "labourer_status_periods", "posts"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                         f"(SELECT max(id) FROM {table}))")  # fmt: skip
+        conn.execute("UPDATE change_counters SET seq = %s WHERE name = 'labourers'", [n_labourers])
+        conn.execute("UPDATE change_counters SET seq = %s WHERE name = 'posts'", [n_posts])
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+    return {"generate_s": round(generated, 1), "load_s": round(time.perf_counter() - started, 1)}
+
+
+def plan_once(url: str, region: str) -> dict[str, Any]:
+    """Build one plan in this (fresh) process: wall time, peak memory, the plan's numbers."""
+    rss0 = _rss_kb("VmHWM")
+    settings = Settings(database_url=url, warm_indexes=False)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    matching = MatchingEngine(settings)
+    params = PlanParams(pushes_per_labourer=3, pushes_per_opening=5, candidates_per_labourer=10,
+                        coverage=0.5, min_probability=0.0, channel=Channel.app)  # fmt: skip
+    started = time.perf_counter()
+    for session in session_scope(sessions):
+        plan = build_plan(session, matching, region=region, params=params,
+                          principal=Principal(key_id=0, role=Role.admin), now=datetime.now(UTC),
+                          attribution_days=60, workers=settings.planner_workers)  # fmt: skip
+        summary = dict(plan.summary)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "plan_s": round(seconds, 2),
+        "peak_rss_mb": round(_rss_kb("VmHWM") / 1024, 1),
+        "peak_rss_growth_mb": round((_rss_kb("VmHWM") - rss0) / 1024, 1),
+        "summary": summary,
+    }
+
+
+def _child(url: str, region: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--plan-once", region, "--pg", url],
+        check=True, capture_output=True, text=True, env={**os.environ, **BENCH_ENV},
+    )  # fmt: skip
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pg", required=True, help="a PostgreSQL server URL (postgresql+psycopg)")
+    parser.add_argument("--which", choices=["county", "province", "both"], default="both")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--plan-once", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.plan_once:
+        print(json.dumps(plan_once(args.pg, args.plan_once), ensure_ascii=False))
+        return
+    out: dict[str, Any] = {"scale": args.scale}
+    for which in ("county", "province") if args.which == "both" else (args.which,):
+        region, n_labourers, n_posts = SIZES[which]
+        n_labourers, n_posts = int(n_labourers * args.scale), int(n_posts * args.scale)
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            fresh_database(args.pg, Path(tmp), f"plan_{which}") as url,
+        ):
+            migrate(url)
+            result: dict[str, Any] = {"labourers": n_labourers, "posts": n_posts}
+            result["data"] = load(url, region, n_labourers, n_posts)
+            runs = [_child(url, region) for _ in range(args.runs)]
+            result["plan_s"] = [r["plan_s"] for r in runs]
+            result["median_plan_s"] = float(np.median(result["plan_s"]))
+            result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+            result["summary"] = runs[-1]["summary"]
+            out[which] = result
+    out["targets"] = {"county_s": 30, "county_mb": 2048, "province_s": 600}
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Monthly push plan endpoints (月度推送计划)."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.auth.deps import StaffOrAdmin
+from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from matching.errors import problem_responses
+from matching.labourers.models import Labourer
+from matching.labourers.service import scope_clause
+from matching.matches.engine import MatchingEngine
+from matching.pagination import decode_cursor, encode_cursor
+from matching.planning import service
+from matching.planning.models import Plan
+from matching.planning.schemas import PlanBrief, PlanCreate, PlanLabourer, PlanPost, PlanRead
+from matching.posts.models import Post
+from matching.pushes.schemas import ReasonItem
+from matching.regions.registry import get_registry
+from matching.regions.validation import canonical_region_code
+from matching.scoring import explain_pair
+
+router = APIRouter(tags=["plans"], responses=problem_responses(401, 403))
+PageSize = Annotated[int, Query(ge=1, le=200, description="Labourers per page")]
+Cursor = Annotated[str | None, Query(max_length=100)]
+
+
+def _engine(request: Request) -> MatchingEngine:
+    engine: MatchingEngine = request.app.state.engine_matching
+    return engine
+
+
+@router.post(
+    "/v1/plans",
+    status_code=status.HTTP_201_CREATED,
+    summary="Plan this month's pushes / 生成月度推送计划",
+    operation_id="create_plan",
+    responses=problem_responses(422),
+)
+def create_plan(
+    body: PlanCreate,
+    request: Request,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    settings: SettingsDep,
+    now: NowDep,
+    today: TodayDep,
+    limit: PageSize = 50,
+) -> PlanRead:
+    """Choose pushes that reach at least 50% of U (the region's unemployed, willing labourers)
+    and as many distinct labourers as possible, maximising expected hires, within c pushes per
+    labourer and m × openings left per post; pairs pushed already this month are left out.
+
+    Nothing is pushed yet: this is the preview (per labourer: posts, scores, reasons) with the
+    expected push ratio, reach and hires — and, when 50% cannot be reached, why, with numbers.
+    Commit it with `POST /v1/plans/{id}/commit`.
+    """
+    params = service.PlanParams(
+        pushes_per_labourer=body.pushes_per_labourer,
+        pushes_per_opening=body.pushes_per_opening,
+        candidates_per_labourer=body.candidates_per_labourer,
+        coverage=body.coverage,
+        min_probability=body.min_probability,
+        channel=body.channel,
+    )
+    service.validate_params(params)
+    engine = _engine(request)
+    plan = service.build_plan(
+        session,
+        engine,
+        region=canonical_region_code(body.region, field="region"),
+        params=params,
+        principal=principal,
+        now=now,
+        attribution_days=settings.attribution_days,
+        workers=settings.planner_workers,
+    )
+    return _read(session, engine, plan, today, after=0, limit=limit)
+
+
+@router.get("/v1/plans", summary="List plans / 推送计划列表", operation_id="list_plans")
+def list_plans(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    region: Annotated[str | None, Query(description="Region prefix / 区划")] = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[PlanBrief]:
+    """The newest plans inside the caller's regions."""
+    query = select(Plan).order_by(Plan.id.desc()).limit(limit)
+    scope = scope_clause(principal, Plan.region)
+    if scope is not None:
+        query = query.where(scope)
+    if region:
+        query = query.where(Plan.region.startswith(canonical_region_code(region, field="region")))
+    if month:
+        query = query.where(Plan.month == month)
+    return [PlanBrief.model_validate(p) for p in session.scalars(query)]
+
+
+@router.get(
+    "/v1/plans/{plan_id}",
+    summary="Read a plan / 查看推送计划",
+    operation_id="get_plan",
+    responses=problem_responses(404, 422),
+)
+def get_plan(
+    plan_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    today: TodayDep,
+    limit: PageSize = 50,
+    cursor: Cursor = None,
+) -> PlanRead:
+    """The plan's numbers and a page of its labourers (by id) with their proposed posts."""
+    plan = service.get_plan(session, plan_id, principal)
+    after = decode_cursor(cursor) if cursor else 0
+    return _read(session, _engine(request), plan, today, after=after, limit=limit)
+
+
+@router.post(
+    "/v1/plans/{plan_id}/commit",
+    summary="Commit a plan: write its pushes / 执行推送计划",
+    operation_id="commit_plan",
+    responses=problem_responses(404, 409),
+)
+def commit_plan(
+    plan_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    settings: SettingsDep,
+    now: NowDep,
+    today: TodayDep,
+    limit: PageSize = 50,
+) -> PlanRead:
+    """Write the plan's pushes (pushed by `plan`), scored and explained at push time. A pair
+    pushed meanwhile keeps its push; a post closed meanwhile is skipped. Committing again writes
+    nothing more and answers with the first commit's result. A plan of a past month is a 409."""
+    engine = _engine(request)
+    plan, _ = service.commit_plan(
+        session,
+        engine,
+        plan_id,
+        principal=principal,
+        now=now,
+        attribution_days=settings.attribution_days,
+    )
+    return _read(session, engine, plan, today, after=0, limit=limit)
+
+
+def _read(
+    session: Session, engine: MatchingEngine, plan: Plan, today: date, *, after: int, limit: int
+) -> PlanRead:
+    grouped, last = service.plan_items(session, plan, after_labourer=after, limit=limit)
+    labourer_ids = list(grouped)
+    post_ids = sorted({i.post_id for items in grouped.values() for i in items})
+    names = dict(
+        session.execute(select(Labourer.id, Labourer.name).where(Labourer.id.in_(labourer_ids)))
+        .tuples()
+        .all()
+    )
+    posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+    profiles = engine.labourer_snapshot(session, today).records if grouped else {}
+    records = engine.post_snapshot(session, today).records if grouped else {}
+    labourers = []
+    for labourer_id, items in grouped.items():
+        shown = []
+        for item in items:
+            post = posts[item.post_id]
+            profile, record = profiles.get(labourer_id), records.get(item.post_id)
+            reasons = (
+                explain_pair(profile, record, engine.context, today=today).reasons
+                if profile is not None and record is not None
+                else ()
+            )
+            shown.append(
+                PlanPost(
+                    post_id=post.id,
+                    title=post.title,
+                    employer=post.employer,
+                    workplace_region=post.workplace_region,
+                    score=item.score,
+                    probability=item.probability,
+                    reasons=[ReasonItem(code=r.code, zh=r.zh, en=r.en) for r in reasons],
+                    push_id=item.push_id,
+                )
+            )
+        labourers.append(
+            PlanLabourer(labourer_id=labourer_id, name=names.get(labourer_id, ""), posts=shown)
+        )
+    registry = get_registry()
+    return PlanRead(
+        id=plan.id,
+        region=plan.region,
+        region_name=registry.full_name(plan.region) if registry.get(plan.region) else plan.region,
+        month=plan.month,
+        status=plan.status,
+        channel=plan.channel,
+        params=plan.params,
+        summary=plan.summary,
+        calibration=plan.calibration,
+        created_at=plan.created_at,
+        committed_at=plan.committed_at,
+        commit_result=plan.commit_result,
+        labourers=labourers,
+        next_cursor=encode_cursor(last) if last is not None else None,
+    )

@@ -1,0 +1,192 @@
+"""Monthly plans end to end: preview numbers, caps, shortfall explanations, commit once."""
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching.deps import get_now, get_today
+from matching.pushes.models import Push
+
+Headers = Callable[..., dict[str, str]]
+TOWN = "430981100"
+
+
+@pytest.fixture(autouse=True)
+def _clock(app: FastAPI) -> None:
+    app.dependency_overrides[get_now] = lambda: datetime(2026, 11, 20, 2, tzinfo=UTC)
+    app.dependency_overrides[get_today] = lambda: date(2026, 11, 20)
+
+
+@pytest.fixture
+def county(
+    client: TestClient,
+    auth: Headers,
+    labourer_body: Callable[..., dict[str, Any]],
+    post_body: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
+    """Twelve seeking labourers (two bound to a township with no posts) and three local posts."""
+    admin = auth("admin")
+    people = []
+    for i in range(12):
+        relocation = "township" if i < 2 else "county"
+        body = labourer_body(hukou_region=TOWN, relocation=relocation,
+                             status_effective_from="2026-01-01")  # fmt: skip
+        response = client.post("/v1/labourers", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        people.append(response.json()["id"])
+    posts = []
+    for openings in (1, 1, 2):
+        body = post_body(workplace_region="430981", openings=openings, wage_min=3000, wage_max=4000)
+        posts.append(client.post("/v1/posts", json=body, headers=admin).json()["id"])
+    return {"people": people, "posts": posts, "admin": admin, "staff": auth("staff")}
+
+
+def _plan(
+    client: TestClient, headers: dict[str, str], params: dict[str, Any] | None = None, **extra: Any
+) -> Any:
+    body = {"region": "430981", **extra}
+    return client.post("/v1/plans", json=body, params=params, headers=headers)
+
+
+def test_the_preview_meets_the_target_within_the_caps(
+    client: TestClient, county: dict[str, Any], session: Session
+) -> None:
+    response = _plan(client, county["staff"], pushes_per_labourer=2, pushes_per_opening=3)
+    assert response.status_code == 201, response.text
+    plan = response.json()
+    summary = plan["summary"]
+    assert summary["unemployed_willing"] == 12
+    assert summary["required_pushes"] == 6
+    assert summary["labourers_with_candidates"] == 10  # the two township-bound have no post
+    assert summary["meets_push_target"] is True
+    items = [(lab["labourer_id"], p["post_id"]) for lab in plan["labourers"] for p in lab["posts"]]
+    per_labourer = Counter(lab for lab, _ in items)
+    per_post = Counter(post for _, post in items)
+    openings = dict(zip(county["posts"], (1, 1, 2), strict=True))
+    assert max(per_labourer.values()) <= 2
+    assert all(per_post[p] <= 3 * openings[p] for p in per_post)
+    # 12 post slots (3 x 4 openings): the plan takes every one, first reaching 10 labourers.
+    assert summary["planned_pushes"] == len(items) == 12
+    assert summary["planned_reach"] == 10
+    assert summary["expected_push_ratio"] == 1.0
+    assert 0 < summary["expected_hires"] < 12
+    first = plan["labourers"][0]["posts"][0]
+    assert first["reasons"] and 0 < first["probability"] < 1
+    assert plan["calibration"]["method"] == "prior"
+    assert session.scalar(select(func.count()).select_from(Push)) == 0, "a preview pushes nothing"
+
+
+def test_a_shortfall_is_explained_with_numbers(client: TestClient, county: dict[str, Any]) -> None:
+    plan = _plan(client, county["staff"], pushes_per_labourer=1, pushes_per_opening=1).json()
+    summary = plan["summary"]
+    assert summary["planned_pushes"] == 4  # four openings, one push each
+    assert summary["meets_push_target"] is False
+    shortfall = summary["shortfall"]
+    assert shortfall["labourers_without_candidates"] == 2
+    assert "Only 10 of the 12 labourers have any open post" in shortfall["message"]
+    assert "12 人中仅 10 人" in shortfall["message_zh"]
+    assert shortfall["max_pushes_achievable"] == 4
+
+
+def test_pairs_pushed_this_month_are_left_out(client: TestClient, county: dict[str, Any]) -> None:
+    staff, people, posts = county["staff"], county["people"], county["posts"]
+    pushed = client.post(
+        "/v1/pushes",
+        json={"post_ids": posts, "labourer_ids": [people[5]], "channel": "sms"},
+        headers=staff,
+    )
+    assert pushed.status_code == 201
+    plan = _plan(client, staff).json()
+    assert plan["summary"]["already_pushed_this_month"] == 3
+    assert plan["summary"]["required_pushes"] - 3 == plan["summary"]["still_required"]
+    planned = {
+        (lab["labourer_id"], p["post_id"]) for lab in plan["labourers"] for p in lab["posts"]
+    }
+    assert not planned & {(people[5], p) for p in posts}
+
+
+def test_commit_writes_the_pushes_once(
+    client: TestClient, county: dict[str, Any], session: Session
+) -> None:
+    staff = county["staff"]
+    plan = _plan(client, staff).json()
+    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    assert committed.status_code == 200, committed.text
+    body = committed.json()
+    assert body["status"] == "committed"
+    assert body["commit_result"]["created"] == plan["summary"]["planned_pushes"]
+    pushes = session.scalars(select(Push).where(Push.plan_id == plan["id"])).all()
+    assert len(pushes) == plan["summary"]["planned_pushes"]
+    assert {p.pushed_by for p in pushes} == {"plan"}
+    assert all(p.reasons for p in pushes)
+    assert all(post["push_id"] for lab in body["labourers"] for post in lab["posts"])
+    again = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    assert again.status_code == 200
+    assert again.json()["commit_result"] == body["commit_result"]
+    assert session.scalar(select(func.count()).select_from(Push)) == len(pushes)
+    # The pushes count in this month's report, and a new plan has nothing left to add.
+    report = client.get("/v1/reports/targets", params={"region": "430981", "month": "2026-11"},
+                        headers=staff).json()  # fmt: skip
+    push_ratio = next(f for f in report["figures"] if f["key"] == "push_ratio")
+    assert push_ratio["numerator"] == len(pushes)
+
+
+def test_plan_checks(client: TestClient, county: dict[str, Any], auth: Headers) -> None:
+    assert _plan(client, auth("staff", regions=["430902"])).status_code == 403
+    bad = _plan(client, county["staff"], pushes_per_labourer=0)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "body.pushes_per_labourer"
+    few = _plan(client, county["staff"], pushes_per_labourer=5, candidates_per_labourer=2)
+    assert few.status_code == 422
+    assert few.json()["errors"][0]["field"] == "candidates_per_labourer"
+    assert (
+        client.post("/v1/plans", json={"region": "99"}, headers=county["staff"]).status_code == 422
+    )
+    assert client.post("/v1/plans/999999/commit", headers=county["staff"]).status_code == 404
+
+
+def test_a_plan_of_a_past_month_cannot_be_committed(
+    app: FastAPI, client: TestClient, county: dict[str, Any]
+) -> None:
+    plan = _plan(client, county["staff"]).json()
+    app.dependency_overrides[get_now] = lambda: datetime(2026, 12, 2, 2, tzinfo=UTC)
+    stale = client.post(f"/v1/plans/{plan['id']}/commit", headers=county["staff"])
+    assert stale.status_code == 409
+    assert "2026-11" in stale.json()["detail"]
+
+
+def test_pages_of_labourers(client: TestClient, county: dict[str, Any]) -> None:
+    plan = _plan(client, county["staff"], params={"limit": 3}).json()
+    assert len(plan["labourers"]) == 3
+    page = {"cursor": plan["next_cursor"], "limit": 50}
+    rest = client.get(f"/v1/plans/{plan['id']}", params=page, headers=county["staff"]).json()
+    seen = [lab["labourer_id"] for lab in plan["labourers"] + rest["labourers"]]
+    assert seen == sorted(seen)
+    assert len(seen) == plan["summary"]["planned_reach"]
+    listed = client.get("/v1/plans", params={"region": "430981"}, headers=county["staff"]).json()
+    assert [p["id"] for p in listed] == [plan["id"]]
+
+
+def test_forked_workers_choose_the_same_plan(
+    client: TestClient, county: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring labourers in worker processes gives exactly the candidates of one process."""
+    from matching.planning import candidates
+
+    inline = _plan(client, county["staff"]).json()
+    monkeypatch.setattr(candidates, "PARALLEL_FROM", 1)
+    forked = _plan(client, county["staff"]).json()
+
+    def chosen(plan: dict[str, Any]) -> list[tuple[int, int, float]]:
+        return [(lab["labourer_id"], p["post_id"], p["score"])
+                for lab in plan["labourers"] for p in lab["posts"]]  # fmt: skip
+
+    assert chosen(forked) == chosen(inline)
+    assert forked["summary"]["candidate_pairs"] == inline["summary"]["candidate_pairs"]
