@@ -61,7 +61,8 @@ class Push(Base):
     __tablename__ = "pushes"
     __table_args__ = (
         UniqueConstraint("labourer_id", "post_id", "month"),
-        Index("ix_pushes_pushed_on_region", "pushed_on", "labourer_region"),
+        # Reports read pushes by day and region and count them per labourer: index-only scans.
+        Index("ix_pushes_pushed_on_region", "pushed_on", "labourer_region", "labourer_id"),
         Index("ix_pushes_post_month", "post_id", "month"),
     )
 

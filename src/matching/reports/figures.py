@@ -11,6 +11,8 @@ before it, and whether any non-employed period started in between, without a que
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +29,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -142,11 +145,33 @@ def count_groups(
 ) -> GroupedCounts:
     """Every count of the report, grouped by the first `key_len` digits of the region code."""
     out = GroupedCounts()
-    _labourer_counts(session, region, key_len, period, out)
+    with _whole_tables(session, big=len(region) <= 4):
+        _labourer_counts(session, region, key_len, period, out)
     _push_counts(session, region, key_len, period, out)
     _wage_counts(session, region, key_len, period, out)
     post_counts(session, region, key_len, period, out)
     return out
+
+
+@contextmanager
+def _whole_tables(session: Session, *, big: bool) -> Iterator[None]:
+    """For a prefecture or a province, have PostgreSQL read whole tables and hash-aggregate.
+
+    Left to itself it walks the per-labourer aggregates in index order to merge-join them, which
+    reads the heap of pushes at random: measured 1.5× slower for a province (report_bench.py).
+    """
+    if not big or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    settings = ("enable_mergejoin", "enable_indexscan", "enable_bitmapscan")
+    for name in settings:
+        session.execute(text(f"SET LOCAL {name} = off"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    try:
+        yield
+    finally:
+        for name in (*settings, "work_mem"):
+            session.execute(text(f"RESET {name}"))
 
 
 def _in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
@@ -186,8 +211,15 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
     aggregate each over periods, pushes and services, joined by hash) serves both the counts per
     region and the households.
     """
-    in_region = select(Labourer.id).where(*_in_region(region, period))
     six = period.six_months_before
+    # A county's report restricts the aggregates to its labourers up front; for a prefecture or
+    # a province that semi-join costs more than aggregating every row (the final join filters).
+    small = len(region) >= 6
+    in_region = select(Labourer.id).where(*_in_region(region, period))
+
+    def own(column: Any) -> ColumnElement[bool]:
+        return column.in_(in_region) if small else literal(True)
+
     # The status strings are cut out inside the aggregate, once per labourer, not once per use.
     s = (
         select(
@@ -202,7 +234,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
                 )
             ).label("broke"),
         )
-        .where(Period.effective_from <= period.as_of, Period.labourer_id.in_(in_region))
+        .where(Period.effective_from <= period.as_of, own(Period.labourer_id))
         .group_by(Period.labourer_id)
         .subquery("statuses")
     )
@@ -230,7 +262,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
         .where(
             ServiceRecord.provided_on >= period.year_start,
             ServiceRecord.provided_on <= period.month_end,
-            ServiceRecord.labourer_id.in_(in_region),
+            own(ServiceRecord.labourer_id),
         )
         .group_by(ServiceRecord.labourer_id)
         .subquery("services_ytd")
