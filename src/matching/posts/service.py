@@ -3,12 +3,13 @@
 import hashlib
 import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ARRAY, ColumnElement, and_, any_, case, func, literal, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from matching.auth.models import Role
 from matching.auth.principal import Principal
@@ -35,6 +36,21 @@ class PostFilters:
     min_wage: int | None = None
 
 
+def member_of(
+    session: Session, column: InstrumentedAttribute[Any], values: Sequence[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions `column IN values`, one per query to run: on PostgreSQL a single
+    `column = ANY(array)` with one array parameter (planned as a constant, so PostgreSQL hashes
+    it, and psycopg has one parameter to bind instead of hundreds); elsewhere IN lists of 500."""
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(literal(list(values), ARRAY(column.type)))
+        return
+    for start in range(0, len(values), 500):
+        yield column.in_(values[start : start + 500])
+
+
 def effective_status(today: date) -> ColumnElement[str]:
     """SQL for the status as of today: an open post past its valid-until date is expired."""
     return case(
@@ -45,9 +61,13 @@ def effective_status(today: date) -> ColumnElement[str]:
 
 def status_on(post: Post, today: date) -> PostStatus:
     """A post's status as of today (expiry applies automatically)."""
-    if post.status == PostStatus.open and post.valid_until is not None and post.valid_until < today:
+    return _status_as_of(post.status, post.valid_until, today)
+
+
+def _status_as_of(status: PostStatus, valid_until: date | None, today: date) -> PostStatus:
+    if status == PostStatus.open and valid_until is not None and valid_until < today:
         return PostStatus.expired
-    return post.status
+    return status
 
 
 def expire_due(session: Session, today: date) -> int:
@@ -92,20 +112,21 @@ def content_hash(body: PostCreate) -> str:
 
 def _resolve_skills(
     items: list[PostSkillInput],
-) -> tuple[list[PostSkill], list[str], list[TermResolution]]:
+) -> tuple[list[dict[str, Any]], list[str], list[TermResolution]]:
+    """The post_skills rows (without post_id), the unresolved terms, and how each term was read."""
     resolutions = resolve_terms([s.term for s in items])
-    skills: dict[str, PostSkill] = {}
+    skills: dict[str, dict[str, Any]] = {}
     unresolved = []
     for given, resolution in zip(items, resolutions, strict=True):
         if resolution.skill_id is None:
             unresolved.append(given.term)
         elif resolution.skill_id not in skills:
-            skills[resolution.skill_id] = PostSkill(
-                skill_id=resolution.skill_id,
-                required=given.required,
-                min_level=given.min_level,
-                source_text=given.term,
-            )
+            skills[resolution.skill_id] = {
+                "skill_id": resolution.skill_id,
+                "required": given.required,
+                "min_level": given.min_level,
+                "source_text": given.term,
+            }
     return list(skills.values()), unresolved, resolutions
 
 
@@ -116,40 +137,73 @@ _PLAIN = (
 )  # fmt: skip
 
 
+def _changes(
+    values: dict[str, Any], skills: list[PostSkillInput] | None, resolutions: list[TermResolution]
+) -> Iterator[tuple[str, Any]]:
+    """The attributes given values set, in order, normalised (regions, occupation, skills as
+    post_skills rows); lazily, so a refused value stops it where it stands. Term readings are
+    added to `resolutions`."""
+    for name in _PLAIN:
+        if name in values:
+            yield name, values[name]
+    if values.get("valid_from") is not None:
+        yield "valid_from", values["valid_from"]
+    if "workplace_region" in values:
+        yield (
+            "workplace_region",
+            canonical_region_code(values["workplace_region"], field="workplace_region"),
+        )
+    if "occupation" in values:
+        found = resolve_terms([values["occupation"]]) if values["occupation"] else []
+        yield "occupation_id", found[0].skill_id if found else None
+        resolutions.extend(found)
+    if skills is not None:
+        rows, unresolved, found = _resolve_skills(skills)
+        yield "skills", rows
+        yield "unresolved_skills", unresolved
+        resolutions.extend(found)
+
+
 def _apply(
     post: Post, values: dict[str, Any], skills: list[PostSkillInput] | None
 ) -> list[TermResolution]:
     resolutions: list[TermResolution] = []
-    for name in _PLAIN:
-        if name in values:
-            setattr(post, name, values[name])
-    if values.get("valid_from") is not None:
-        post.valid_from = values["valid_from"]
-    if "workplace_region" in values:
-        post.workplace_region = canonical_region_code(
-            values["workplace_region"], field="workplace_region"
-        )
-    if "occupation" in values:
-        found = resolve_terms([values["occupation"]]) if values["occupation"] else []
-        post.occupation_id = found[0].skill_id if found else None
-        resolutions.extend(found)
-    if skills is not None:
-        post.skills, post.unresolved_skills, found = _resolve_skills(skills)
-        resolutions.extend(found)
+    for name, value in _changes(values, skills, resolutions):
+        if name == "skills":
+            post.skills = [PostSkill(**row) for row in value]
+        else:
+            setattr(post, name, value)
     return resolutions
 
 
 def _check_ranges(post: Post) -> None:
-    if post.wage_min > post.wage_max:
+    _check_value_ranges(
+        post.wage_min, post.wage_max, post.age_min, post.age_max, post.valid_from, post.valid_until
+    )
+
+
+def _check_value_ranges(
+    wage_min: int,
+    wage_max: int,
+    age_min: int | None,
+    age_max: int | None,
+    valid_from: date,
+    valid_until: date | None,
+) -> None:
+    if wage_min > wage_max:
         raise Unprocessable.for_field("wage_max", "must not be below wage_min")
-    if post.age_min is not None and post.age_max is not None and post.age_min > post.age_max:
+    if age_min is not None and age_max is not None and age_min > age_max:
         raise Unprocessable.for_field("age_max", "must not be below age_min")
-    if post.valid_until is not None and post.valid_until < post.valid_from:
+    if valid_until is not None and valid_until < valid_from:
         raise Unprocessable.for_field("valid_until", "must not be before valid_from")
 
 
 def _check_can_write(principal: Principal, post: Post) -> None:
-    if principal.role == Role.staff and not principal.covers_region(post.workplace_region):
+    _check_region_allowed(principal, post.workplace_region)
+
+
+def _check_region_allowed(principal: Principal, workplace_region: str) -> None:
+    if principal.role == Role.staff and not principal.covers_region(workplace_region):
         raise Forbidden("The workplace is outside this key's regions / 超出管辖范围")
 
 
@@ -173,32 +227,99 @@ def create_post(
     return post, resolutions
 
 
+@dataclass(slots=True)
+class NewPost:
+    """A validated new post as plain column values and post_skills rows (without post_id).
+
+    The batch INSERTs these in bulk; build_post turns one into a Post. `values` gains "id" once
+    the row has one."""
+
+    values: dict[str, Any]
+    skills: list[dict[str, Any]]
+    resolutions: list[TermResolution]
+
+    @property
+    def id(self) -> int:
+        """The row's id (once assigned)."""
+        return int(self.values["id"])
+
+    @property
+    def agency_id(self) -> int | None:
+        """The agency the post belongs to (None for a station's post)."""
+        agency_id: int | None = self.values["agency_id"]
+        return agency_id
+
+    @property
+    def fingerprint(self) -> str:
+        """The post's look-alike fingerprint."""
+        return str(self.values["fingerprint"])
+
+
+def new_post(
+    body: PostCreate, *, principal: Principal, today: date, known_hash: str | None = None
+) -> NewPost:
+    """Validate a new post and compute its columns: regions, skills and ranges; no database
+    access and no ORM object (cheap enough for a batch of 1,000).
+
+    `known_hash` is the body's content_hash() when the caller computed it already."""
+    agency_id = principal.agency_id if principal.role == Role.agency else None
+    values: dict[str, Any] = {
+        "source": PostSource.agency if agency_id else PostSource.station,
+        "agency_id": agency_id,
+        "external_id": body.external_id,
+        "openings": body.openings,
+        "openings_left": body.openings,
+        "valid_from": body.valid_from or today,
+        "created_by_key_id": principal.key_id,
+        "status": PostStatus.open,
+    }
+    resolutions: list[TermResolution] = []
+    skills: list[dict[str, Any]] = []
+    given = body.model_dump(exclude={"required_skills", "openings"})
+    for name, value in _changes(given, body.required_skills, resolutions):
+        if name == "skills":
+            skills = value
+        else:
+            values[name] = value
+    _check_region_allowed(principal, values["workplace_region"])
+    _check_value_ranges(
+        values["wage_min"],
+        values["wage_max"],
+        values["age_min"],
+        values["age_max"],
+        values["valid_from"],
+        values["valid_until"],
+    )
+    values["fingerprint"] = fingerprint(
+        values["employer"],
+        values["title"],
+        values["workplace_region"],
+        values["wage_min"],
+        values["wage_max"],
+    )
+    values["content_hash"] = known_hash if known_hash is not None else content_hash(body)
+    values["status"] = _status_as_of(values["status"], values["valid_until"], today)
+    return NewPost(values, skills, resolutions)
+
+
 def build_post(
     body: PostCreate, *, principal: Principal, today: date
 ) -> tuple[Post, list[TermResolution]]:
     """Validate and build (not add) a new post: regions, skills and ranges; no database access."""
-    agency_id = principal.agency_id if principal.role == Role.agency else None
-    post = Post(
-        source=PostSource.agency if agency_id else PostSource.station,
-        agency_id=agency_id,
-        external_id=body.external_id,
-        openings=body.openings,
-        openings_left=body.openings,
-        valid_from=body.valid_from or today,
-        created_by_key_id=principal.key_id,
-        status=PostStatus.open,
-    )
-    resolutions = _apply(
-        post, body.model_dump(exclude={"required_skills", "openings"}), body.required_skills
-    )
-    _check_can_write(principal, post)
-    _check_ranges(post)
-    _stamp(post, body)
-    post.status = status_on(post, today)
-    return post, resolutions
+    new = new_post(body, principal=principal, today=today)
+    post = Post(**new.values)
+    post.skills = [PostSkill(**row) for row in new.skills]
+    return post, new.resolutions
 
 
-def replace_content(post: Post, body: PostCreate, *, principal: Principal, today: date) -> None:
+def replace_content(
+    post: Post,
+    body: PostCreate,
+    *,
+    principal: Principal,
+    today: date,
+    known_hash: str | None = None,
+) -> None:
     """Give an existing post everything a new push says (no database access)."""
     if post.status == PostStatus.withdrawn:
         post.status = PostStatus.open  # pushed again: the agency has it on offer again
@@ -210,15 +331,15 @@ def replace_content(post: Post, body: PostCreate, *, principal: Principal, today
     set_openings(post, body.openings)
     _check_can_write(principal, post)
     _check_ranges(post)
-    _stamp(post, body)
+    _stamp(post, body, known_hash)
     post.status = _live_status(post, today)
 
 
-def _stamp(post: Post, body: PostCreate) -> None:
+def _stamp(post: Post, body: PostCreate, known_hash: str | None = None) -> None:
     post.fingerprint = fingerprint(
         post.employer, post.title, post.workplace_region, post.wage_min, post.wage_max
     )
-    post.content_hash = content_hash(body)
+    post.content_hash = known_hash if known_hash is not None else content_hash(body)
 
 
 def find_by_external_id(session: Session, agency_id: int, external_id: str) -> Post | None:
@@ -320,18 +441,16 @@ def near_duplicates(session: Session, post: Post) -> list[int]:
     return near_duplicates_of(session, [post]).get(post.id, [])
 
 
-def near_duplicates_of(session: Session, posts: list[Post]) -> dict[int, list[int]]:
+def near_duplicates_of(session: Session, posts: Sequence[Post | NewPost]) -> dict[int, list[int]]:
     """For each post, up to 20 posts with its fingerprint from another source (one query).
 
     A source is one agency, or the stations together (agency_id None).
     """
     prints = sorted({p.fingerprint for p in posts})
     found: dict[str, list[tuple[int, int | None]]] = {}
-    for start in range(0, len(prints), 500):
+    for condition in member_of(session, Post.fingerprint, prints):
         rows = session.execute(
-            select(Post.fingerprint, Post.id, Post.agency_id)
-            .where(Post.fingerprint.in_(prints[start : start + 500]))
-            .order_by(Post.id)
+            select(Post.fingerprint, Post.id, Post.agency_id).where(condition).order_by(Post.id)
         )
         for fp, post_id, agency_id in rows:
             found.setdefault(fp, []).append((post_id, agency_id))
