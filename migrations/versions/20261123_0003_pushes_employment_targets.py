@@ -139,7 +139,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_pushes_plan_id"), ["plan_id"], unique=False)
         batch_op.create_index("ix_pushes_post_month", ["post_id", "month"], unique=False)
         batch_op.create_index(
-            "ix_pushes_pushed_on_region", ["pushed_on", "labourer_region", "labourer_id"], unique=False
+            "ix_pushes_pushed_on_region",
+            ["pushed_on", "labourer_region", "labourer_id"],
+            unique=False,
         )
 
     op.create_table(
