@@ -131,9 +131,12 @@ def _prefix(column: Any, region: str) -> ColumnElement[bool]:
     return column.startswith(region) if region else literal(True)
 
 
+def _stamped() -> Any:
+    return cast(Period.effective_from, String(_DATE_LEN)) + cast(Period.status, String(24))
+
+
 def _status_at(day: date) -> Any:
-    stamped = cast(Period.effective_from, String(_DATE_LEN)) + cast(Period.status, String(24))
-    return func.max(case((Period.effective_from <= day, stamped), else_=null()))
+    return func.max(case((Period.effective_from <= day, _stamped()), else_=null()))
 
 
 def status_of(column: Any) -> Any:
@@ -225,7 +228,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
         select(
             Period.labourer_id.label("labourer_id"),
             status_of(_status_at(period.month_start)).label("at_start"),
-            status_of(_status_at(period.as_of)).label("at_end"),
+            status_of(func.max(_stamped())).label("at_end"),  # rows start by as_of already
             status_of(_status_at(six)).label("at_six"),
             func.max(
                 case(
