@@ -10,8 +10,9 @@ sort as text. That gives the status at the start of the month, at the report day
 before it, and whether any non-employed period started in between, without a query per labourer.
 """
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +34,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -149,14 +151,56 @@ def status_of(column: Any) -> Any:
 def count_groups(
     session: Session, region: str, key_len: int, period: ReportPeriod
 ) -> GroupedCounts:
-    """Every count of the report, grouped by the first `key_len` digits of the region code."""
+    """Every count of the report, grouped by the first `key_len` digits of the region code.
+
+    Two heavy statements — the labourers' statuses, and their year's pushes and services for
+    "311" — are independent: for a prefecture or a province on PostgreSQL the second runs on a
+    connection of its own at the same time (each statement reads committed data as of its own
+    start, as any statement of a read-committed transaction does).
+    """
+    big = len(region) <= 4
     out = GroupedCounts()
-    with _whole_tables(session, big=len(region) <= 4):
+    side = GroupedCounts()
+    bind = session.get_bind()
+    worker = None
+    if big and isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        worker = _Side(bind, lambda s: _service_counts(s, region, key_len, period, side))
+        worker.start()
+    with _whole_tables(session, big=big):
         _labourer_counts(session, region, key_len, period, out)
     _push_counts(session, region, key_len, period, out)
     _wage_counts(session, region, key_len, period, out)
     post_counts(session, region, key_len, period, out)
+    if worker is None:
+        with _whole_tables(session, big=big):
+            _service_counts(session, region, key_len, period, side)
+    else:
+        worker.finish()
+    for key, counts in side.groups.items():
+        out.groups[key].add(counts)
     return out
+
+
+class _Side(threading.Thread):
+    """One statement on a connection of its own, in a thread; `finish` re-raises its error."""
+
+    def __init__(self, engine: Engine, run: Callable[[Session], None]) -> None:
+        super().__init__(name="report-side-query", daemon=True)
+        self.engine, self.run_in = engine, run
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with Session(self.engine) as session, session.begin(), _whole_tables(session, big=True):
+                session.execute(text("SET LOCAL jit = off"))
+                self.run_in(session)
+        except BaseException as exc:  # handed to the request thread
+            self.error = exc
+
+    def finish(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 @contextmanager
@@ -238,31 +282,24 @@ def statuses_subquery(region: str, period: ReportPeriod) -> Any:
     )
 
 
-def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
-    """One row per labourer of the region: its group key, household and 0/1 flags.
+def _statuses(region: str, period: ReportPeriod, *, start_only: bool = False) -> Any:
+    """Per labourer: the status code at the month's start, on the as-of day and six months
+    earlier, and whether a non-employed period started since then.
 
-    Everything the labourer-based figures count, so that one pass over the labourers (and one
-    aggregate each over periods, pushes and services, joined by hash) serves both the counts per
-    region and the households.
+    Each period is one integer, day × 8 + status code: the latest period on or before a day is
+    the largest such number, and integers aggregate and compare faster than text.
     """
     six = period.six_months_before
-    # A county's report restricts the aggregates to its labourers up front; for a prefecture or
-    # a province that semi-join costs more than aggregating every row (the final join filters).
-    small = len(region) >= 6
-    in_region = select(Labourer.id).where(*_in_region(region, period))
-
-    def own(column: Any) -> ColumnElement[bool]:
-        return column.in_(in_region) if small else literal(True)
-
-    # Each period as one integer, day × 8 + status code: the latest period on or before a day is
-    # the largest such number, and integers aggregate and compare faster than text.
     rows = (
         select(
             Period.labourer_id.label("labourer_id"),
             Period.effective_from.label("day"),
             (_DaysSince2000(Period.effective_from) * _CODES + _status_code()).label("stamp"),
         )
-        .where(Period.effective_from <= period.as_of, own(Period.labourer_id))
+        .where(
+            Period.effective_from <= (period.month_start if start_only else period.as_of),
+            _own(region, period, Period.labourer_id),
+        )
         .subquery("periods")
     )
 
@@ -270,89 +307,71 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
         stamp = rows.c.stamp if day is None else case((rows.c.day <= day, rows.c.stamp))
         return func.max(stamp) % _CODES
 
-    s = (
-        select(
-            rows.c.labourer_id,
+    if start_only:
+        columns = [status_on(None).label("at_start")]  # the rows end at the month's start
+    else:
+        columns = [
             status_on(period.month_start).label("at_start"),
-            status_on(None).label("at_end"),  # the rows end at the as-of day already
+            status_on(None).label("at_end"),  # the rows end at the as-of day
             status_on(six).label("at_six"),
             func.max(
                 case((and_(rows.c.day > six, (rows.c.stamp % _CODES).not_in(_EMPLOYED_CODES)), 1))
             ).label("broke"),
-        )
-        .group_by(rows.c.labourer_id)
-        .subquery("statuses")
-    )
-    pushes_ytd = (
-        select(Push.labourer_id.label("labourer_id"), func.count().label("n"))
-        .where(
-            Push.pushed_on >= period.year_start,
-            Push.pushed_on <= period.month_end,
-            _prefix(Push.labourer_region, region),
-        )
-        .group_by(Push.labourer_id)
-        .subquery("pushes_ytd")
-    )
+        ]
+    return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("statuses")
 
-    def kind(k: ServiceKind) -> Any:
-        return func.sum(case((ServiceRecord.kind == k.value, 1), else_=0))
 
-    services_ytd = (
-        select(
-            ServiceRecord.labourer_id.label("labourer_id"),
-            kind(ServiceKind.recommendation).label("rec"),
-            kind(ServiceKind.guidance).label("guidance"),
-            kind(ServiceKind.training_info).label("training"),
-        )
-        .where(
-            ServiceRecord.provided_on >= period.year_start,
-            ServiceRecord.provided_on <= period.month_end,
-            own(ServiceRecord.labourer_id),
-        )
-        .group_by(ServiceRecord.labourer_id)
-        .subquery("services_ytd")
+def _own(region: str, period: ReportPeriod, column: Any) -> ColumnElement[bool]:
+    """Rows of the region's labourers, for a county; for a prefecture or province every row.
+
+    A county's report restricts the aggregates to its labourers up front; for a prefecture or
+    a province that semi-join costs more than aggregating every row (the final join filters).
+    """
+    if len(region) < 6:
+        return literal(True)
+    restricted: ColumnElement[bool] = column.in_(
+        select(Labourer.id).where(*_in_region(region, period))
     )
-    able = Labourer.labour_ability != LabourAbility.none.value
-    wants = Labourer.wants_work.is_(True)
+    return restricted
+
+
+_ABLE = Labourer.labour_ability != LabourAbility.none.value
+_WANTS = Labourer.wants_work.is_(True)
+
+
+def _flag(condition: ColumnElement[bool]) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
+    """One row per labourer of the region: its group key, household and 0/1 flags, so one pass
+    over the labourers serves both the counts per region and the households."""
+    s = _statuses(region, period)
     at_start, at_end, at_six = s.c.at_start, s.c.at_end, s.c.at_six
-    u = and_(able, wants, at_start == _CODE[EmploymentStatus.unemployed])
-    employed = and_(able, at_end.in_(_EMPLOYED_CODES))
+    u = and_(_ABLE, _WANTS, at_start == _CODE[EmploymentStatus.unemployed])
+    employed = and_(_ABLE, at_end.in_(_EMPLOYED_CODES))
     willing = and_(
-        able,
-        wants,
+        _ABLE,
+        _WANTS,
         Labourer.poverty_status != PovertyStatus.exited.value,
         or_(at_end.is_(None), at_end != _CODE[EmploymentStatus.not_seeking]),
     )
-    recs = func.coalesce(pushes_ytd.c.n, 0) + func.coalesce(services_ytd.c.rec, 0)
-    rec_ok = and_(u, recs >= 3)
-    guidance_ok = and_(u, func.coalesce(services_ytd.c.guidance, 0) >= 1)
-    training_ok = and_(u, func.coalesce(services_ytd.c.training, 0) >= 1)
-
-    def flag(condition: ColumnElement[bool]) -> Any:
-        return case((condition, 1), else_=0)
-
     return (
         select(
             func.substr(Labourer.hukou_region, 1, key_len).label("key"),
             Labourer.household_id.label("household_id"),
-            flag(able).label("able"),
-            flag(u).label("unemployed_willing"),
-            flag(employed).label("employed"),
-            flag(and_(employed, at_six.in_(_EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
-            flag(willing).label("willing_base"),
-            flag(and_(willing, at_end.in_(_EMPLOYED_CODES))).label("willing_employed"),
-            flag(and_(able, at_end.in_(_ORGANISATION_CODES))).label("in_organisation"),
-            flag(rec_ok).label("s311_recommendation"),
-            flag(guidance_ok).label("s311_guidance"),
-            flag(training_ok).label("s311_training"),
-            flag(and_(rec_ok, guidance_ok, training_ok)).label("s311_all"),
-            flag(and_(able, wants)).label("able_willing"),
-            flag(at_end.in_(_EMPLOYED_CODES)).label("employed_any"),
+            _flag(_ABLE).label("able"),
+            _flag(u).label("unemployed_willing"),
+            _flag(employed).label("employed"),
+            _flag(and_(employed, at_six.in_(_EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
+            _flag(willing).label("willing_base"),
+            _flag(and_(willing, at_end.in_(_EMPLOYED_CODES))).label("willing_employed"),
+            _flag(and_(_ABLE, at_end.in_(_ORGANISATION_CODES))).label("in_organisation"),
+            _flag(and_(_ABLE, _WANTS)).label("able_willing"),
+            _flag(at_end.in_(_EMPLOYED_CODES)).label("employed_any"),
         )
         .select_from(Labourer)
         .outerjoin(s, s.c.labourer_id == Labourer.id)
-        .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
-        .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
         .where(*_in_region(region, period))
         .cte("facts")
     )
@@ -360,7 +379,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
 
 _LABOURER_COUNTS = (
     "able", "unemployed_willing", "employed", "stable", "willing_base", "willing_employed",
-    "in_organisation", "s311_recommendation", "s311_guidance", "s311_training", "s311_all",
+    "in_organisation",
 )  # fmt: skip
 
 
@@ -401,6 +420,69 @@ def _labourer_counts(
         .group_by(households.c.key)
     )
     _collect(session, union_all(per_group, per_household), out)
+
+
+def _service_counts(
+    session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
+) -> None:
+    """ "311" per unemployed, willing labourer this year: ≥ 3 recommendations (pushes and
+    recorded ones), ≥ 1 career guidance, ≥ 1 training information."""
+    s = _statuses(region, period, start_only=True)
+    pushes_ytd = (
+        select(Push.labourer_id.label("labourer_id"), func.count().label("n"))
+        .where(
+            Push.pushed_on >= period.year_start,
+            Push.pushed_on <= period.month_end,
+            _prefix(Push.labourer_region, region),
+        )
+        .group_by(Push.labourer_id)
+        .subquery("pushes_ytd")
+    )
+
+    def kind(k: ServiceKind) -> Any:
+        return func.sum(case((ServiceRecord.kind == k.value, 1), else_=0))
+
+    services_ytd = (
+        select(
+            ServiceRecord.labourer_id.label("labourer_id"),
+            kind(ServiceKind.recommendation).label("rec"),
+            kind(ServiceKind.guidance).label("guidance"),
+            kind(ServiceKind.training_info).label("training"),
+        )
+        .where(
+            ServiceRecord.provided_on >= period.year_start,
+            ServiceRecord.provided_on <= period.month_end,
+            _own(region, period, ServiceRecord.labourer_id),
+        )
+        .group_by(ServiceRecord.labourer_id)
+        .subquery("services_ytd")
+    )
+    recs = func.coalesce(pushes_ytd.c.n, 0) + func.coalesce(services_ytd.c.rec, 0)
+    rec_ok = recs >= 3
+    guidance_ok = func.coalesce(services_ytd.c.guidance, 0) >= 1
+    training_ok = func.coalesce(services_ytd.c.training, 0) >= 1
+    key = func.substr(Labourer.hukou_region, 1, key_len)
+    query = (
+        select(
+            key.label("key"),
+            func.sum(_flag(rec_ok)).label("s311_recommendation"),
+            func.sum(_flag(guidance_ok)).label("s311_guidance"),
+            func.sum(_flag(training_ok)).label("s311_training"),
+            func.sum(_flag(and_(rec_ok, guidance_ok, training_ok))).label("s311_all"),
+        )
+        .select_from(Labourer)
+        .join(s, s.c.labourer_id == Labourer.id)
+        .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
+        .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
+        .where(
+            *_in_region(region, period),
+            _ABLE,
+            _WANTS,
+            s.c.at_start == _CODE[EmploymentStatus.unemployed],
+        )
+        .group_by(key)
+    )
+    _collect(session, query, out)
 
 
 def _push_counts(
