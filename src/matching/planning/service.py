@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
@@ -501,18 +501,6 @@ class _Fresh:
         if profile is None or record is None:
             return None
         return explain_pair(profile, record, engine.context, today=today)
-
-
-def pushes_in_month(session: Session, region: str, month: str) -> int:
-    """Pushes already made this month to the region's labourers."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Push)
-            .where(Push.month == month, Push.labourer_region.startswith(region))
-        )
-        or 0
-    )
 
 
 def validate_params(params: PlanParams) -> None:

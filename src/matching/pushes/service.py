@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, insert, select, tuple_, update
+from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -78,8 +78,6 @@ def create_pushes(
     context: ScoringContext,
     attribution_days: int,
     now: datetime,
-    pushed_by: PushedBy = PushedBy.staff,
-    plan_id: int | None = None,
 ) -> list[PushOutcome]:
     """Push posts to labourers; a pair pushed already this month answers with that push.
 
@@ -109,9 +107,8 @@ def create_pushes(
                 "pushed_at": now,
                 "labourer_region": regions[lab],
                 "channel": body.channel,
-                "pushed_by": pushed_by,
+                "pushed_by": PushedBy.staff,
                 "pushed_by_key_id": principal.key_id,
-                "plan_id": plan_id,
                 "score": round(scored.total, 4),
                 "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
                 "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
@@ -377,22 +374,3 @@ def posts_by_id(session: Session, ids: Sequence[int]) -> dict[int, Post]:
     if not ids:
         return {}
     return {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(set(ids))))}
-
-
-def post_outcome_counts(
-    session: Session, post_ids: Sequence[int], month: str | None
-) -> dict[int, dict[str, int]]:
-    """Per post: pushes, and how many are in (or passed through) each state; no personal data."""
-    if not post_ids:
-        return {}
-    query = (
-        select(Push.post_id, Push.state, func.count())
-        .where(Push.post_id.in_(list(post_ids)))
-        .group_by(Push.post_id, Push.state)
-    )
-    if month:
-        query = query.where(Push.month == month)
-    counts: dict[int, dict[str, int]] = {i: {} for i in post_ids}
-    for post_id, state, n in session.execute(query):
-        counts[post_id][str(state)] = int(n)
-    return counts
