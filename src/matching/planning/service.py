@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.errors import Conflict, NotFound, Unprocessable
-from matching.labourers.models import LabourAbility, Labourer
+from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
 from matching.matches.engine import MatchingEngine
 from matching.planning.calibration import Calibration
@@ -36,7 +36,7 @@ from matching.planning.optimizer import (
 from matching.posts.models import Post, PostStatus
 from matching.pushes.models import Channel, Push, PushedBy, PushState
 from matching.pushes.service import china_date, month_of
-from matching.reports.figures import ReportPeriod, status_of, statuses_subquery
+from matching.reports.figures import unemployed_willing
 from matching.reports.service import parse_month
 from matching.scoring import explain_pair
 
@@ -55,26 +55,6 @@ class PlanParams:
     coverage: float
     min_probability: float
     channel: Channel
-
-
-def unemployed_willing(
-    session: Session, region: str, period: ReportPeriod
-) -> list[tuple[int, str]]:
-    """U of the targets report, as (labourer id, region code), by id."""
-    s = statuses_subquery(region, period)
-    rows = session.execute(
-        select(Labourer.id, Labourer.hukou_region)
-        .join(s, s.c.labourer_id == Labourer.id)
-        .where(
-            Labourer.hukou_region.startswith(region),
-            Labourer.created_at < period.registered_before,
-            Labourer.labour_ability != LabourAbility.none.value,
-            Labourer.wants_work.is_(True),
-            status_of(s.c.at_start) == "unemployed",
-        )
-        .order_by(Labourer.id)
-    )
-    return [(int(i), str(r)) for i, r in rows]
 
 
 def calibrate(session: Session, region: str, today: date, attribution_days: int) -> Calibration:
@@ -115,7 +95,7 @@ def build_plan(
     today = china_date(now)
     month = month_of(today)
     period = parse_month(month, today)
-    u_rows = unemployed_willing(session, region, period)
+    u_rows = [(int(i), str(r)) for i, r in session.execute(unemployed_willing(region, period))]
     u_ids = np.array([i for i, _ in u_rows], dtype=np.int64)
     already = session.execute(
         select(Push.labourer_id, Push.post_id).where(

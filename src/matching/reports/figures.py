@@ -4,10 +4,11 @@ Every count is grouped by a prefix of the labourer's region code, so one pass gi
 and all its child regions (the town table): each labourer, push and household belongs to exactly
 one group, and the groups add up.
 
-Status "as of" a day comes from the effective-dated periods in one aggregate pass: the latest
-period starting on or before a day is `max(date || status)` over those periods, since ISO dates
-sort as text. That gives the status at the start of the month, at the report day and six months
-before it, and whether any non-employed period started in between, without a query per labourer.
+Status "as of" a day comes from the effective-dated periods in one aggregate pass: each period is
+one integer, day × 8 + status code, so the latest period starting on or before a day is the
+largest such integer. That gives the status at the start of the month, at the report day and six
+months before it, and whether any non-employed period started in between, without a query per
+labourer. The planner takes its U from here too (`unemployed_willing`), so plan and report agree.
 """
 
 import threading
@@ -21,14 +22,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    String,
+    Select,
     and_,
     case,
-    cast,
     distinct,
     func,
     literal,
-    null,
     or_,
     select,
     text,
@@ -49,7 +48,6 @@ from matching.pushes.models import Push
 EMPLOYED = [s.value for s in EmploymentStatus if s.is_employed]
 # 单位就业: everything employed except self-employment / flexible work.
 IN_ORGANISATION = [s for s in EMPLOYED if s != EmploymentStatus.self_employed.value]
-_DATE_LEN = 10  # 'YYYY-MM-DD'
 
 
 @dataclass(slots=True)
@@ -134,18 +132,6 @@ class GroupedCounts:
 
 def _prefix(column: Any, region: str) -> ColumnElement[bool]:
     return column.startswith(region) if region else literal(True)
-
-
-def _stamped() -> Any:
-    return cast(Period.effective_from, String(_DATE_LEN)) + cast(Period.status, String(24))
-
-
-def _status_at(day: date) -> Any:
-    return func.max(case((Period.effective_from <= day, _stamped()), else_=null()))
-
-
-def status_of(column: Any) -> Any:
-    return func.substr(column, _DATE_LEN + 1)
 
 
 def count_groups(
@@ -259,29 +245,6 @@ def _in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
     ]
 
 
-def statuses_subquery(region: str, period: ReportPeriod) -> Any:
-    """Per labourer: status at the month's start, at the as-of day, six months before, breaks."""
-    six = period.six_months_before
-    return (
-        select(
-            Period.labourer_id.label("labourer_id"),
-            _status_at(period.month_start).label("at_start"),
-            _status_at(period.as_of).label("at_end"),
-            _status_at(six).label("at_six"),
-            func.max(
-                case(
-                    (and_(Period.effective_from > six, Period.status.not_in(EMPLOYED)), 1),
-                    else_=null(),
-                )
-            ).label("broke"),
-        )
-        .join(Labourer, Labourer.id == Period.labourer_id)
-        .where(Period.effective_from <= period.as_of, *_in_region(region, period))
-        .group_by(Period.labourer_id)
-        .subquery("statuses")
-    )
-
-
 def _statuses(region: str, period: ReportPeriod, *, start_only: bool = False) -> Any:
     """Per labourer: the status code at the month's start, on the as-of day and six months
     earlier, and whether a non-employed period started since then.
@@ -339,6 +302,22 @@ _ABLE = Labourer.labour_ability != LabourAbility.none.value
 _WANTS = Labourer.wants_work.is_(True)
 
 
+def _unemployed_willing(statuses: Any) -> list[ColumnElement[bool]]:
+    """U (DESIGN §4): able, willing, and unemployed at the start of the month."""
+    return [_ABLE, _WANTS, statuses.c.at_start == _CODE[EmploymentStatus.unemployed]]
+
+
+def unemployed_willing(region: str, period: ReportPeriod) -> Select[int, str]:
+    """The region's U as (labourer id, region code), by id: the labourers the report counts."""
+    s = _statuses(region, period, start_only=True)
+    return (
+        select(Labourer.id, Labourer.hukou_region)
+        .join(s, s.c.labourer_id == Labourer.id)
+        .where(*_in_region(region, period), *_unemployed_willing(s))
+        .order_by(Labourer.id)
+    )
+
+
 def _flag(condition: ColumnElement[bool]) -> Any:
     return case((condition, 1), else_=0)
 
@@ -347,8 +326,8 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
     """One row per labourer of the region: its group key, household and 0/1 flags, so one pass
     over the labourers serves both the counts per region and the households."""
     s = _statuses(region, period)
-    at_start, at_end, at_six = s.c.at_start, s.c.at_end, s.c.at_six
-    u = and_(_ABLE, _WANTS, at_start == _CODE[EmploymentStatus.unemployed])
+    at_end, at_six = s.c.at_end, s.c.at_six
+    u = and_(*_unemployed_willing(s))
     employed = and_(_ABLE, at_end.in_(_EMPLOYED_CODES))
     willing = and_(
         _ABLE,
@@ -474,12 +453,7 @@ def _service_counts(
         .join(s, s.c.labourer_id == Labourer.id)
         .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
         .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
-        .where(
-            *_in_region(region, period),
-            _ABLE,
-            _WANTS,
-            s.c.at_start == _CODE[EmploymentStatus.unemployed],
-        )
+        .where(*_in_region(region, period), *_unemployed_willing(s))
         .group_by(key)
     )
     _collect(session, query, out)
