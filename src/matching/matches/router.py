@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from matching.auth.deps import RequireRoles
 from matching.auth.models import Role
@@ -10,7 +10,7 @@ from matching.auth.principal import Principal
 from matching.deps import IdPath, SessionDep, TodayDep
 from matching.errors import problem_responses
 from matching.matches import service
-from matching.matches.engine import MatchingEngine
+from matching.matches.deps import EngineDep
 from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
 from matching.posts.models import PostType
 from matching.regions.validation import canonical_region_code
@@ -19,15 +19,6 @@ router = APIRouter(tags=["matching"], responses=problem_responses(401, 403, 404)
 StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]
 CandidateReaders = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.agency))]
 K = Annotated[int, Query(ge=1, le=100, description="How many / 返回条数")]
-
-
-def get_engine(request: Request) -> MatchingEngine:
-    """The process's matching engine."""
-    engine: MatchingEngine = request.app.state.engine_matching
-    return engine
-
-
-EngineDep = Annotated[MatchingEngine, Depends(get_engine)]
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers.models import Labourer
 from matching.labourers.service import scope_clause
+from matching.matches.deps import EngineDep
 from matching.matches.engine import MatchingEngine
 from matching.pagination import decode_cursor, encode_cursor
 from matching.planning import service
@@ -28,11 +29,6 @@ PageSize = Annotated[int, Query(ge=1, le=200, description="Labourers per page")]
 Cursor = Annotated[str | None, Query(max_length=100)]
 
 
-def _engine(request: Request) -> MatchingEngine:
-    engine: MatchingEngine = request.app.state.engine_matching
-    return engine
-
-
 @router.post(
     "/v1/plans",
     status_code=status.HTTP_201_CREATED,
@@ -42,10 +38,10 @@ def _engine(request: Request) -> MatchingEngine:
 )
 def create_plan(
     body: PlanCreate,
-    request: Request,
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
+    engine: EngineDep,
     now: NowDep,
     today: TodayDep,
     limit: PageSize = 50,
@@ -67,7 +63,6 @@ def create_plan(
         channel=body.channel,
     )
     service.validate_params(params)
-    engine = _engine(request)
     plan = service.build_plan(
         session,
         engine,
@@ -109,9 +104,9 @@ def list_plans(
 )
 def get_plan(
     plan_id: IdPath,
-    request: Request,
     session: SessionDep,
     principal: StaffOrAdmin,
+    engine: EngineDep,
     today: TodayDep,
     limit: PageSize = 50,
     cursor: Cursor = None,
@@ -119,7 +114,7 @@ def get_plan(
     """The plan's numbers and a page of its labourers (by id) with their proposed posts."""
     plan = service.get_plan(session, plan_id, principal)
     after = decode_cursor(cursor) if cursor else 0
-    return _read(session, _engine(request), plan, today, after=after, limit=limit)
+    return _read(session, engine, plan, today, after=after, limit=limit)
 
 
 @router.post(
@@ -130,10 +125,10 @@ def get_plan(
 )
 def commit_plan(
     plan_id: IdPath,
-    request: Request,
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
+    engine: EngineDep,
     now: NowDep,
     today: TodayDep,
     limit: PageSize = 50,
@@ -141,7 +136,6 @@ def commit_plan(
     """Write the plan's pushes (pushed by `plan`), scored and explained at push time. A pair
     pushed meanwhile keeps its push; a post closed meanwhile is skipped. Committing again writes
     nothing more and answers with the first commit's result. A plan of a past month is a 409."""
-    engine = _engine(request)
     plan, _ = service.commit_plan(
         session,
         engine,

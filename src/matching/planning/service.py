@@ -34,8 +34,8 @@ from matching.planning.optimizer import (
     solve_blocked,
 )
 from matching.posts.models import Post, PostStatus
-from matching.pushes.models import Channel, Push, PushedBy, PushState
-from matching.pushes.service import china_date, month_of
+from matching.pushes.models import Channel, Push, PushedBy
+from matching.pushes.service import china_date, month_of, push_row
 from matching.reports.figures import unemployed_willing
 from matching.reports.service import parse_month
 from matching.scoring import explain_pair
@@ -395,25 +395,19 @@ def commit_plan(
             skipped += 1
             continue
         rows.append(
-            {
-                "labourer_id": item.labourer_id,
-                "post_id": item.post_id,
-                "month": plan.month,
-                "pushed_on": today,
-                "pushed_at": now,
-                "labourer_region": fresh.regions[item.labourer_id],
-                "channel": plan.channel,
-                "pushed_by": PushedBy.plan,
-                "pushed_by_key_id": principal.key_id,
-                "plan_id": plan.id,
-                "score": round(scored.total, 4),
-                "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
-                "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
-                "state": PushState.pushed,
-                "state_at": now,
-                "attribution_until": today + timedelta(days=attribution_days),
-                "note": f"plan {plan.id}",
-            }
+            push_row(
+                item.labourer_id,
+                item.post_id,
+                fresh.regions[item.labourer_id],
+                scored,
+                channel=plan.channel,
+                pushed_by=PushedBy.plan,
+                key_id=principal.key_id,
+                now=now,
+                attribution_days=attribution_days,
+                plan_id=plan.id,
+                note=f"plan {plan.id}",
+            )
         )
     for start in range(0, len(rows), 2000):
         session.execute(insert(Push), rows[start : start + 2000])

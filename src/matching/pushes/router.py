@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 
 from matching.auth.deps import RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
@@ -10,6 +10,7 @@ from matching.auth.principal import Principal
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers import service as labourers
+from matching.matches.deps import EngineDep
 from matching.posts import service as posts
 from matching.pushes import service
 from matching.pushes.models import Channel, PushState
@@ -44,10 +45,10 @@ Cursor = Annotated[str | None, Query(max_length=100)]
 )
 def create_pushes(
     body: PushCreate,
-    request: Request,
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
+    engine: EngineDep,
     now: NowDep,
 ) -> PushBatchResult:
     """One post to many labourers, or many posts to one labourer (up to 500 pairs).
@@ -60,7 +61,7 @@ def create_pushes(
         session,
         body,
         principal=principal,
-        context=request.app.state.engine_matching.context,
+        context=engine.context,
         attribution_days=settings.attribution_days,
         now=now,
     )

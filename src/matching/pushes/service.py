@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
 from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState
 from matching.pushes.schemas import EventCreate, PushCreate
-from matching.scoring import ScoringContext, explain_pair
+from matching.scoring import Explanation, ScoringContext, explain_pair
 
 # The outcome chain may skip steps (a push made in person can go straight to an application or a
 # hire) but never goes back; an end state (hired, declined, rejected, no response) is final.
@@ -97,26 +98,19 @@ def create_pushes(
     for lab, post in pairs:
         if (lab, post.id) in existing:
             continue
-        scored = explain_pair(by_id[lab], records[post.id], context, today=today)
         rows.append(
-            {
-                "labourer_id": lab,
-                "post_id": post.id,
-                "month": month,
-                "pushed_on": today,
-                "pushed_at": now,
-                "labourer_region": regions[lab],
-                "channel": body.channel,
-                "pushed_by": PushedBy.staff,
-                "pushed_by_key_id": principal.key_id,
-                "score": round(scored.total, 4),
-                "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
-                "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
-                "state": PushState.pushed,
-                "state_at": now,
-                "attribution_until": today + timedelta(days=attribution_days),
-                "note": body.note,
-            }
+            push_row(
+                lab,
+                post.id,
+                regions[lab],
+                explain_pair(by_id[lab], records[post.id], context, today=today),
+                channel=body.channel,
+                pushed_by=PushedBy.staff,
+                key_id=principal.key_id,
+                now=now,
+                attribution_days=attribution_days,
+                note=body.note,
+            )
         )
     created_ids = _insert_new(session, rows)
     if len(created_ids) < len(rows):  # a concurrent request pushed some of the pairs first
@@ -135,6 +129,43 @@ def create_pushes(
         PushOutcome(by_pair[(lab, post.id)], by_pair[(lab, post.id)].id in fresh)
         for lab, post in pairs
     ]
+
+
+def push_row(
+    labourer_id: int,
+    post_id: int,
+    labourer_region: str,
+    scored: Explanation,
+    *,
+    channel: Channel | str,
+    pushed_by: PushedBy,
+    key_id: int | None,
+    now: datetime,
+    attribution_days: int,
+    plan_id: int | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The pushes-table row of a new push: dated now (China time), scored and explained."""
+    today = china_date(now)
+    return {
+        "labourer_id": labourer_id,
+        "post_id": post_id,
+        "month": month_of(today),
+        "pushed_on": today,
+        "pushed_at": now,
+        "labourer_region": labourer_region,
+        "channel": channel,
+        "pushed_by": pushed_by,
+        "pushed_by_key_id": key_id,
+        "plan_id": plan_id,
+        "score": round(scored.total, 4),
+        "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
+        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
+        "state": PushState.pushed,
+        "state_at": now,
+        "attribution_until": today + timedelta(days=attribution_days),
+        "note": note,
+    }
 
 
 def _open_posts(session: Session, post_ids: list[int], today: date) -> list[Post]:
