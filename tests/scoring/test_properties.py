@@ -26,6 +26,8 @@ from matching.scoring import (
     score_labourers_for_post,
     score_posts_for_labourer,
 )
+from matching.scoring.batch import score_group, top_per_row
+from matching.scoring.codes import day_number
 from matching.scoring.geo import haversine_km
 
 TODAY = date(2025, 6, 1)
@@ -312,3 +314,44 @@ def test_a_sliced_row_scores_like_the_packed_profile(
     expected = forward(profile, records, ctx)
     assert dict(zip(ids.tolist(), totals.tolist(), strict=True)) == pytest.approx(expected)
     assert ids.tolist() == list(expected)  # same order: score descending, id ascending
+
+
+# ------------------------------------------------- many labourers at once (scoring.batch)
+
+# Codes of one county (with and without a township), so that a group can mix them.
+GROUP_CODES = ["450103", "450103001", "450103001001", "450103002"]
+
+
+@st.composite
+def groups(draw: st.DrawFn) -> list[LabourerProfile]:
+    """Labourers of one county, one seat and one willingness; all else varies."""
+    first = draw(profiles(labourer_id=1))
+    out = []
+    for i in range(draw(st.integers(1, 5))):
+        other = draw(profiles(labourer_id=i + 1))
+        out.append(
+            LabourerProfile(
+                **(other.__dict__ | {
+                    "region": draw(st.sampled_from(GROUP_CODES)),
+                    "lat": first.lat, "lon": first.lon, "willingness": first.willingness,
+                })
+            )
+        )  # fmt: skip
+    return out
+
+
+@PROPERTY
+@given(group=groups(), records=post_lists(), k=st.integers(1, 12))
+def test_group_scores_equal_one_at_a_time(
+    ctx: ScoringContext, group: list[LabourerProfile], records: list[PostRecord], k: int
+) -> None:
+    posts = PostArrays.from_records(records)
+    totals = score_group(LabourerArrays.from_profiles(group), posts, ctx, day_number(TODAY))
+    rows, cols = top_per_row(totals, posts.ids, [k] * len(group))
+    for i, profile in enumerate(group):
+        one = score_posts_for_labourer(profile, posts, ctx, today=TODAY, k=len(records))
+        by_id = {m.post_id: np.float32(m.total) for m in one}
+        expected = [by_id.get(int(p), -np.inf) for p in posts.ids]
+        assert totals[i].tolist() == expected  # bit for bit; -inf where a filter fails
+        best = [(int(posts.ids[c]), float(totals[i, c])) for c in cols[rows == i]]
+        assert best == [(m.post_id, float(np.float32(m.total))) for m in one[:k]]

@@ -1,12 +1,27 @@
-"""Each labourer's best posts for a plan, from the matching engine, over several processes.
+"""Each labourer's best posts for a plan, group by group, over several processes.
 
-A county's plan scores tens of thousands of labourers one by one; each is independent, so the
-labourers are split into chunks scored by forked worker processes that share the indexes
-copy-on-write (no pickling of the indexes). Workers only run numpy and the scorer: no database,
-no logging, and they leave with `os._exit`, so nothing of the parent's (connections, locks) is
-touched. With one worker, or few labourers, everything runs in the calling thread.
+Labourers who live in one county and share a relocation willingness (and so the same set of
+posts in reach) form a group, scored against its posts as one matrix (scoring.batch).
+
+**Region blocking.** A group whose reach holds more than `exact_up_to` posts (labourers willing
+to go anywhere in the province, or anywhere at all: up to every post of the index) is not
+scored against all of them. Its pool is every post of its own county, plus a shortlist of the
+posts farther away chosen for the group as a whole: the best `far_overall` by the parts of the
+score every member shares (location from the county seat, wage at the group's median
+expectation, general-labour skills), and, for each skill a member holds (or is directly related
+to) and each occupation a member prefers, the best `far_per_skill` posts that require that
+skill or offer that occupation. A far post can only beat a near one on skills, wage and
+preference, and the shortlist keeps, for every skill and occupation of the group, the far posts
+best placed to do so. `benchmarks/candidates_bench.py` measures what this loses against the
+exact search; `exact=True` scores every post in reach.
+
+Groups are independent, so they are split among forked worker processes that share the
+arrays copy-on-write. Workers run only numpy and the scorer: no database, no logging, and they
+leave with the pool, so nothing of the parent's (connections, locks) is touched. With one worker,
+or few labourers, everything runs in the calling thread.
 """
 
+import itertools
 import multiprocessing
 import threading
 from collections.abc import Sequence
@@ -18,11 +33,30 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.matches.engine import MatchingEngine
-from matching.scoring import LabourerArrays, LabourerProfile
+from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
+from matching.scoring.arrays import PostColumns
+from matching.scoring.batch import group_keys, score_group, top_per_row
+from matching.scoring.codes import day_number
+from matching.scoring.components import best_similarity, corridor, distance_km, location, wage
+from matching.scoring.sparse import invert
+from matching.scoring.types import Willingness
 
 # Below this many labourers starting processes costs more than it saves.
 PARALLEL_FROM = 2_000
+# Labourer × post cells scored at once: large enough for numpy, small enough for the cache.
+CELLS = 1 << 21
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """How a group with many posts in reach is narrowed (see the module docstring)."""
+
+    exact_up_to: int = 3_000
+    far_overall: int = 600
+    far_per_skill: int = 6
+    related_from: float = 0.5  # a skill counts as the group's when a member's similarity reaches it
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,70 +69,313 @@ class Candidates:
 
 
 @dataclass(frozen=True, slots=True)
+class _Posts:
+    """Every current post, ordered by region key, with the lookups the shortlist needs."""
+
+    arrays: PostArrays
+    keys: I64  # region key per row, ascending
+    usable: npt.NDArray[np.bool_]  # passes the post-only hard filters today
+    by_skill: tuple[I64, I64]  # inverted index: required skill → rows
+    by_occupation: tuple[I64, I64]  # occupation → rows
+
+
+@dataclass(frozen=True, slots=True)
 class _Job:
-    engine: MatchingEngine
-    profiles: Sequence[LabourerProfile]
-    packed: LabourerArrays
-    posts: Any  # Snapshot[PostArrays, PostRecord]
-    today: date
-    wanted: Sequence[int]
+    context: ScoringContext
+    labourers: LabourerArrays
+    posts: _Posts
+    groups: list[I64]  # labourer rows of each group
+    reach: list[tuple[int, int] | None]  # region-key range of each group
+    home: list[tuple[int, int]]  # the group's own county, as a region-key range
+    wanted: I64
+    today: int
+    blocking: Blocking | None  # None: exact
 
 
 _JOB: _Job | None = None  # set in the parent just before forking; read by the workers
 _ONE_AT_A_TIME = threading.Lock()  # plans in one process take turns: _JOB is process-wide
 
 
-def _score_range(bounds: tuple[int, int]) -> Candidates:
-    job = _JOB
-    assert job is not None
-    rows: list[int] = []
-    posts: list[int] = []
-    scores: list[float] = []
-    for row in range(*bounds):
-        found = job.engine.top_post_ids(
-            job.profiles[row], job.packed.row(row), job.posts, today=job.today, k=job.wanted[row]
-        )
-        for post_id, score in found:
-            rows.append(row)
-            posts.append(post_id)
-            scores.append(score)
-    return Candidates(
-        np.array(rows, dtype=np.int64),
-        np.array(posts, dtype=np.int64),
-        np.array(scores, dtype=np.float64),
-    )
-
-
 def best_posts(
-    engine: MatchingEngine,
+    context: ScoringContext,
     profiles: Sequence[LabourerProfile],
-    posts: "Any",
+    posts: Any,  # Snapshot[PostArrays, PostRecord]
     *,
     today: date,
     wanted: Sequence[int],
     workers: int,
+    blocking: Blocking | None = Blocking(),
 ) -> Candidates:
-    """Each profile's `wanted[i]` best posts (eligible only), as one set of arrays."""
+    """Each profile's `wanted[i]` best eligible posts, as one set of arrays.
+
+    With `blocking=None` every post in each labourer's reach is scored (exact).
+    """
     global _JOB
-    packed = LabourerArrays.from_profiles(profiles)
+    labourers = LabourerArrays.from_profiles(profiles)
+    table = _posts(posts, day_number(today))
+    groups, reach, home = _groups(labourers)
+    job = _Job(context, labourers, table, groups, reach, home,
+               np.asarray(wanted, dtype=np.int64), day_number(today), blocking)  # fmt: skip
     with _ONE_AT_A_TIME:
-        _JOB = _Job(engine, profiles, packed, posts, today, wanted)
+        _JOB = job
         try:
-            return _run(len(profiles), workers)
+            return _run(job, workers)
         finally:
             _JOB = None
 
 
-def _run(n: int, workers: int) -> Candidates:
+def _posts(snapshot: Any, today: int) -> _Posts:
+    """The snapshot's current posts as one region-ordered array set."""
+    main = snapshot.main
+    if snapshot.delta is None and main.alive.all():
+        arrays, keys = main.arrays, main.region_keys
+    else:
+        tables: list[PostColumns] = list(snapshot.tables)
+        rows = tables[0].take(np.flatnonzero(main.alive).astype(np.int64)).concat(tables[1:])
+        order = np.lexsort((rows.ids, rows.region_keys))
+        rows = rows.take(order.astype(np.int64))
+        arrays, keys = rows.pack(), rows.region_keys
+    usable = arrays.is_open & (arrays.valid_from <= today) & (arrays.valid_until >= today)
+    usable &= arrays.openings_left > 0
+    occupations = np.maximum(arrays.occupation, 0)
+    occupation_ptr = np.arange(len(arrays) + 1, dtype=np.int64)
+    has = arrays.occupation >= 0
+    occupation_ptr[1:] = np.cumsum(has)
+    return _Posts(
+        arrays=arrays,
+        keys=np.asarray(keys, dtype=np.int64),
+        usable=usable,
+        by_skill=invert(arrays.skill_indptr, arrays.skill_indices),
+        by_occupation=invert(occupation_ptr, occupations[has].astype(np.int32)),
+    )
+
+
+_REACH_DIGITS = {
+    Willingness.township: 9,
+    Willingness.county: 6,
+    Willingness.prefecture: 4,
+    Willingness.province: 2,
+}
+
+
+def _range(parts: tuple[int, ...], digits: int) -> tuple[int, int]:
+    """Region keys (codes padded to nine digits) under the code's first `digits` digits, at most
+    as deep as the code goes (codes such as 东莞 441900003 skip the county level)."""
+    levels = (2, 4, 6, 9)
+    depth = sum(1 for p in parts if p > 0)
+    digits = min(digits, levels[depth - 1])
+    prefix = parts[levels.index(digits)]
+    scale = 10 ** (9 - digits)
+    return prefix * scale, (prefix + 1) * scale
+
+
+def _groups(
+    lab: LabourerArrays,
+) -> tuple[list[I64], list[tuple[int, int] | None], list[tuple[int, int]]]:
+    """Labourers grouped by county, seat and willingness, and further by township for those
+    who stay in their township; each group's reach and home county as region-key ranges."""
+    keys = group_keys(lab)
+    town = np.where(lab.willingness == int(Willingness.township), lab.township, 0)
+    keys = np.concatenate([keys, town.astype(np.int64)[:, None]], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(first) + 1))
+    groups = [order[a:b].astype(np.int64) for a, b in itertools.pairwise(bounds)]
+    reach: list[tuple[int, int] | None] = []
+    home: list[tuple[int, int]] = []
+    for row in first.tolist():
+        parts = tuple(int(getattr(lab, n)[row]) for n in ("province", "prefecture", "county"))
+        parts += (int(lab.township[row]),)
+        parts = tuple(max(p, 0) for p in parts)
+        digits = _REACH_DIGITS.get(Willingness(int(lab.willingness[row])))
+        reach.append(None if digits is None else _range(parts, digits))
+        home.append(_range(parts, 6))
+    return groups, reach, home
+
+
+def _span(keys: I64, bounds: tuple[int, int] | None) -> tuple[int, int]:
+    if bounds is None:
+        return 0, len(keys)
+    start, stop = np.searchsorted(keys, bounds)
+    return int(start), int(stop)
+
+
+def _pool(job: _Job, g: int) -> I64:
+    """Rows of the posts group g is scored against."""
+    posts = job.posts
+    start, stop = _span(posts.keys, job.reach[g])
+    in_reach = start + np.flatnonzero(posts.usable[start:stop])
+    if job.blocking is None or len(in_reach) <= job.blocking.exact_up_to:
+        return in_reach.astype(np.int64)
+    home_start, home_stop = _span(posts.keys, job.home[g])
+    near = (in_reach >= home_start) & (in_reach < home_stop)
+    far = _shortlist(job, g, in_reach[~near], job.blocking)
+    return np.sort(np.concatenate([in_reach[near], far])).astype(np.int64)
+
+
+def _shortlist(job: _Job, g: int, far: I64, blocking: Blocking) -> I64:
+    """The far posts kept for group g (see the module docstring)."""
+    posts, lab, ctx = job.posts, job.labourers, job.context
+    members = job.groups[g]
+    arrays = posts.arrays
+    weights = ctx.weights
+    first = lab.row(int(members[0]))
+    sub = _take(arrays, far)
+    above = (first.province == sub.province).view(np.int8)
+    above += first.prefecture == sub.prefecture
+    above += first.county == sub.county
+    allowed = above >= lab.required_level[members].min()
+    loc = location(above, distance_km(first, sub), corridor(first, sub, ctx.corridors),
+                   first.inv_decay_km)  # fmt: skip
+    wages = lab.expected_wage[members]
+    median = int(members[np.argsort(wages, kind="stable")[len(wages) // 2]])
+    shared = (
+        np.float32(weights.location) * loc
+        + np.float32(weights.wage) * wage(lab.row(median), sub)
+        + np.float32(weights.skills) * sub.skill_base
+    )
+    shared[~allowed] = -np.inf
+    value = np.full(len(arrays), -np.inf, dtype=np.float32)
+    value[far] = shared
+    keep = [far[_best(shared, blocking.far_overall)]]
+    space = ctx.skills
+    best = np.zeros(space.size + 1, dtype=np.float32)
+    for i in members.tolist():
+        np.maximum(best, best_similarity(lab.skills_of(i), space), out=best)
+    skills = np.flatnonzero(best[:-1] >= np.float32(blocking.related_from))
+    occupations = np.unique(lab.pref_indices[_entries(lab.pref_indptr, members)])
+    for index, values in ((posts.by_skill, skills), (posts.by_occupation, occupations)):
+        ptr, rows = index
+        for v in values.tolist():
+            if v + 1 >= len(ptr):
+                continue
+            holders = rows[ptr[v] : ptr[v + 1]]
+            scored = value[holders]
+            keep.append(holders[_best(scored, blocking.far_per_skill)])
+    chosen = np.unique(np.concatenate(keep))
+    return chosen[np.isfinite(value[chosen])]
+
+
+def _entries(indptr: I64, rows: I64) -> I64:
+    """Positions of the CSR entries of these rows."""
+    starts, stops = indptr[rows], indptr[rows + 1]
+    counts = stops - starts
+    offsets = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    positions: I64 = np.repeat(starts, counts) + offsets
+    return positions
+
+
+def _best(values: npt.NDArray[np.float32], n: int) -> I64:
+    """Positions of the n largest finite values (any order)."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) <= n:
+        return finite.astype(np.int64)
+    top = np.argpartition(values[finite], len(finite) - n)[len(finite) - n :]
+    return finite[top].astype(np.int64)
+
+
+def _take(arrays: PostArrays, rows: I64) -> PostArrays:
+    """These rows of a post array set as one of their own."""
+    columns = {
+        name: getattr(arrays, name)[rows]
+        for name in _POST_FIELDS
+        if name not in ("skill_indptr", "skill_indices")
+    }
+    counts = np.diff(arrays.skill_indptr)[rows]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    columns["skill_indptr"] = indptr
+    columns["skill_indices"] = arrays.skill_indices[_entries(arrays.skill_indptr, rows)]
+    return PostArrays(**columns)
+
+
+_POST_FIELDS = [
+    "ids", "province", "prefecture", "county", "township", "lat", "lon", "kind", "wage_min",
+    "wage_max", "age_min", "age_max", "openings_left", "is_open", "valid_from", "valid_until",
+    "occupation", "skill_indptr", "skill_indices",
+]  # fmt: skip
+
+
+def _score_groups(groups: Sequence[int]) -> Candidates:
+    job = _JOB
+    assert job is not None
+    found_rows: list[I64] = []
+    found_posts: list[I64] = []
+    found_scores: list[npt.NDArray[np.float32]] = []
+    for g in groups:
+        pool = _pool(job, g)
+        if len(pool) == 0:
+            continue
+        sub = _take(job.posts.arrays, pool)
+        members = job.groups[g]
+        step = max(1, CELLS // len(pool))
+        for start in range(0, len(members), step):
+            rows = members[start : start + step]
+            totals = score_group(_take_labourers(job.labourers, rows), sub, job.context, job.today)
+            which, cols = top_per_row(totals, sub.ids, job.wanted[rows].tolist())
+            found_rows.append(rows[which])
+            found_posts.append(sub.ids[cols])
+            found_scores.append(totals[which, cols])
+    if not found_rows:
+        return Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    return Candidates(
+        np.concatenate(found_rows).astype(np.int64),
+        np.concatenate(found_posts).astype(np.int64),
+        np.concatenate(found_scores).astype(np.float64),
+    )
+
+
+def _take_labourers(lab: LabourerArrays, rows: I64) -> LabourerArrays:
+    """These labourers as arrays of their own."""
+    skills = _entries(lab.skill_indptr, rows)
+    prefs = _entries(lab.pref_indptr, rows)
+    columns: dict[str, Any] = {
+        name: getattr(lab, name)[rows]
+        for name in ("ids", "province", "prefecture", "county", "township", "lat", "lon",
+                     "willingness", "seeking", "age", "expected_wage", "sanwu", "zero_employment")
+    }  # fmt: skip
+    for name, entries, indptr in (("skill", skills, lab.skill_indptr),
+                                  ("pref", prefs, lab.pref_indptr)):  # fmt: skip
+        counts = np.diff(indptr)[rows]
+        new = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=new[1:])
+        columns[f"{name}_indptr"] = new
+        columns[f"{name}_indices"] = getattr(lab, f"{name}_indices")[entries]
+    # Region columns hold -1 for missing levels; the constructor expects 0 there.
+    for name in ("prefecture", "county", "township"):
+        columns[name] = np.maximum(columns[name], 0)
+    return LabourerArrays(**columns)
+
+
+def _run(job: _Job, workers: int) -> Candidates:
+    n = len(job.labourers)
+    everything = list(range(len(job.groups)))
     if workers <= 1 or n < PARALLEL_FROM:
-        return _score_range((0, n))
-    step = -(-n // (workers * 4))  # a few chunks per worker evens out slow ones
-    chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
+        return _score_groups(everything)
+    # Biggest groups first, each to the least loaded of a few chunks per worker.
+    cost = [len(job.groups[g]) * _reach_size(job, g) for g in everything]
+    chunks: list[list[int]] = [[] for _ in range(workers * 4)]
+    load = [0] * len(chunks)
+    for g in sorted(everything, key=lambda g: -cost[g]):
+        at = load.index(min(load))
+        chunks[at].append(g)
+        load[at] += cost[g]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        parts = list(pool.map(_score_range, chunks))
+        parts = list(pool.map(_score_groups, [c for c in chunks if c]))
     return Candidates(
         np.concatenate([p.rows for p in parts]),
         np.concatenate([p.posts for p in parts]),
         np.concatenate([p.scores for p in parts]),
     )
+
+
+def _reach_size(job: _Job, g: int) -> int:
+    start, stop = _span(job.posts.keys, job.reach[g])
+    size = stop - start
+    if job.blocking is not None:
+        size = min(size, job.blocking.exact_up_to + job.blocking.far_overall)
+    return max(1, size)

@@ -24,7 +24,7 @@ from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
 from matching.matches.engine import MatchingEngine
 from matching.planning.calibration import Calibration
-from matching.planning.candidates import best_posts
+from matching.planning.candidates import Blocking, best_posts
 from matching.planning.models import Plan, PlanItem, PlanStatus
 from matching.planning.optimizer import (
     PlanInstance,
@@ -88,8 +88,13 @@ def build_plan(
     now: datetime,
     attribution_days: int,
     workers: int = 1,
+    blocking: Blocking | None = Blocking(),
 ) -> Plan:
-    """Choose the month's pushes for a region and store them as a draft plan."""
+    """Choose the month's pushes for a region and store them as a draft plan.
+
+    `blocking` narrows the candidate search of labourers with very many posts in reach
+    (planning.candidates); None scores every post in reach.
+    """
     started = time.perf_counter()
     check_scope(principal, region, "region")
     today = china_date(now)
@@ -124,7 +129,7 @@ def build_plan(
     ]
     seeking = len(seekers)
     found = best_posts(
-        engine,
+        engine.context,
         [p for _, p in seekers],
         posts_snap,
         today=today,
@@ -132,6 +137,7 @@ def build_plan(
             params.candidates_per_labourer + pushed_per_labourer.get(p.id, 0) for _, p in seekers
         ],
         workers=workers,
+        blocking=blocking,
     )
     seeker_index = np.array([i for i, _ in seekers], dtype=np.int64)
     seeker_ids = u_ids[seeker_index] if seeking else np.zeros(0, np.int64)
