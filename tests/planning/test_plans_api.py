@@ -112,9 +112,17 @@ def test_pairs_pushed_this_month_are_left_out(client: TestClient, county: dict[s
     assert not planned & {(people[5], p) for p in posts}
 
 
+@pytest.mark.parametrize("ids_per_query", [10_000, 2])  # 2: ids read in many small chunks
 def test_commit_writes_the_pushes_once(
-    client: TestClient, county: dict[str, Any], session: Session
+    client: TestClient,
+    county: dict[str, Any],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    ids_per_query: int,
 ) -> None:
+    from matching.planning import service
+
+    monkeypatch.setattr(service, "_IDS_PER_QUERY", ids_per_query)
     staff = county["staff"]
     plan = _plan(client, staff).json()
     committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)

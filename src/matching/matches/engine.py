@@ -24,7 +24,6 @@ from matching.scoring import (
     ScoringWeights,
     SkillSpace,
     Willingness,
-    best_post_ids,
     region_parts,
     score_labourers_for_post,
     score_posts_for_labourer,
@@ -130,25 +129,6 @@ class MatchingEngine:
                 profile, arrays, self.context, today=today, k=k, mask=mask
             )
         return _best(found, k, key=lambda m: m.post_id)
-
-    def top_post_ids(
-        self,
-        profile: LabourerProfile,
-        row: LabourerArrays,
-        snap: Snapshot[PostArrays, PostRecord],
-        *,
-        today: date,
-        k: int,
-    ) -> list[tuple[int, float]]:
-        """The k best (post id, score) for a labourer (`row`: the profile packed as one row),
-        without explanations: for bulk planning."""
-        found: list[tuple[int, float]] = []
-        reach = _reach(profile)
-        for block in snap.blocks():
-            arrays, mask = _within_reach(block, reach)
-            ids, totals = best_post_ids(row, arrays, self.context, today=today, k=k, mask=mask)
-            found += zip(ids.tolist(), totals.tolist(), strict=True)
-        return sorted(found, key=lambda m: (-m[1], m[0]))[:k]
 
     def top_labourers(
         self,

@@ -48,8 +48,10 @@ class PlanItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    labourer_id: Mapped[int] = mapped_column(ForeignKey("labourers.id"))
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    # No foreign keys: a province plan writes millions of items, and commit checks each labourer
+    # and post again before writing its push (migration 0005).
+    labourer_id: Mapped[int]
+    post_id: Mapped[int]
     score: Mapped[float]
     probability: Mapped[float]
     push_id: Mapped[int | None]

@@ -10,6 +10,7 @@ then the most expected hires, within c pushes per labourer and m × openings lef
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -156,11 +157,7 @@ def build_plan(
     scores = np.array(pair_score, dtype=np.float64)
     probability = np.clip(calibration.predict(scores), 1e-6, 1.0) if len(scores) else scores
     post_ids, post_index = np.unique(np.array(pair_post, dtype=np.int64), return_inverse=True)
-    openings = dict(
-        session.execute(select(Post.id, Post.openings_left).where(Post.id.in_(post_ids.tolist())))
-        .tuples()
-        .all()
-    ) if len(post_ids) else {}  # fmt: skip
+    openings = _openings_left(session, post_ids.tolist())
     post_cap = np.array([openings.get(int(p), 0) for p in post_ids], dtype=np.int64)
     labourer_cap = np.array(
         [
@@ -221,14 +218,9 @@ def build_plan(
     session.add(plan)
     session.flush()
     t0 = time.perf_counter()
-    rows = [
-        {"plan_id": plan.id, "labourer_id": int(lab), "post_id": int(post),
-         "score": round(float(s), 4), "probability": round(float(p), 6)}
-        for lab, post, s, p in zip(chosen_lab.tolist(), chosen_post.tolist(),
-                                   scores[chosen].tolist(), probability[chosen].tolist(),
-                                   strict=True)
-    ]  # fmt: skip
-    _store_items(session, rows)
+    items = zip(chosen_lab.tolist(), chosen_post.tolist(), scores[chosen].tolist(),
+                probability[chosen].tolist(), strict=True)  # fmt: skip
+    _store_items(session, plan.id, items)
     timings["store_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
     plan.summary = {**summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
@@ -236,22 +228,55 @@ def build_plan(
     return plan
 
 
-def _store_items(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write the plan's items: COPY on PostgreSQL (a county plan has ~100,000), else inserts."""
+# Ids per IN list: PostgreSQL's protocol takes at most 65,535 parameters per statement, and a
+# province plan names ~70,000 posts.
+_IDS_PER_QUERY = 10_000
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        yield ids[start : start + _IDS_PER_QUERY]
+
+
+def _openings_left(session: Session, post_ids: list[int]) -> dict[int, int]:
+    """Openings left of these posts, from the database (the index may lag a hire)."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(post_ids):
+        rows = session.execute(select(Post.id, Post.openings_left).where(Post.id.in_(chunk)))
+        out.update((int(i), int(n)) for i, n in rows)
+    return out
+
+
+def _store_items(
+    session: Session, plan_id: int, items: Iterable[tuple[int, int, float, float]]
+) -> None:
+    """Write the plan's items (labourer, post, score, probability): COPY on PostgreSQL (a
+    province plan has millions), else inserts in batches."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(PlanItem), rows[start : start + 5000])
+        batch: list[dict[str, Any]] = []
+        for lab, post, score, probability in items:
+            row = {"plan_id": plan_id, "labourer_id": lab, "post_id": post}
+            batch.append(row | {"score": round(score, 4), "probability": round(probability, 6)})
+            if len(batch) == 5000:
+                session.execute(insert(PlanItem), batch)
+                batch = []
+        if batch:
+            session.execute(insert(PlanItem), batch)
         return
-    columns = ("plan_id", "labourer_id", "post_id", "score", "probability")
     raw = connection.connection.driver_connection
     assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY plan_items ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in columns))
+    copy_sql = "COPY plan_items (plan_id, labourer_id, post_id, score, probability) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        lines: list[str] = []
+        for lab, post, score, probability in items:
+            # Rounded as the SQLite path rounds them: both are the exact decimal's nearest double.
+            lines.append(f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\n")
+            if len(lines) == 100_000:
+                copy.write("".join(lines))
+                lines = []
+        if lines:
+            copy.write("".join(lines))
 
 
 def _summary(
@@ -460,15 +485,20 @@ class _Fresh:
     ) -> "_Fresh":
         post_ids = sorted({i.post_id for i in items})
         labourer_ids = sorted({i.labourer_id for i in items})
-        posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))}
-        regions = session.execute(
-            select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(labourer_ids))
-        )
+        posts: dict[int, Post] = {}
+        for chunk in _chunks(post_ids):
+            posts.update((p.id, p) for p in session.scalars(select(Post).where(Post.id.in_(chunk))))
+        regions: dict[int, str] = {}
+        for chunk in _chunks(labourer_ids):
+            found = session.execute(
+                select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(chunk))
+            )
+            regions.update((int(i), str(r)) for i, r in found)
         return cls(
             posts=posts,
             profiles=engine.labourer_snapshot(session, today).records,
             records=engine.post_snapshot(session, today).records,
-            regions={int(i): str(r) for i, r in regions},
+            regions=regions,
         )
 
     def score(self, item: PlanItem, engine: MatchingEngine, today: date) -> Any:

@@ -4,7 +4,6 @@ from matching.scoring.arrays import LabourerArrays, PostArrays
 from matching.scoring.codes import region_parts
 from matching.scoring.context import Corridors, ScoringContext, SkillSpace
 from matching.scoring.core import (
-    best_post_ids,
     check_pair,
     explain_pair,
     score_labourers_for_post,
@@ -41,7 +40,6 @@ __all__ = [
     "ScoringWeights",
     "SkillSpace",
     "Willingness",
-    "best_post_ids",
     "check_pair",
     "explain_pair",
     "region_parts",

@@ -1,7 +1,7 @@
 """Many labourers × many posts at once: the best posts of a whole group of labourers.
 
 Bulk planning needs each labourer's best few posts for hundreds of thousands of labourers;
-scoring them one at a time (core.best_post_ids) costs a Python round per labourer. Here a
+scoring them one at a time costs a Python round per labourer and per array pass. Here a
 group of labourers who live in the same county (same county seat, same codes above the
 township) and share a relocation willingness is scored against a set of posts as one matrix.
 Inside such a group the location score of a post differs between labourers only by whether

@@ -129,26 +129,6 @@ def score_posts_for_labourer(
     return [_match(lab, 0, posts, int(r), scored, int(r), ctx) for r in rows]
 
 
-def best_post_ids(
-    lab: LabourerArrays,
-    posts: PostArrays,
-    ctx: ScoringContext,
-    *,
-    today: date,
-    k: int,
-    mask: Bool | None = None,
-) -> tuple[I64, F32]:
-    """Ids and totals of one labourer's (a one-row `lab`) k best eligible posts, without
-    explanations: for bulk planning, which scores a whole region one labourer at a time."""
-    if len(lab) != 1:
-        raise ValueError("best_post_ids scores one labourer at a time")
-    if len(posts) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    scored = _score(lab, posts, ctx, day_number(today))
-    rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
-    return posts.ids[rows].astype(np.int64), scored.total[rows]
-
-
 def score_labourers_for_post(
     post: PostRecord,
     labourers: LabourerArrays,
