@@ -55,7 +55,7 @@ class Blocking:
 
     exact_up_to: int = 3_000
     far_overall: int = 600
-    far_per_skill: int = 6
+    far_per_skill: int = 30
     related_from: float = 0.5  # a skill counts as the group's when a member's similarity reaches it
 
 
