@@ -433,8 +433,9 @@ class LabourerArrays:
     def row(self, row: int) -> "LabourerArrays":
         """One labourer as arrays of its own, sliced rather than packed and derived again.
 
-        Bulk planning scores every labourer of a region one by one; re-packing each from its
-        profile cost more than scoring it. The slices are views: neither may be changed after.
+        The group scorer (scoring.batch) takes a group's shared columns and each distinct
+        expected wage from single rows; re-packing them from profiles would cost more than the
+        scoring. The slices are views: neither may be changed after.
         """
         one = object.__new__(LabourerArrays)
         window = slice(row, row + 1)
