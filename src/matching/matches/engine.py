@@ -185,7 +185,7 @@ def _post_mask(
 
 # How many leading digits of the labourer's code a workplace must share (DESIGN §3 hard filter).
 _LEVEL_DIGITS = (2, 4, 6, 9)
-_REACH_DIGITS = {
+REACH_DIGITS = {
     Willingness.township: 9,
     Willingness.county: 6,
     Willingness.prefecture: 4,
@@ -198,7 +198,7 @@ def _reach(profile: LabourerProfile) -> tuple[int, int] | None:
 
     Only a pre-selection: the scorer still applies every hard filter to the rows in range.
     """
-    digits = _REACH_DIGITS.get(profile.willingness)
+    digits = REACH_DIGITS.get(profile.willingness)
     if digits is None:
         return None
     # Codes such as 东莞 441900003 skip the county level (its segment is 00): the scorer then

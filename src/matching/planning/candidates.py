@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matching.matches.engine import REACH_DIGITS
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
 from matching.scoring.arrays import PostColumns
 from matching.scoring.batch import group_keys, score_group, top_per_row
@@ -150,14 +151,6 @@ def _posts(snapshot: Any, today: int) -> _Posts:
     )
 
 
-_REACH_DIGITS = {
-    Willingness.township: 9,
-    Willingness.county: 6,
-    Willingness.prefecture: 4,
-    Willingness.province: 2,
-}
-
-
 def _range(parts: tuple[int, ...], digits: int) -> tuple[int, int]:
     """Region keys (codes padded to nine digits) under the code's first `digits` digits, at most
     as deep as the code goes (codes such as 东莞 441900003 skip the county level)."""
@@ -188,7 +181,7 @@ def _groups(
         parts = tuple(int(getattr(lab, n)[row]) for n in ("province", "prefecture", "county"))
         parts += (int(lab.township[row]),)
         parts = tuple(max(p, 0) for p in parts)
-        digits = _REACH_DIGITS.get(Willingness(int(lab.willingness[row])))
+        digits = REACH_DIGITS.get(Willingness(int(lab.willingness[row])))
         reach.append(None if digits is None else _range(parts, digits))
         home.append(_range(parts, 6))
     return groups, reach, home
