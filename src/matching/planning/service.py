@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -142,11 +143,10 @@ def build_plan(
     )
     seeker_index = np.array([i for i, _ in seekers], dtype=np.int64)
     seeker_ids = u_ids[seeker_index] if seeking else np.zeros(0, np.int64)
-    fresh = np.array(
-        [(int(a), int(b)) not in pushed_pairs
-         for a, b in zip(seeker_ids[found.rows].tolist(), found.posts.tolist(), strict=True)],
-        dtype=np.bool_,
-    )  # fmt: skip
+    pushed = np.array(sorted(pushed_pairs), dtype=np.int64).reshape(-1, 2)
+    fresh = ~np.isin(
+        _pair_keys(seeker_ids[found.rows], found.posts), _pair_keys(pushed[:, 0], pushed[:, 1])
+    )
     pair_lab = seeker_index[found.rows][fresh]
     pair_post = found.posts[fresh]
     pair_score = found.scores[fresh]
@@ -226,6 +226,14 @@ def build_plan(
     plan.summary = {**summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
     session.flush()
     return plan
+
+
+def _pair_keys(
+    labourers: npt.NDArray[np.int64], posts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """One int64 per (labourer, post) pair, for set operations on arrays (ids fit 31 bits)."""
+    keys: npt.NDArray[np.int64] = (labourers.astype(np.int64) << 32) | posts.astype(np.int64)
+    return keys
 
 
 # Ids per IN list: PostgreSQL's protocol takes at most 65,535 parameters per statement, and a
