@@ -156,7 +156,7 @@ def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
     return CandidateProfile(
         age=age_on(labourer.birth_date, today),
         sex=labourer.sex,
-        home_county=registry.full_name(county) if registry.get(county) else county,
+        home_county=registry.name_or_code(county),
         relocation=labourer.relocation,
         skills=skills,
         expected_wage=labourer.expected_wage,

@@ -191,7 +191,7 @@ def _read(
     return PlanRead(
         id=plan.id,
         region=plan.region,
-        region_name=registry.full_name(plan.region) if registry.get(plan.region) else plan.region,
+        region_name=registry.name_or_code(plan.region),
         month=plan.month,
         status=plan.status,
         channel=plan.channel,

@@ -179,6 +179,10 @@ class RegionRegistry:
         """Names from the province down, without virtual groupings: 北京市东城区 (no 市辖区)."""
         return "".join(r.name for r in self.chain(code) if r.code not in self._virtual)
 
+    def name_or_code(self, code: str) -> str:
+        """The full name of a code the registry knows, else the code itself (retired codes)."""
+        return self.full_name(code) if self.get(code) else code
+
     def is_virtual(self, code: str) -> bool:
         """Whether a prefecture-level entry is a grouping such as 市辖区 or 省直辖县级行政区划."""
         return self.normalise(code) in self._virtual

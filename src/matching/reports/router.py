@@ -182,7 +182,7 @@ def _target_read(row: RegionTarget) -> TargetRead:
     return TargetRead(
         **values,
         region=row.region,
-        region_name=registry.full_name(row.region) if registry.get(row.region) else row.region,
+        region_name=registry.name_or_code(row.region),
         year=row.year,
         updated_at=row.updated_at,
     )

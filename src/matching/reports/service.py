@@ -137,7 +137,7 @@ def region_figures(
     registry = get_registry()
     return RegionFigures(
         region=code,
-        region_name=registry.full_name(code) if registry.get(code) else code,
+        region_name=registry.name_or_code(code),
         figures=figures,
         met=sum(f.met is True for f in figures),
         not_met=sum(f.met is False for f in figures),
