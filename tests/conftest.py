@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching import clock
 from matching.agencies.models import Agency
 from matching.app import create_app
 from matching.auth import service as keys
@@ -33,6 +35,35 @@ from matching.settings import Settings
 
 TEST_DATA_KEY = "test-data-key-0123456789abcdefghijklmnopqrstuvwxyz"
 TEST_HASH_KEY = "test-hash-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _test_now() -> datetime:
+    """The instant every test starts at: MATCHING_TEST_NOW (ISO 8601, with an offset) or a
+    fixed default. `scripts/test` also runs the date-sensitive tests at other instants (a
+    month's first hour in China, New Year's Eve, 29 February), so only a test that sets the
+    clock itself may assume a date."""
+    raw = os.environ.get("MATCHING_TEST_NOW")
+    return datetime.fromisoformat(raw) if raw else datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+TEST_NOW = _test_now()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_clock() -> Iterator[clock.FixedClock]:
+    """No test reads the machine's clock: the service's one clock is fixed for the session
+    (session fixtures such as the live server's demo data included)."""
+    with clock.fixed(TEST_NOW) as fixed:
+        yield fixed
+
+
+@pytest.fixture(autouse=True)
+def test_clock(session_clock: clock.FixedClock) -> clock.FixedClock:
+    """The service's clock, at TEST_NOW when each test starts; `.set()` / `.advance()` move it
+    for the app, the model defaults and a live server alike."""
+    clock.install(session_clock)
+    session_clock.set(TEST_NOW)
+    return session_clock
 
 
 def _backend() -> str:

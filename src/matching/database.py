@@ -10,6 +10,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from matching import clock
+
 # Stable constraint names, so migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,8 +57,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC, from the service's one clock (model defaults use it)."""
+    return clock.now()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

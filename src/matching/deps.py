@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from matching import clock
-from matching.database import session_scope, utcnow
+from matching.database import session_scope
 from matching.labourers.personal import PersonalData
 from matching.settings import Settings
 
@@ -31,7 +31,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_today() -> date:
-    """Today's date in China (a dependency, so tests can pin the date)."""
+    """Today's date in China, from the service's one clock."""
     return clock.today()
 
 
@@ -48,8 +48,8 @@ def get_request_id(request: Request) -> str | None:
 
 
 def get_now() -> datetime:
-    """The current time, aware (a dependency, so tests can pin the clock)."""
-    return utcnow()
+    """The current time, aware, from the service's one clock."""
+    return clock.now()
 
 
 TodayDep = Annotated[date, Depends(get_today)]

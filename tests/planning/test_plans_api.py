@@ -2,16 +2,15 @@
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.deps import get_now, get_today
+from matching.clock import FixedClock
 from matching.pushes.models import Push
 
 Headers = Callable[..., dict[str, str]]
@@ -19,9 +18,8 @@ TOWN = "430981100"
 
 
 @pytest.fixture(autouse=True)
-def _clock(app: FastAPI) -> None:
-    app.dependency_overrides[get_now] = lambda: datetime(2026, 11, 20, 2, tzinfo=UTC)
-    app.dependency_overrides[get_today] = lambda: date(2026, 11, 20)
+def _clock(test_clock: FixedClock) -> None:
+    test_clock.set(datetime(2026, 11, 20, 2, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -161,10 +159,10 @@ def test_plan_checks(client: TestClient, county: dict[str, Any], auth: Headers) 
 
 
 def test_a_plan_of_a_past_month_cannot_be_committed(
-    app: FastAPI, client: TestClient, county: dict[str, Any]
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
 ) -> None:
     plan = _plan(client, county["staff"]).json()
-    app.dependency_overrides[get_now] = lambda: datetime(2026, 12, 2, 2, tzinfo=UTC)
+    test_clock.set(datetime(2026, 12, 2, 2, tzinfo=UTC))
     stale = client.post(f"/v1/plans/{plan['id']}/commit", headers=county["staff"])
     assert stale.status_code == 409
     assert "2026-11" in stale.json()["detail"]

@@ -1,12 +1,13 @@
 """Publishing, changing, withdrawing, expiring and pushing in posts over HTTP."""
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching import clock
 from matching.posts.models import Post
 
 Auth = Callable[..., dict[str, str]]
@@ -61,7 +62,7 @@ def test_agency_sees_only_its_own_posts(client: TestClient, auth: Auth, post_bod
 
 def test_expiry_applies_by_itself(client: TestClient, auth: Auth, post_body: Body) -> None:
     headers = auth()
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (clock.today() - timedelta(days=2)).isoformat()
     post = client.post(
         "/v1/posts",
         json=post_body(valid_from="2025-01-01", valid_until=yesterday),

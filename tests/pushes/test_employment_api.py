@@ -1,21 +1,20 @@
 """Employment and "311" service records."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from matching.deps import get_today
+from matching.clock import FixedClock
 
 Headers = Callable[..., dict[str, str]]
 
 
 @pytest.fixture(autouse=True)
-def _today(app: FastAPI) -> None:
-    app.dependency_overrides[get_today] = lambda: date(2026, 11, 20)
+def _today(test_clock: FixedClock) -> None:
+    test_clock.set(datetime(2026, 11, 20, 2, tzinfo=UTC))
 
 
 @pytest.fixture

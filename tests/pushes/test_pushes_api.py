@@ -5,12 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matching.deps import get_now, get_today
+from matching.clock import FixedClock
 from matching.employment.models import Employment
 from matching.pushes.models import Push, PushEvent
 
@@ -19,9 +18,8 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in China
 
 
 @pytest.fixture(autouse=True)
-def _clock(app: FastAPI) -> None:
-    app.dependency_overrides[get_now] = lambda: NOW
-    app.dependency_overrides[get_today] = lambda: date(2026, 11, 20)
+def _clock(test_clock: FixedClock) -> None:
+    test_clock.set(NOW)
 
 
 @pytest.fixture
@@ -102,10 +100,10 @@ def test_a_pair_is_pushed_at_most_once_a_month(
 
 
 def test_next_month_the_pair_may_be_pushed_again(
-    app: FastAPI, client: TestClient, staff: dict[str, str], world: dict[str, list[int]]
+    test_clock: FixedClock, client: TestClient, staff: dict[str, str], world: dict[str, list[int]]
 ) -> None:
     first = _push(client, staff, world["posts"][:1], world["labourers"][:1]).json()["items"][0]
-    app.dependency_overrides[get_now] = lambda: NOW + timedelta(days=15)
+    test_clock.set(NOW + timedelta(days=15))
     second = _push(client, staff, world["posts"][:1], world["labourers"][:1]).json()["items"][0]
     assert second["month"] == "2026-12"
     assert second["id"] != first["id"]

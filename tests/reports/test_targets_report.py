@@ -7,24 +7,21 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from matching.deps import get_now, get_today
+from matching.clock import FixedClock
 from matching.labourers.models import Labourer
 
 Headers = Callable[..., dict[str, str]]
 TOWN_A, TOWN_B = "430981100", "430981101"  # 南大膳镇, 黄茅洲镇 of 沅江市
 
 
-def _at(app: FastAPI, day: date) -> None:
-    app.dependency_overrides[get_today] = lambda: day
-    app.dependency_overrides[get_now] = lambda: datetime(
-        day.year, day.month, day.day, 2, tzinfo=UTC
-    )
+def _at(test_clock: FixedClock, day: date) -> None:
+    """Set the service's one clock to 10:00 China time on `day`."""
+    test_clock.set(datetime(day.year, day.month, day.day, 2, tzinfo=UTC))
 
 
 def _figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -33,7 +30,7 @@ def _figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def county(
-    app: FastAPI,
+    test_clock: FixedClock,
     client: TestClient,
     auth: Headers,
     session: Session,
@@ -41,7 +38,7 @@ def county(
     post_body: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
     """Ten labourers in two towns, registered in January, with known histories."""
-    _at(app, date(2026, 10, 5))
+    _at(test_clock, date(2026, 10, 5))
     admin = auth("admin")
 
     def person(
@@ -101,10 +98,10 @@ def _report(
 
 
 def test_every_figure_follows_its_definition(
-    app: FastAPI, client: TestClient, county: dict[str, Any]
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
 ) -> None:
     p, posts, admin = county["people"], county["posts"], county["admin"]
-    _at(app, date(2026, 10, 10))
+    _at(test_clock, date(2026, 10, 10))
     pushes = _push(client, admin, posts[:2], [p["a1"]]) + _push(
         client, admin, posts[:1], [p["a2"], p["b1"]]
     )
@@ -156,13 +153,13 @@ def test_every_figure_follows_its_definition(
 
 
 def test_past_months_are_reproducible(
-    app: FastAPI, client: TestClient, county: dict[str, Any], session: Session,
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any], session: Session,
     labourer_body: Callable[..., dict[str, Any]],
 ) -> None:  # fmt: skip
     p, posts, admin = county["people"], county["posts"], county["admin"]
-    _at(app, date(2026, 10, 10))
+    _at(test_clock, date(2026, 10, 10))
     october = _push(client, admin, posts[:1], [p["a1"], p["a3"]])
-    _at(app, date(2026, 11, 5))
+    _at(test_clock, date(2026, 11, 5))
     before = _report(client, admin, "2026-10")
     # Things recorded in November: a new labourer, a status change, a push, a new job...
     client.post("/v1/labourers", json=labourer_body(hukou_region=TOWN_A), headers=admin)
@@ -184,12 +181,12 @@ def test_past_months_are_reproducible(
 
 
 def test_a_hire_after_the_window_is_not_a_success(
-    app: FastAPI, client: TestClient, county: dict[str, Any]
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
 ) -> None:
     p, posts, admin = county["people"], county["posts"], county["admin"]
-    _at(app, date(2026, 8, 3))
+    _at(test_clock, date(2026, 8, 3))
     push = _push(client, admin, posts[:1], [p["a1"]])[0]
-    _at(app, date(2026, 10, 3))  # 61 days later
+    _at(test_clock, date(2026, 10, 3))  # 61 days later
     assert (
         client.post(
             f"/v1/pushes/{push['id']}/events", json={"state": "hired"}, headers=admin
@@ -200,10 +197,10 @@ def test_a_hire_after_the_window_is_not_a_success(
 
 
 def test_targets_are_inherited_and_judged(
-    app: FastAPI, client: TestClient, auth: Headers, county: dict[str, Any]
+    test_clock: FixedClock, client: TestClient, auth: Headers, county: dict[str, Any]
 ) -> None:
     admin = county["admin"]
-    _at(app, date(2026, 10, 10))
+    _at(test_clock, date(2026, 10, 10))
     set_province = client.put("/v1/targets/43/2026", json={"employed_share": 0.3}, headers=admin)
     assert set_province.status_code == 200, set_province.text
     client.put(f"/v1/targets/{TOWN_B}/2026", json={"employed_share": 0.9}, headers=admin)
@@ -257,9 +254,9 @@ def test_scope_and_month_checks(client: TestClient, auth: Headers, county: dict[
 
 
 def test_the_report_downloads_as_a_workbook_with_chinese_headers(
-    app: FastAPI, client: TestClient, county: dict[str, Any]
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
 ) -> None:
-    _at(app, date(2026, 10, 10))
+    _at(test_clock, date(2026, 10, 10))
     response = client.get(
         "/v1/reports/targets.xlsx",
         params={"region": "430981", "month": "2026-10"},

@@ -21,6 +21,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
+from matching.clock import china_date, month_of
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
@@ -37,7 +38,7 @@ from matching.planning.optimizer import (
 )
 from matching.posts.models import Post, PostStatus
 from matching.pushes.models import Channel, Push, PushedBy
-from matching.pushes.service import china_date, month_of, push_row
+from matching.pushes.service import push_row
 from matching.reports.figures import unemployed_willing
 from matching.reports.service import parse_month
 from matching.scoring import explain_pair

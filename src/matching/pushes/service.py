@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.clock import CHINA
+from matching.clock import china_date, month_of
 from matching.employment import service as jobs
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.labourers import service as labourers
@@ -51,16 +51,6 @@ def allowed_next(current: PushState) -> list[PushState]:
     later = _CHAIN[_CHAIN.index(current) + 1 :]
     ends = [end for end, sources in _ENDS_FROM.items() if current in sources]
     return later + ends
-
-
-def month_of(day: date) -> str:
-    """YYYY-MM."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def china_date(moment: datetime) -> date:
-    """The calendar day in China of an aware time."""
-    return moment.astimezone(CHINA).date()
 
 
 @dataclass(frozen=True, slots=True)

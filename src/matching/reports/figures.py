@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -38,7 +38,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from matching.clock import CHINA
+from matching.clock import china_midnight, months_back
 from matching.employment.models import Employment, ServiceKind, ServiceRecord
 from matching.labourers.models import EmploymentStatus, LabourAbility, Labourer, PovertyStatus
 from matching.labourers.models import StatusPeriod as Period
@@ -95,12 +95,12 @@ class ReportPeriod:
     @property
     def six_months_before(self) -> date:
         """The as-of day six calendar months earlier (clamped to the month's length)."""
-        return _months_back(self.as_of, 6)
+        return months_back(self.as_of, 6)
 
     @property
     def last_year(self) -> date:
         """The same day a year earlier."""
-        return _months_back(self.as_of, 12)
+        return months_back(self.as_of, 12)
 
     @property
     def year_start(self) -> date:
@@ -110,17 +110,7 @@ class ReportPeriod:
     @property
     def registered_before(self) -> datetime:
         """Labourers registered after the month are not in it (keeps past months reproducible)."""
-        day_after = self.month_end + timedelta(days=1)
-        return datetime.combine(day_after, time(0), tzinfo=CHINA).astimezone(UTC)
-
-
-def _months_back(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    next_month = date(year + (month == 12), month % 12 + 1, 1)
-    return min(day.replace(year=year, month=month, day=1) + timedelta(days=day.day - 1),
-               next_month - timedelta(days=1))  # fmt: skip
+        return china_midnight(self.month_end + timedelta(days=1))
 
 
 @dataclass(slots=True)

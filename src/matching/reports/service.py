@@ -1,6 +1,5 @@
 """Assembling the targets report: figures, targets, met / not met, per region and child region."""
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
+from matching.clock import month_end, month_start
 from matching.errors import Unprocessable
 from matching.labourers.service import check_scope
 from matching.regions.registry import get_registry
@@ -19,12 +19,8 @@ from matching.reports.schemas import Figure, RegionFigures, TargetsReport
 
 def parse_month(month: str | None, today: date) -> ReportPeriod:
     """The report's days; the current month runs to today, a future month is refused."""
-    if month is None:
-        start = today.replace(day=1)
-    else:
-        year, number = (int(x) for x in month.split("-"))
-        start = date(year, number, 1)
-    end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    start = today.replace(day=1) if month is None else month_start(month)
+    end = month_end(start)
     if start > today:
         raise Unprocessable.for_field("query.month", f"{month} has not begun yet / 月份尚未开始")
     return ReportPeriod(month_start=start, month_end=end, as_of=min(end, today))
