@@ -81,6 +81,30 @@ class Settings(BaseSettings):
     )
     weights: ScoringWeights = Field(default_factory=ScoringWeights)
     attribution_days: int = Field(60, gt=0, description="Days after a push in which a hire counts.")
+    decline_cooldown_months: int = Field(
+        3,
+        ge=0,
+        le=24,
+        description="Months a declined, rejected or unanswered pair is not "
+        "proposed again (counting the month it was pushed).",
+    )
+    signal_days: int = Field(
+        14,
+        gt=0,
+        description="Days after a push by which a labourer has applied or not "
+        "(the early signal the planner's calibration learns from).",
+    )
+    plan_ahead_days: int = Field(
+        7,
+        ge=0,
+        le=31,
+        description="In the last this many days of a month, next month's plan may be made.",
+    )
+    clock_control: bool = Field(
+        True,
+        description="Allow PUT /v1/clock (a fixed, movable service clock for drills and "
+        "simulations); always off in production.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":

@@ -70,11 +70,17 @@ def test_the_preview_meets_the_target_within_the_caps(
     openings = dict(zip(county["posts"], (1, 1, 2), strict=True))
     assert max(per_labourer.values()) <= 2
     assert all(per_post[p] <= 3 * openings[p] for p in per_post)
-    # 12 post slots (3 x 4 openings): the plan takes every one, first reaching 10 labourers.
-    assert summary["planned_pushes"] == len(items) == 12
-    assert summary["planned_reach"] == 10
-    assert summary["expected_push_ratio"] == 1.0
-    assert 0 < summary["expected_hires"] < 12
+    # 12 post slots (3 x 4 openings): the optimiser proposes every one, first reaching 10
+    # labourers; the plan keeps the 6 coverage requires and then only pushes that keep the
+    # expected success rate at the floor (15% + 2%).
+    assert summary["proposed_pushes"] == 12
+    assert 6 <= summary["planned_pushes"] == len(items) <= 12
+    assert summary["expected_success_rate"] >= summary["success_rate_floor"] == 0.17
+    assert summary["meets_success_target"] is True
+    assert summary["shortfall"] is None
+    # Expected hires count one job per labourer and four openings in all.
+    assert 0 < summary["expected_hires"] <= summary["expected_hires_without_competition"]
+    assert summary["expected_hires"] <= 4
     first = plan["labourers"][0]["posts"][0]
     assert first["reasons"] and 0 < first["probability"] < 1
     assert plan["calibration"]["method"] == "prior"

@@ -60,8 +60,10 @@ def county(
         "b1": person(TOWN_B, household_id="H4"),
         "b2": person(TOWN_B, wants_work=False),
         "b3": person(TOWN_B, "self_employed", "2026-01-15", poverty_status="exited"),
-        "b4": person(TOWN_B, "employed_local", "2026-10-20"),  # employed after the 1st
     }
+    _at(test_clock, date(2026, 10, 20))  # a status may not begin after the day it is recorded
+    people["b4"] = person(TOWN_B, "employed_local", "2026-10-20")  # employed after the 1st
+    _at(test_clock, date(2026, 10, 5))
     # Registered in January (the API stamps today): the report counts people registered by then.
     session.execute(
         update(Labourer)

@@ -16,12 +16,15 @@ from matching.labourers import service
 from matching.labourers.models import Labourer
 from matching.labourers.personal import PersonalData
 from matching.labourers.roster_format import (
+    DATE_FIELDS,
+    DATE_HELP,
     FLAG_FIELDS,
     HEADERS,
     NO,
     REQUIRED,
     WORDS,
     YES,
+    parse_date,
     read_rows,
 )
 from matching.labourers.schemas import LabourerCreate
@@ -82,6 +85,11 @@ def row_to_fields(header: list[str], cells: list[str]) -> dict[str, Any]:
             data[name] = WORDS[name].get(raw, raw)
         elif name in FLAG_FIELDS:
             data[name] = _flag(column, raw)
+        elif name in DATE_FIELDS:
+            day = parse_date(raw)
+            if day is None:
+                raise _CellError(column, f"not a date: {raw!r}; write {DATE_HELP}")
+            data[name] = day
         elif name == "skills":
             data[name] = [{"term": t} for t in _SPLIT.split(raw) if t]
         elif name == "preferred_occupations":

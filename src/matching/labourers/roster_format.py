@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -15,13 +17,14 @@ from matching.labourers.models import (
     Relocation,
 )
 
-# Header → LabourerCreate field. The first eleven are the template's; the rest are accepted too.
+# Header → LabourerCreate field; the template has every column, only REQUIRED must be filled.
 HEADERS: dict[str, str] = {
     "姓名": "name",
     "身份证号": "id_number",
     "联系电话": "phone",
     "户籍地区划代码": "hukou_region",
     "就业状态": "employment_status",
+    "状态起始日期": "status_effective_from",
     "就业意愿": "wants_work",
     "外出意愿": "relocation",
     "技能": "skills",
@@ -40,13 +43,31 @@ REQUIRED = ("姓名", "户籍地区划代码")
 FLAG_FIELDS = {"wants_work", "sanwu", "lianghousheng", "disabled"}  # cells of 是 / 否
 # A synthetic example (the ID number's check digit is valid, it belongs to nobody).
 EXAMPLE = [
-    "张三", "430981198506120039", "13807371234", "430981", "未就业", "是", "省外",
+    "张三", "430981198506120039", "13807371234", "430981", "未就业", "2026-03-01", "是", "省外",
     "电焊、叉车", "4500", "有劳动能力", "建档立卡", "430981", "HH-0012", "初中", "电焊工",
     "否", "否", "否",
 ]  # fmt: skip
 
 YES = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 NO = {"否", "无", "n", "no", "false", "0", "×", ""}
+DATE_FIELDS = {"status_effective_from"}
+DATE_HELP = "2026-03-01、2026/3/1、2026.3.1、2026年3月1日 或 20260301；空白为导入当天"
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$|^(\d{4})(\d{2})(\d{2})$"
+)
+
+
+def parse_date(raw: str) -> date | None:
+    """A date as clerks write it (see DATE_HELP), or None when it is not one."""
+    match = _DATE.match(raw.strip())
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
 
 WORDS: dict[str, dict[str, Any]] = {
     "employment_status": {
@@ -106,6 +127,10 @@ def read_rows(content: bytes, filename: str) -> tuple[list[str], Iterator[tuple[
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # a date cell; Excel has no date-only type
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel stores 4500 as 4500.0
     return str(value).strip()
@@ -158,6 +183,7 @@ def template(kind: str) -> tuple[bytes, str]:
     notes.append(["列", "可填写的值"])
     for header, field in HEADERS.items():
         words = "、".join(WORDS.get(field, {})) or ("是 / 否" if field in FLAG_FIELDS else "")
+        words = DATE_HELP if field in DATE_FIELDS else words
         notes.append([header, words])
     buffer = io.BytesIO()
     book.save(buffer)

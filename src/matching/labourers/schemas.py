@@ -62,7 +62,12 @@ class LabourerCreate(_LabourerFields):
     employment_status: EmploymentStatus = Field(
         EmploymentStatus.unemployed, description="就业状态 at registration"
     )
-    status_effective_from: date | None = Field(None, description="From when; default today")
+    status_effective_from: date | None = Field(
+        None,
+        description="The day the current employment status began (状态起始日期), not after "
+        "today; default today. A labourer unemployed since before the 1st counts in this "
+        "month's U; one registered with a later day is a new seeker of the month.",
+    )
 
 
 class LabourerUpdate(BaseModel):

@@ -132,6 +132,10 @@ def build_labourer(
     """Validate and build (not yet write) a labourer and its first status; no database access."""
     hukou = canonical_region_code(body.hukou_region, field="hukou_region")
     check_scope(principal, hukou, "hukou_region")
+    if body.status_effective_from is not None and body.status_effective_from > today:
+        raise Unprocessable.for_field(
+            "status_effective_from", f"is after today ({today}) / 状态起始日期不能晚于今天"
+        )
     draft = LabourerDraft(
         name=body.name,
         hukou_region=hukou,

@@ -20,6 +20,22 @@ bin's mean score with ``pseudo_count`` pseudo-pushes, so a thin bin stays near t
 full one follows its data; pool-adjacent-violators then makes the rates non-decreasing in score
 (weighted by pushes + pseudo-count), and `predict` interpolates linearly between bins' mean
 scores, flat beyond the outermost ones. The result is small and serialisable (`to_dict`).
+
+**The two-stage fit** (`fit_two_stage`, what plans use) does not wait for the 60-day hire window
+to close. It splits success in two, P(hire | score) = P(apply | score) x P(hire | applied):
+
+- P(apply | score) is fitted on pushes at least ``signal_days`` old (default 14), by which time
+  a labourer has applied or not: applied means the push reached applied, interviewed, hired or
+  rejected (a rejection comes after an application); viewed, declined, no response and silence
+  count as not applied. Ten score bins, as in the binned fit, then made non-decreasing.
+- P(hire | applied) is one rate, fitted on applied pushes whose outcome is known: hired within
+  the window, rejected or declined, or the window closed without a hire.
+
+Both are estimated per region level and *pooled from the parent where the region has little*:
+going from the province down to the plan's region, each level's rate is its own count plus
+``pseudo_count`` pseudo-pushes at its parent's rate (the province's parent is the prior: the
+prior curve divided by a prior P(hire | applied) of 0.4 for applying, and 0.4 itself). A county
+with ten outcomes thus speaks mostly with its prefecture's voice; one with thousands with its own.
 """
 
 from collections.abc import Mapping
@@ -37,6 +53,9 @@ DEFAULT_BINS: Final = 10
 DEFAULT_PSEUDO_COUNT: Final = 20.0
 PRIOR: Final = "prior"
 BINNED: Final = "binned"
+TWO_STAGE: Final = "two_stage"
+PRIOR_HIRE_GIVEN_APPLY: Final = 0.4  # of applications, how many end in a hire (a judgement)
+MAX_APPLY_RATE: Final = 0.9
 
 _ANCHOR_SCORES = np.array([s for s, _ in PRIOR_ANCHORS])
 _ANCHOR_LOGITS = np.log([p / (1 - p) for _, p in PRIOR_ANCHORS])
@@ -81,13 +100,14 @@ class Calibration:
     knots: tuple[float, ...] = ()
     values: tuple[float, ...] = ()
     pseudo_count: float = 0.0
+    stages: "StageFit | None" = None
 
     def __post_init__(self) -> None:
-        if self.method not in (PRIOR, BINNED):
+        if self.method not in (PRIOR, BINNED, TWO_STAGE):
             raise ValueError(f"unknown calibration method {self.method!r}")
         if self.n_outcomes < 0:
             raise ValueError("n_outcomes must be >= 0")
-        if self.method == BINNED:
+        if self.method in (BINNED, TWO_STAGE):
             knots, values = np.array(self.knots), np.array(self.values)
             if len(knots) == 0 or len(knots) != len(values):
                 raise ValueError("a binned calibration needs one value per knot")
@@ -149,19 +169,23 @@ class Calibration:
         """p for each score (any shape), non-decreasing in score."""
         if self.method == PRIOR:
             return prior_probability(scores)
+        # binned and two-stage: the fitted curve, interpolated between bins' mean scores
         s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
         p: F64 = np.interp(s, np.array(self.knots), np.array(self.values))
         return p
 
     def to_dict(self) -> dict[str, Any]:
         """A small JSON-ready dict; `from_dict` reads it back."""
-        return {
+        out: dict[str, Any] = {
             "method": self.method,
             "n_outcomes": self.n_outcomes,
             "knots": list(self.knots),
             "values": list(self.values),
             "pseudo_count": self.pseudo_count,
         }
+        if self.stages is not None:
+            out["stages"] = self.stages.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Calibration":
@@ -172,4 +196,98 @@ class Calibration:
             knots=tuple(float(x) for x in data.get("knots", ())),
             values=tuple(float(x) for x in data.get("values", ())),
             pseudo_count=float(data.get("pseudo_count", 0.0)),
+            stages=StageFit.from_dict(data["stages"]) if data.get("stages") else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LevelCounts:
+    """One region level's early signals and outcomes, per score bin (arrays of `bins`)."""
+
+    region: str
+    signal_pushes: F64  # pushes whose signal window has closed
+    applied: F64  # of those, the ones that applied
+    score_sum: F64  # sum of their scores (for the bins' mean scores)
+    resolved_applied: float  # applied pushes whose outcome is known
+    hired: float  # of those, hired within the attribution window
+
+    @classmethod
+    def empty(cls, region: str, bins: int = DEFAULT_BINS) -> "LevelCounts":
+        """A level with no pushes yet."""
+        zeros = np.zeros(bins, np.float64)
+        return cls(region, zeros, zeros.copy(), zeros.copy(), 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StageFit:
+    """The two stages of a two-stage fit, for the plan's record."""
+
+    apply_rate: tuple[float, ...]  # P(apply) at the knots
+    hire_given_apply: float
+    levels: tuple[dict[str, Any], ...]  # per level, widest first: region and its counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "apply_rate": list(self.apply_rate),
+            "hire_given_apply": self.hire_given_apply,
+            "levels": list(self.levels),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StageFit":
+        """What `to_dict` wrote."""
+        return cls(
+            apply_rate=tuple(float(x) for x in data["apply_rate"]),
+            hire_given_apply=float(data["hire_given_apply"]),
+            levels=tuple(dict(x) for x in data["levels"]),
+        )
+
+
+def fit_two_stage(
+    levels: list[LevelCounts], *, pseudo_count: float = DEFAULT_PSEUDO_COUNT
+) -> Calibration:
+    """P(hire | score) = P(apply | score) x P(hire | applied), each level pooled toward its
+    parent (`levels` widest first, the plan's region last); the prior when nothing is known."""
+    if not levels or pseudo_count <= 0:
+        raise ValueError("at least one level and a positive pseudo_count are needed")
+    widest = levels[0]  # holds every narrower level's pushes too
+    bins = len(widest.signal_pushes)
+    if widest.signal_pushes.sum() == 0 and widest.resolved_applied == 0:
+        return Calibration.prior()
+    total, score_sum = widest.signal_pushes, widest.score_sum
+    middle = (np.arange(bins) + 0.5) / bins
+    center = np.where(total > 0, score_sum / np.maximum(total, 1), middle)
+    apply_rate = np.minimum(prior_probability(center) / PRIOR_HIRE_GIVEN_APPLY, MAX_APPLY_RATE)
+    hire_rate = PRIOR_HIRE_GIVEN_APPLY
+    for level in levels:
+        apply_rate = (level.applied + pseudo_count * apply_rate) / (
+            level.signal_pushes + pseudo_count
+        )
+        hire_rate = (level.hired + pseudo_count * hire_rate) / (
+            level.resolved_applied + pseudo_count
+        )
+    own = levels[-1]
+    apply_rate = _pool_adjacent_violators(apply_rate, own.signal_pushes + pseudo_count)
+    curve = np.clip(apply_rate * hire_rate, 1e-6, 1.0)
+    return Calibration(
+        method=TWO_STAGE,
+        n_outcomes=int(own.signal_pushes.sum()),
+        knots=tuple(float(x) for x in center),
+        values=tuple(float(x) for x in curve),
+        pseudo_count=float(pseudo_count),
+        stages=StageFit(
+            apply_rate=tuple(float(x) for x in apply_rate),
+            hire_given_apply=float(hire_rate),
+            levels=tuple(
+                {
+                    "region": level.region,
+                    "signal_pushes": int(level.signal_pushes.sum()),
+                    "applied": int(level.applied.sum()),
+                    "resolved_applied": int(level.resolved_applied),
+                    "hired": int(level.hired),
+                }
+                for level in levels
+            ),
+        ),
+    )

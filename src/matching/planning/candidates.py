@@ -68,6 +68,11 @@ class Candidates:
     posts: npt.NDArray[np.int64]
     scores: npt.NDArray[np.float64]
 
+    @classmethod
+    def empty(cls) -> "Candidates":
+        """No labourer, no candidate."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
 
 @dataclass(frozen=True, slots=True)
 class _Posts:
@@ -112,6 +117,8 @@ def best_posts(
     With `blocking=None` every post in each labourer's reach is scored (exact).
     """
     global _JOB
+    if not profiles:
+        return Candidates.empty()
     labourers = LabourerArrays.from_profiles(profiles)
     table = _posts(posts, day_number(today))
     groups, reach, home = _groups(labourers)

@@ -17,7 +17,17 @@ from matching.matches.engine import MatchingEngine
 from matching.pagination import decode_cursor, encode_cursor
 from matching.planning import service
 from matching.planning.models import Plan
-from matching.planning.schemas import PlanBrief, PlanCreate, PlanLabourer, PlanPost, PlanRead
+from matching.planning.schemas import (
+    CalibrationRead,
+    CommitResult,
+    PlanBrief,
+    PlanCreate,
+    PlanLabourer,
+    PlanParamsRead,
+    PlanPost,
+    PlanRead,
+    PlanSummary,
+)
 from matching.posts.models import Post
 from matching.pushes.schemas import ReasonItem
 from matching.regions.registry import get_registry
@@ -32,7 +42,7 @@ Cursor = Annotated[str | None, Query(max_length=100)]
 @router.post(
     "/v1/plans",
     status_code=status.HTTP_201_CREATED,
-    summary="Plan this month's pushes / 生成月度推送计划",
+    summary="Plan a month's pushes / 生成月度推送计划",
     operation_id="create_plan",
     responses=problem_responses(422),
 )
@@ -46,13 +56,17 @@ def create_plan(
     today: TodayDep,
     limit: PageSize = 50,
 ) -> PlanRead:
-    """Choose pushes that reach at least 50% of U (the region's unemployed, willing labourers)
-    and as many distinct labourers as possible, maximising expected hires, within c pushes per
-    labourer and m × openings left per post; pairs pushed already this month are left out.
+    """Plan this month (or, in its last days, the next) for a region: U (unemployed, able
+    and willing on the 1st) plus the month's new seekers. The plan makes at least coverage × U
+    pushes (default 50%) reaching as many distinct labourers as possible, then adds a push only
+    while the expected success rate stays at the target (15%) plus `success_margin`, within c
+    pushes per labourer, m × openings left per post and `max_pushes`. Pairs pushed this month
+    or refused lately are left out; expected hires count one job per labourer and the openings
+    of each post.
 
     Nothing is pushed yet: this is the preview (per labourer: posts, scores, reasons) with the
-    expected push ratio, reach and hires — and, when 50% cannot be reached, why, with numbers.
-    Commit it with `POST /v1/plans/{id}/commit`.
+    expected push ratio, reach, hires and success rate — and, when a target cannot be met or
+    the plan is empty, why, with numbers. Commit it with `POST /v1/plans/{id}/commit`.
     """
     params = service.PlanParams(
         pushes_per_labourer=body.pushes_per_labourer,
@@ -61,6 +75,9 @@ def create_plan(
         coverage=body.coverage,
         min_probability=body.min_probability,
         channel=body.channel,
+        month=body.month,
+        success_margin=body.success_margin,
+        max_pushes=body.max_pushes,
     )
     service.validate_params(params)
     plan = service.build_plan(
@@ -70,7 +87,7 @@ def create_plan(
         params=params,
         principal=principal,
         now=now,
-        attribution_days=settings.attribution_days,
+        rules=service.rules_from(settings),
         workers=settings.planner_workers,
     )
     return _read(session, engine, plan, today, after=0, limit=limit)
@@ -135,7 +152,8 @@ def commit_plan(
 ) -> PlanRead:
     """Write the plan's pushes (pushed by `plan`), scored and explained at push time. A pair
     pushed meanwhile keeps its push; a post closed meanwhile is skipped. Committing again writes
-    nothing more and answers with the first commit's result. A plan of a past month is a 409."""
+    nothing more and answers with the first commit's result. A plan can be committed only in
+    its month: before it begins or after it ends, a 409."""
     plan, _ = service.commit_plan(
         session,
         engine,
@@ -195,12 +213,14 @@ def _read(
         month=plan.month,
         status=plan.status,
         channel=plan.channel,
-        params=plan.params,
-        summary=plan.summary,
-        calibration=plan.calibration,
+        params=PlanParamsRead.model_validate(plan.params),
+        summary=PlanSummary.model_validate(plan.summary),
+        calibration=CalibrationRead.model_validate(plan.calibration),
         created_at=plan.created_at,
         committed_at=plan.committed_at,
-        commit_result=plan.commit_result,
+        commit_result=(
+            CommitResult.model_validate(plan.commit_result) if plan.commit_result else None
+        ),
         labourers=labourers,
         next_cursor=encode_cursor(last) if last is not None else None,
     )

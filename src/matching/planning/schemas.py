@@ -1,26 +1,47 @@
 """Plan request and response bodies."""
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from matching.pushes.models import Channel
 from matching.pushes.schemas import ReasonItem
 
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
 
 class PlanCreate(BaseModel):
-    """A region's plan for the current month; the defaults are the policy's."""
+    """A region's plan for this month or the next; the defaults are the policy's."""
 
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(description="Region code, any level / 区划代码")
+    month: str | None = Field(
+        None,
+        pattern=MONTH_PATTERN,
+        description="YYYY-MM: this month (default) or, in this month's last days, the next",
+    )
     pushes_per_labourer: int = Field(3, ge=1, le=20, description="c: pushes per labourer a month")
     pushes_per_opening: int = Field(5, ge=1, le=100, description="m: pushes per opening left")
     candidates_per_labourer: int = Field(
         10, ge=1, le=50, description="Best posts per labourer the optimiser chooses from"
     )
-    coverage: float = Field(0.5, gt=0, le=5, description="Pushes to make as a share of U")
+    coverage: float | None = Field(
+        None,
+        gt=0,
+        le=5,
+        description="Pushes to make as a share of U; default the region's push target (policy 50%)",
+    )
+    success_margin: float = Field(
+        0.02,
+        ge=0,
+        le=0.5,
+        description="Beyond coverage, keep a push only while the plan's "
+        "expected success rate stays at the region's success target (policy 15%) plus this",
+    )
+    max_pushes: int | None = Field(
+        None, ge=0, le=10_000_000, description="Budget: at most this many pushes in the plan"
+    )
     min_probability: float = Field(0.0, ge=0, le=1, description="Leave out weaker pairs")
     channel: Channel = Field(Channel.app, description="Channel of the committed pushes")
 
@@ -46,6 +67,105 @@ class PlanLabourer(BaseModel):
     posts: list[PlanPost]
 
 
+class PlanShortfall(BaseModel):
+    """Why a plan misses a target or is empty, with numbers."""
+
+    limiting_factor: str = Field(
+        description="no_seekers | no_posts_in_reach | candidates | labourer_caps | post_caps | "
+        "caps_jointly | max_pushes | blocks | objective | success_rate | nothing_above_rate"
+    )
+    message: str
+    message_zh: str
+    labourers_without_candidates: int
+    max_pushes_achievable: int
+
+
+class PlanSummary(BaseModel):
+    """A plan's numbers: whom it covers, what it pushes, and what that should achieve."""
+
+    month: str | None = None
+    unemployed_willing: int = Field(description="U: able, willing, unemployed on the 1st")
+    new_seekers: int = Field(0, description="Seeking today but not in U (new this month)")
+    seeking_in_index: int
+    labourers_with_candidates: int
+    candidate_pairs: int
+    refused_pairs_left_out: int = Field(0, description="Pairs refused lately, not proposed")
+    pairs_lowered_by_refusals: int = Field(0, description="Posts like refused ones, ranked lower")
+    already_pushed_this_month: int
+    required_pushes: int = Field(description="coverage x U")
+    still_required: int
+    proposed_pushes: int | None = Field(None, description="What the optimiser proposed")
+    planned_pushes: int = Field(description="What the plan keeps (coverage, then the rate)")
+    planned_reach: int
+    expected_push_ratio: float | None
+    expected_reach_ratio: float | None
+    expected_hires: float = Field(
+        description="Expected hires with competition: one job per labourer, openings per post"
+    )
+    expected_hires_without_competition: float | None = Field(
+        None, description="The plain sum of the pushes' success probabilities"
+    )
+    expected_success_rate: float | None = Field(None, description="expected_hires / pushes")
+    success_rate_floor: float | None = Field(None, description="Success target + margin")
+    meets_push_target: bool
+    meets_success_target: bool | None = None
+    shortfall: PlanShortfall | None = None
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step")
+
+
+class PlanParamsRead(BaseModel):
+    """The parameters a plan was made with (defaults resolved)."""
+
+    month: str | None = None
+    pushes_per_labourer: int
+    pushes_per_opening: int
+    candidates_per_labourer: int
+    coverage: float
+    min_probability: float
+    success_target: float | None = None
+    success_margin: float | None = None
+    max_pushes: int | None = None
+    decline_cooldown_months: int | None = None
+
+
+class StageLevel(BaseModel):
+    """One region level's early signals and outcomes."""
+
+    region: str
+    signal_pushes: int
+    applied: int
+    resolved_applied: int
+    hired: int
+
+
+class CalibrationStages(BaseModel):
+    """The two stages: P(apply | score) at the knots and P(hire | applied)."""
+
+    apply_rate: list[float]
+    hire_given_apply: float
+    levels: list[StageLevel]
+
+
+class CalibrationRead(BaseModel):
+    """How scores became success probabilities."""
+
+    method: str = Field(description="prior | binned | two_stage")
+    n_outcomes: int
+    knots: list[float]
+    values: list[float]
+    pseudo_count: float
+    stages: CalibrationStages | None = None
+
+
+class CommitResult(BaseModel):
+    """What a commit wrote."""
+
+    created: int
+    already_pushed: int
+    skipped_closed: int
+    committed_at: datetime
+
+
 class PlanRead(BaseModel):
     """A plan: its numbers, and a page of its labourers with their proposed posts."""
 
@@ -55,15 +175,12 @@ class PlanRead(BaseModel):
     month: str
     status: str
     channel: str
-    params: dict[str, Any]
-    summary: dict[str, Any] = Field(
-        description="U, pushes required and planned, expected push ratio, reach and hires, and "
-        "the shortfall with numbers when 50% cannot be reached"
-    )
-    calibration: dict[str, Any] = Field(description="How scores became probabilities")
+    params: PlanParamsRead
+    summary: PlanSummary
+    calibration: CalibrationRead
     created_at: datetime
     committed_at: datetime | None = None
-    commit_result: dict[str, Any] | None = None
+    commit_result: CommitResult | None = None
     labourers: list[PlanLabourer]
     next_cursor: str | None = None
 
@@ -77,6 +194,6 @@ class PlanBrief(BaseModel):
     region: str
     month: str
     status: str
-    summary: dict[str, Any]
+    summary: PlanSummary
     created_at: datetime
     committed_at: datetime | None = None

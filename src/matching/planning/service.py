@@ -1,10 +1,14 @@
-"""Building, showing and committing monthly push plans.
+"""Building, showing and committing monthly push plans (docs/planning.md).
 
-A plan takes the region's U (labourers able and willing to work and unemployed at the start of
-the month, as in the targets report), asks the matching engine for each one's best posts, turns
-scores into success probabilities (calibrated on the region's recorded outcomes), and lets the
-optimizer choose the pushes: reach first, then at least the pushes still needed this month,
-then the most expected hires, within c pushes per labourer and m × openings left per post.
+A plan is for one month — this one, or the next in this month's last days. It covers the
+region's U (able, willing and unemployed on the month's 1st, as the targets report counts
+them) and the month's new seekers (registered or become unemployed since, seeking today), asks
+the matching engine for each one's best posts, leaves out pairs pushed this month and pairs
+refused lately (lowering posts like the refused ones), turns scores into success probabilities
+calibrated on early signals and outcomes, and lets the optimiser choose: reach first, then the
+pushes coverage requires, then expected hires, within c pushes per labourer and m x openings
+left per post. Beyond coverage a push is kept only while the plan's expected success rate —
+hires under competition / pushes — stays at or above the target, and `max_pushes` caps it all.
 """
 
 import math
@@ -17,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Integer, and_, case, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
@@ -26,9 +30,10 @@ from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
 from matching.matches.engine import MatchingEngine
-from matching.planning.calibration import Calibration
+from matching.planning.calibration import DEFAULT_BINS, Calibration, LevelCounts, fit_two_stage
 from matching.planning.candidates import Blocking, best_posts
 from matching.planning.models import Plan, PlanItem, PlanStatus
+from matching.planning.month import PlanMonth, plan_month
 from matching.planning.optimizer import (
     PlanInstance,
     PlanOptions,
@@ -36,49 +41,397 @@ from matching.planning.optimizer import (
     solve,
     solve_blocked,
 )
+from matching.planning.rate import RateCut, cut_to_rate
+from matching.planning.summary import plan_summary
 from matching.posts.models import Post, PostStatus
-from matching.pushes.models import Channel, Push, PushedBy
+from matching.pushes import feedback
+from matching.pushes.models import Channel, Push, PushedBy, PushState
 from matching.pushes.service import push_row
-from matching.reports.figures import unemployed_willing
+from matching.reports import targets as region_targets
+from matching.reports.figures import seeking_on, unemployed_willing
 from matching.reports.service import parse_month
 from matching.scoring import explain_pair
+from matching.settings import Settings
 
-# Above this many labourers the plan is solved county by county (DESIGN §7: split by region).
+# Above this many labourers the plan is solved county by county (docs/planning.md: by region).
 BLOCK_ABOVE = 200_000
 CALIBRATION_WINDOW_DAYS = 365
+DEFAULT_SUCCESS_MARGIN = 0.02
 
 
 @dataclass(frozen=True, slots=True)
 class PlanParams:
-    """What the caller may tune."""
+    """What the caller may tune; None takes the region's target (coverage, success rate)."""
 
     pushes_per_labourer: int
     pushes_per_opening: int
     candidates_per_labourer: int
-    coverage: float
+    coverage: float | None
     min_probability: float
     channel: Channel
+    month: str | None = None
+    success_margin: float = DEFAULT_SUCCESS_MARGIN
+    max_pushes: int | None = None
 
 
-def calibrate(session: Session, region: str, today: date, attribution_days: int) -> Calibration:
-    """Fit score → success on the region's pushes whose attribution window has closed."""
-    closed = today - timedelta(days=attribution_days)
+@dataclass(frozen=True, slots=True)
+class PlanRules:
+    """Service settings a plan follows."""
+
+    attribution_days: int = 60
+    signal_days: int = 14
+    cooldown_months: int = 3
+    ahead_days: int = 7
+
+
+def rules_from(settings: Settings) -> PlanRules:
+    """The plan rules in the service's settings."""
+    return PlanRules(
+        attribution_days=settings.attribution_days,
+        signal_days=settings.signal_days,
+        cooldown_months=settings.decline_cooldown_months,
+        ahead_days=settings.plan_ahead_days,
+    )
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+_APPLIED = (PushState.applied, PushState.interviewed, PushState.hired, PushState.rejected)
+_ENDED_AFTER_APPLYING = (PushState.hired, PushState.rejected, PushState.declined)
+
+
+def _region_chain(region: str) -> list[str]:
+    """The region and its ancestors by code length, widest first (43, 4309, 430981, …)."""
+    return [region[:n] for n in (2, 4, 6, 9, 12) if n <= len(region)]
+
+
+def calibrate(session: Session, region: str, today: date, rules: PlanRules) -> Calibration:
+    """The two-stage fit (calibration.fit_two_stage) on the last year's pushes of the region's
+    province, each pushed labourer's region deciding which levels its push counts at."""
+    chain = _region_chain(region)
+    signal_closed = today - timedelta(days=rules.signal_days)
+    hire_closed = today - timedelta(days=rules.attribution_days)
+    depth = _depth(chain)
+    dialect = session.get_bind().dialect.name
+    scaled = Push.score * DEFAULT_BINS
+    bin_ = func.floor(scaled) if dialect == "postgresql" else cast(scaled, Integer)
+    applied = Push.state.in_(_APPLIED)
+    hired = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
+    resolved = or_(Push.state.in_(_ENDED_AFTER_APPLYING), Push.pushed_on <= hire_closed)
     rows = session.execute(
         select(
-            Push.score,
-            and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until),
-        ).where(
-            Push.labourer_region.startswith(region),
-            Push.pushed_on <= closed,
-            Push.pushed_on > closed - timedelta(days=CALIBRATION_WINDOW_DAYS),
+            depth.label("depth"),
+            bin_.label("bin"),
+            (Push.pushed_on <= signal_closed).label("signal"),
+            applied.label("applied"),
+            and_(applied, or_(hired, resolved)).label("resolved"),
+            hired.label("hired"),
+            func.count(),
+            func.sum(Push.score),
+        )
+        .where(
+            Push.labourer_region.startswith(chain[0]),
+            Push.pushed_on <= today,
+            Push.pushed_on > today - timedelta(days=CALIBRATION_WINDOW_DAYS),
             Push.score.is_not(None),
         )
+        .group_by("depth", "bin", "signal", "applied", "resolved", "hired")
     ).all()
-    if not rows:
-        return Calibration.prior()
-    scores = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
-    hired = np.fromiter((bool(r[1]) for r in rows), dtype=np.bool_, count=len(rows))
-    return Calibration.fit(scores, hired)
+    levels = [_LevelTally(code) for code in chain]
+    for level_depth, b, signal, was_applied, was_resolved, was_hired, n, score_sum in rows:
+        for level in levels[: int(level_depth) + 1]:  # a push counts at every wider level too
+            level.add(
+                min(max(int(b), 0), DEFAULT_BINS - 1),
+                bool(signal), bool(was_applied), bool(was_resolved), bool(was_hired),
+                int(n), float(score_sum or 0.0),
+            )  # fmt: skip
+    return fit_two_stage([level.counts() for level in levels])
+
+
+def _depth(chain: list[str]) -> Any:
+    """How deep into `chain` a push's labourer region goes (0: only the widest)."""
+    whens = [
+        (Push.labourer_region.startswith(code), depth)
+        for depth, code in reversed(list(enumerate(chain)))
+    ]
+    return case(*whens, else_=0)
+
+
+class _LevelTally:
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.counts_ = LevelCounts.empty(region)
+        self.resolved = 0.0
+        self.hired = 0.0
+
+    def add(
+        self, b: int, signal: bool, applied: bool, resolved: bool, hired: bool, n: int, score: float
+    ) -> None:
+        if signal:
+            self.counts_.signal_pushes[b] += n
+            self.counts_.score_sum[b] += score
+            if applied:
+                self.counts_.applied[b] += n
+        if resolved:
+            self.resolved += n
+            if hired:
+                self.hired += n
+
+    def counts(self) -> LevelCounts:
+        c = self.counts_
+        return LevelCounts(
+            self.region, c.signal_pushes, c.applied, c.score_sum, self.resolved, self.hired
+        )
+
+
+# --- the plan, step by step -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Whom the plan is for: U (the coverage base) first, then the month's new seekers."""
+
+    ids: npt.NDArray[np.int64]
+    regions: list[str]
+    u: int  # the first u of ids are U
+
+    @property
+    def newcomers(self) -> int:
+        return len(self.ids) - self.u
+
+
+def population(session: Session, region: str, month: PlanMonth) -> Population:
+    """U as the targets report counts it, plus those seeking today who are not in U; for next
+    month's plan, everyone seeking today (who will be U on the 1st unless they find work)."""
+    today = month.made_on
+    if month.ahead:
+        rows = [(int(i), str(r)) for i, r in session.execute(seeking_on(region, today))]
+        return Population(np.array([i for i, _ in rows], np.int64), [r for _, r in rows], len(rows))
+    period = parse_month(month.month, today)
+    u_rows = [(int(i), str(r)) for i, r in session.execute(unemployed_willing(region, period))]
+    in_u = {i for i, _ in u_rows}
+    new_rows = [
+        (int(i), str(r))
+        for i, r in session.execute(seeking_on(region, today))
+        if int(i) not in in_u
+    ]
+    rows = u_rows + new_rows
+    return Population(np.array([i for i, _ in rows], np.int64), [r for _, r in rows], len(u_rows))
+
+
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    """Pairs already pushed in the plan's month."""
+
+    pairs: set[tuple[int, int]]
+    per_labourer: dict[int, int]
+
+
+def pushed_this_month(session: Session, region: str, month: str) -> Pushed:
+    """The month's pushes to the region's labourers, as pairs."""
+    rows = session.execute(
+        select(Push.labourer_id, Push.post_id).where(
+            Push.month == month, Push.labourer_region.startswith(region)
+        )
+    ).all()
+    pairs = {(int(a), int(b)) for a, b in rows}
+    per_labourer: dict[int, int] = defaultdict(int)
+    for lab, _ in pairs:
+        per_labourer[lab] += 1
+    return Pushed(pairs, dict(per_labourer))
+
+
+@dataclass(frozen=True, slots=True)
+class Goals:
+    """The two targets the plan answers to."""
+
+    coverage: float
+    success_rate: float  # the region's target (policy: 15%)
+    margin: float
+
+    @property
+    def rate_floor(self) -> float:
+        """The expected success rate the plan keeps (target + margin)."""
+        return self.success_rate + self.margin
+
+
+def goals(session: Session, region: str, month: PlanMonth, params: PlanParams) -> Goals:
+    """Coverage and success rate: the request's, else the region's targets for the year."""
+    rows = region_targets.rows_for(session, set(region_targets.ancestors(region)), month.start.year)
+    resolved = region_targets.resolve(region, rows)
+    coverage = params.coverage
+    if coverage is None:
+        coverage = resolved["push_ratio"].value or region_targets.DEFAULTS["push_ratio"]
+    rate = resolved["success_rate"].value or region_targets.DEFAULTS["success_rate"]
+    return Goals(float(coverage), float(rate), params.success_margin)
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Candidate pairs: population row, post id, score (after the taste factor)."""
+
+    row: npt.NDArray[np.int64]
+    post: npt.NDArray[np.int64]
+    score: npt.NDArray[np.float64]
+    seeking: int  # population members in the labourer index and seeking
+    refused_left_out: int
+    lowered: int
+
+
+def candidate_pairs(
+    session: Session,
+    engine: MatchingEngine,
+    region: str,
+    people: Population,
+    month: PlanMonth,
+    pushed: Pushed,
+    refusals: feedback.Refusals,
+    params: PlanParams,
+    *,
+    workers: int,
+    blocking: Blocking | None,
+) -> Pairs:
+    """Each seeker's best posts, less pairs pushed this month or refused lately, with posts
+    like the refused ones lowered."""
+    today = month.made_on
+    posts_snap = engine.post_snapshot(session, today)
+    profiles = engine.labourer_snapshot(session, today).records
+    seekers = [
+        (index, profile)
+        for index, labourer_id in enumerate(people.ids.tolist())
+        if (profile := profiles.get(labourer_id)) is not None and profile.able_and_seeking
+    ]
+    refused_per_labourer: dict[int, int] = defaultdict(int)
+    for lab, _ in refusals.pairs:
+        refused_per_labourer[lab] += 1
+    found = best_posts(
+        engine.context,
+        [p for _, p in seekers],
+        posts_snap,
+        today=month.judged_on,
+        wanted=[
+            params.candidates_per_labourer
+            + pushed.per_labourer.get(p.id, 0)
+            + refused_per_labourer.get(p.id, 0)
+            for _, p in seekers
+        ],
+        workers=workers,
+        blocking=blocking,
+    )
+    seeker_row = np.array([i for i, _ in seekers], dtype=np.int64)
+    labourer_ids = people.ids[seeker_row[found.rows]] if seekers else np.zeros(0, np.int64)
+    keys = _pair_keys(labourer_ids, found.posts)
+    taken = _keys_of(pushed.pairs)
+    refused = _keys_of(set(refusals.pairs))
+    fresh = ~np.isin(keys, taken)
+    not_refused = ~np.isin(keys, refused)
+    keep = fresh & not_refused
+    score = np.array(found.scores, dtype=np.float64)[keep]
+    lab_kept, post_kept = labourer_ids[keep], found.posts[keep]
+    lowered = 0
+    if refusals.occupations:
+        with_history = np.isin(lab_kept, np.fromiter(refusals.occupations, np.int64))
+        occupations = _occupations(session, np.unique(post_kept[with_history]).tolist())
+        for k in np.flatnonzero(with_history).tolist():
+            factor = refusals.factor(int(lab_kept[k]), occupations.get(int(post_kept[k])))
+            if factor < 1.0:
+                score[k] *= factor
+                lowered += 1
+    return Pairs(
+        row=seeker_row[found.rows][keep],
+        post=post_kept,
+        score=score,
+        seeking=len(seekers),
+        refused_left_out=int(np.count_nonzero(fresh & ~not_refused)),
+        lowered=lowered,
+    )
+
+
+def _keys_of(pairs: set[tuple[int, int]]) -> npt.NDArray[np.int64]:
+    array = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    return _pair_keys(array[:, 0], array[:, 1])
+
+
+def _occupations(session: Session, post_ids: list[int]) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    for chunk in _chunks(post_ids):
+        rows = session.execute(select(Post.id, Post.occupation_id).where(Post.id.in_(chunk)))
+        out.update((int(i), o) for i, o in rows)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What the optimiser proposed and what the rate step kept."""
+
+    instance: PlanInstance
+    solution: PlanSolution
+    cut: RateCut
+    post_ids: npt.NDArray[np.int64]
+    probability: npt.NDArray[np.float64]
+    openings: npt.NDArray[np.int64]
+    required_total: int
+    required: int
+
+    @property
+    def chosen(self) -> npt.NDArray[np.int64]:
+        """Indices of the kept pairs into the instance's arrays."""
+        return self.solution.pairs[self.cut.keep]
+
+
+def choose(
+    session: Session,
+    people: Population,
+    pairs: Pairs,
+    pushed: Pushed,
+    calibration: Calibration,
+    target: Goals,
+    params: PlanParams,
+) -> Choice:
+    """The optimiser's plan (reach, coverage, expected hires within the caps and the budget),
+    then the pushes beyond coverage that keep the expected success rate (planning.rate)."""
+    probability = (
+        np.clip(calibration.predict(pairs.score), 1e-6, 1.0) if len(pairs.score) else pairs.score
+    )
+    post_ids, post_index = np.unique(pairs.post, return_inverse=True)
+    openings_by_id = _openings_left(session, post_ids.tolist())
+    openings = np.array([openings_by_id.get(int(p), 0) for p in post_ids], dtype=np.int64)
+    labourer_cap = np.array(
+        [
+            max(0, params.pushes_per_labourer - pushed.per_labourer.get(i, 0))
+            for i in people.ids.tolist()
+        ],
+        dtype=np.int64,
+    )
+    required_total = math.ceil(round(target.coverage * people.u, 9))
+    required = max(0, required_total - len(pushed.pairs))
+    instance = PlanInstance(
+        labourer=pairs.row.astype(np.int32),
+        post=post_index.astype(np.int32),
+        probability=probability,
+        labourer_cap=labourer_cap,
+        post_cap=openings * params.pushes_per_opening,
+        required=required,
+        options=PlanOptions(min_probability=params.min_probability, max_pushes=params.max_pushes),
+    )
+    if len(people.ids) > BLOCK_ABOVE:
+        counties = np.array([code[:6] for code in people.regions])
+        _, blocks = np.unique(counties, return_inverse=True)
+        solution = solve_blocked(instance, blocks)
+    else:
+        solution = solve(instance)
+    picked = solution.pairs
+    cut = cut_to_rate(
+        instance.labourer[picked].astype(np.int64),
+        instance.post[picked].astype(np.int64),
+        instance.probability[picked],
+        openings,
+        required=required,
+        target_rate=target.rate_floor,
+    )
+    return Choice(
+        instance, solution, cut, post_ids, probability, openings, required_total, required
+    )
 
 
 def build_plan(
@@ -89,127 +442,56 @@ def build_plan(
     params: PlanParams,
     principal: Principal,
     now: datetime,
-    attribution_days: int,
+    rules: PlanRules = PlanRules(),
     workers: int = 1,
     blocking: Blocking | None = Blocking(),
 ) -> Plan:
-    """Choose the month's pushes for a region and store them as a draft plan.
+    """Choose a month's pushes for a region and store them as a draft plan.
 
     `blocking` narrows the candidate search of labourers with very many posts in reach
     (planning.candidates); None scores every post in reach.
     """
     started = time.perf_counter()
     check_scope(principal, region, "region")
-    today = china_date(now)
-    month = month_of(today)
-    period = parse_month(month, today)
-    u_rows = [(int(i), str(r)) for i, r in session.execute(unemployed_willing(region, period))]
-    u_ids = np.array([i for i, _ in u_rows], dtype=np.int64)
-    already = session.execute(
-        select(Push.labourer_id, Push.post_id).where(
-            Push.month == month, Push.labourer_region.startswith(region)
-        )
-    ).all()
-    pushed_pairs = {(int(a), int(b)) for a, b in already}
-    pushed_per_labourer: dict[int, int] = defaultdict(int)
-    for lab, _ in pushed_pairs:
-        pushed_per_labourer[lab] += 1
-    required_total = math.ceil(round(params.coverage * len(u_ids), 9))
-    required = max(0, required_total - len(pushed_pairs))
-
+    month = plan_month(params.month, china_date(now), ahead_days=rules.ahead_days)
+    people = population(session, region, month)
+    pushed = pushed_this_month(session, region, month.month)
+    target = goals(session, region, month, params)
+    since = feedback.cooldown_start(month.start, rules.cooldown_months)
+    refusals = (
+        feedback.for_region(session, region, since) if rules.cooldown_months else
+        feedback.Refusals(since=since)
+    )  # fmt: skip
     timings: dict[str, float] = {"load_s": time.perf_counter() - started}
     t0 = time.perf_counter()
-    posts_snap = engine.post_snapshot(session, today)
-    labourers_snap = engine.labourer_snapshot(session, today)
-    profiles = labourers_snap.records
-    timings["indexes_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    seekers = [
-        (index, profile)
-        for index, labourer_id in enumerate(u_ids.tolist())
-        if (profile := profiles.get(labourer_id)) is not None and profile.able_and_seeking
-    ]
-    seeking = len(seekers)
-    found = best_posts(
-        engine.context,
-        [p for _, p in seekers],
-        posts_snap,
-        today=today,
-        wanted=[
-            params.candidates_per_labourer + pushed_per_labourer.get(p.id, 0) for _, p in seekers
-        ],
-        workers=workers,
-        blocking=blocking,
-    )
-    seeker_index = np.array([i for i, _ in seekers], dtype=np.int64)
-    seeker_ids = u_ids[seeker_index] if seeking else np.zeros(0, np.int64)
-    pushed = np.array(sorted(pushed_pairs), dtype=np.int64).reshape(-1, 2)
-    fresh = ~np.isin(
-        _pair_keys(seeker_ids[found.rows], found.posts), _pair_keys(pushed[:, 0], pushed[:, 1])
-    )
-    pair_lab = seeker_index[found.rows][fresh]
-    pair_post = found.posts[fresh]
-    pair_score = found.scores[fresh]
+    pairs = candidate_pairs(session, engine, region, people, month, pushed, refusals, params,
+                            workers=workers, blocking=blocking)  # fmt: skip
     timings["candidates_s"] = time.perf_counter() - t0
-
     t0 = time.perf_counter()
-    calibration = calibrate(session, region, today, attribution_days)
-    scores = np.array(pair_score, dtype=np.float64)
-    probability = np.clip(calibration.predict(scores), 1e-6, 1.0) if len(scores) else scores
-    post_ids, post_index = np.unique(np.array(pair_post, dtype=np.int64), return_inverse=True)
-    openings = _openings_left(session, post_ids.tolist())
-    post_cap = np.array([openings.get(int(p), 0) for p in post_ids], dtype=np.int64)
-    labourer_cap = np.array(
-        [
-            max(0, params.pushes_per_labourer - pushed_per_labourer.get(i, 0))
-            for i in u_ids.tolist()
-        ],
-        dtype=np.int64,
-    )
-    instance = PlanInstance(
-        labourer=np.array(pair_lab, dtype=np.int32),
-        post=post_index.astype(np.int32),
-        probability=probability,
-        labourer_cap=labourer_cap,
-        post_cap=post_cap * params.pushes_per_opening,
-        required=required,
-        options=PlanOptions(min_probability=params.min_probability),
-    )
-    if len(u_ids) > BLOCK_ABOVE:
-        counties = np.array([code[:6] for _, code in u_rows])
-        _, blocks = np.unique(counties, return_inverse=True)
-        solution = solve_blocked(instance, blocks)
-    else:
-        solution = solve(instance)
-    timings["solve_s"] = solution.seconds
+    calibration = calibrate(session, region, month.made_on, rules)
+    choice = choose(session, people, pairs, pushed, calibration, target, params)
+    timings["solve_s"] = choice.solution.seconds
     timings["calibrate_and_solve_s"] = time.perf_counter() - t0
-
-    chosen = solution.pairs
-    chosen_lab = u_ids[instance.labourer[chosen]]
-    chosen_post = post_ids[instance.post[chosen]]
-    summary = _summary(
-        u=len(u_ids),
-        seeking=seeking,
-        already=len(pushed_pairs),
-        already_reached=len(pushed_per_labourer),
-        required_total=required_total,
-        required=required,
-        instance=instance,
-        solution=solution,
-        chosen_lab=chosen_lab,
-    )
+    summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
+    chosen = choice.chosen
+    chosen_lab = people.ids[choice.instance.labourer[chosen]]
+    chosen_post = choice.post_ids[choice.instance.post[chosen]]
     plan = Plan(
         region=region,
-        month=month,
+        month=month.month,
         status=PlanStatus.draft,
         channel=params.channel,
         params={
+            "month": month.month,
             "pushes_per_labourer": params.pushes_per_labourer,
             "pushes_per_opening": params.pushes_per_opening,
             "candidates_per_labourer": params.candidates_per_labourer,
-            "coverage": params.coverage,
+            "coverage": target.coverage,
             "min_probability": params.min_probability,
+            "success_target": target.success_rate,
+            "success_margin": target.margin,
+            "max_pushes": params.max_pushes,
+            "decline_cooldown_months": rules.cooldown_months,
         },
         summary=summary,
         calibration=calibration.to_dict(),
@@ -219,8 +501,8 @@ def build_plan(
     session.add(plan)
     session.flush()
     t0 = time.perf_counter()
-    items = zip(chosen_lab.tolist(), chosen_post.tolist(), scores[chosen].tolist(),
-                probability[chosen].tolist(), strict=True)  # fmt: skip
+    items = zip(chosen_lab.tolist(), chosen_post.tolist(), pairs.score[chosen].tolist(),
+                choice.probability[chosen].tolist(), strict=True)  # fmt: skip
     _store_items(session, plan.id, items)
     timings["store_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
@@ -288,67 +570,6 @@ def _store_items(
             copy.write("".join(lines))
 
 
-def _summary(
-    *,
-    u: int,
-    seeking: int,
-    already: int,
-    already_reached: int,
-    required_total: int,
-    required: int,
-    instance: PlanInstance,
-    solution: PlanSolution,
-    chosen_lab: np.ndarray,
-) -> dict[str, Any]:
-    with_candidates = int(np.count_nonzero(np.bincount(instance.labourer, minlength=max(u, 1))))
-    planned = int(solution.total_pushes)
-    pushes_after = already + planned
-    summary: dict[str, Any] = {
-        "unemployed_willing": u,
-        "seeking_in_index": seeking,
-        "labourers_with_candidates": with_candidates,
-        "candidate_pairs": instance.n_pairs,
-        "already_pushed_this_month": already,
-        "required_pushes": required_total,
-        "still_required": required,
-        "planned_pushes": planned,
-        "planned_reach": len(np.unique(chosen_lab)),
-        "expected_push_ratio": round(pushes_after / u, 4) if u else None,
-        "expected_reach_ratio": None,
-        "expected_hires": round(solution.objective, 2),
-        "meets_push_target": pushes_after >= required_total,
-        "shortfall": None,
-    }
-    if u:
-        summary["expected_reach_ratio"] = round(
-            min(u, already_reached + summary["planned_reach"]) / u, 4
-        )
-    if not summary["meets_push_target"]:
-        short = solution.shortfall
-        no_reach = u - with_candidates
-        en = (
-            f"The plan reaches {pushes_after:,} pushes of the {required_total:,} required "
-            f"(50% of U = {u:,}). Only {with_candidates:,} of the {u:,} labourers have any open "
-            f"post inside their relocation willingness ({no_reach:,} have none"
-            + (f"; {u - seeking:,} are no longer seeking" if seeking < u else "")
-            + ")."
-        )
-        zh = (
-            f"计划推送后本月共 {pushes_after:,} 次，目标 {required_total:,} 次（U={u:,} 的 50%）。"
-            f"{u:,} 人中仅 {with_candidates:,} 人在外出意愿范围内有开放岗位（{no_reach:,} 人没有"
-            + (f"；{u - seeking:,} 人已不再求职" if seeking < u else "")
-            + "）。"
-        )
-        summary["shortfall"] = {
-            "message": en + (" " + short.message if short else ""),
-            "message_zh": zh + (short.message_zh if short else ""),
-            "labourers_without_candidates": no_reach,
-            "limiting_factor": short.limiting_factor if short else "candidates",
-            "max_pushes_achievable": short.max_pushes_achievable if short else planned,
-        }
-    return summary
-
-
 def get_plan(session: Session, plan_id: int, principal: Principal) -> Plan:
     """One plan inside the caller's regions."""
     plan = session.get(Plan, plan_id)
@@ -400,6 +621,11 @@ def commit_plan(
     """
     plan = get_plan(session, plan_id, principal)
     today = china_date(now)
+    if plan.status == PlanStatus.draft and plan.month > month_of(today):
+        raise Conflict(
+            f"Plan {plan.id} is for {plan.month}; it can be committed from {plan.month}-01 "
+            f"(pushes are dated the day they are made, today {today}) / 下月计划须到当月再执行"
+        )
     if plan.status == PlanStatus.draft and plan.month != month_of(today):
         raise Conflict(
             f"Plan {plan.id} is for {plan.month}; pushes are dated today ({today}). "

@@ -57,6 +57,7 @@ class Counts:
     registered: int = 0
     able: int = 0
     unemployed_willing: int = 0  # U
+    new_seekers: int = 0  # seeking on the as-of day, not in U (registered or unemployed since)
     employed: int = 0
     stable: int = 0
     willing_base: int = 0
@@ -308,6 +309,12 @@ def unemployed_willing(region: str, period: ReportPeriod) -> Select[int, str]:
     )
 
 
+def seeking_on(region: str, day: date) -> Select[int, str]:
+    """The region's labourers able, willing and unemployed on `day` (registered by then), as
+    (labourer id, region code), by id: whom a plan made that day should reach."""
+    return unemployed_willing(region, ReportPeriod(month_start=day, month_end=day, as_of=day))
+
+
 def _flag(condition: ColumnElement[bool]) -> Any:
     return case((condition, 1), else_=0)
 
@@ -318,6 +325,13 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
     s = _statuses(region, period)
     at_end, at_six = s.c.at_end, s.c.at_six
     u = and_(*_unemployed_willing(s))
+    unemployed = _CODE[EmploymentStatus.unemployed]
+    new_seeker = and_(
+        _ABLE,
+        _WANTS,
+        at_end == unemployed,
+        or_(s.c.at_start.is_(None), s.c.at_start != unemployed),
+    )
     employed = and_(_ABLE, at_end.in_(_EMPLOYED_CODES))
     willing = and_(
         _ABLE,
@@ -331,6 +345,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
             Labourer.household_id.label("household_id"),
             _flag(_ABLE).label("able"),
             _flag(u).label("unemployed_willing"),
+            _flag(new_seeker).label("new_seekers"),
             _flag(employed).label("employed"),
             _flag(and_(employed, at_six.in_(_EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
             _flag(willing).label("willing_base"),
@@ -347,8 +362,8 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
 
 
 _LABOURER_COUNTS = (
-    "able", "unemployed_willing", "employed", "stable", "willing_base", "willing_employed",
-    "in_organisation",
+    "able", "unemployed_willing", "new_seekers", "employed", "stable", "willing_base",
+    "willing_employed", "in_organisation",
 )  # fmt: skip
 
 

@@ -44,6 +44,9 @@ def _ratio(num: float, den: float) -> tuple[float | None, float | None, float | 
 FIGURES: tuple[_Def, ...] = (
     _Def("unemployed_willing", "有就业意愿未就业人数 (U)", "Unemployed, able and willing (U)",
          "count", "reported", lambda c: (c.unemployed_willing, None, None), None),
+    _Def("new_seekers", "本月新增求职人数 (不在 U 内)", "New seekers since the 1st (not in U): "
+         "registered or become unemployed this month, seeking on the as-of day", "count",
+         "reported", lambda c: (c.new_seekers, None, None), None),
     _Def("push_ratio", "月推送人次 / U", "Pushes this month / U", "ratio", ">=",
          lambda c: _ratio(c.pushes, c.unemployed_willing), "push_ratio"),
     _Def("reach", "推送覆盖人数 / U", "Distinct labourers pushed / U", "ratio", "reported",

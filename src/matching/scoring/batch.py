@@ -38,7 +38,8 @@ def group_keys(lab: LabourerArrays) -> I64:
     seats are compared by their bits, so that unknown (NaN) seats group together."""
     columns = [np.asarray(getattr(lab, name)) for name in GROUP_COLUMNS]
     as_ints = [c.view(np.int32) if c.dtype == np.float32 else c for c in columns]
-    return np.stack([c.astype(np.int64) for c in as_ints], axis=1).reshape(len(lab), -1)
+    keys = np.stack([c.astype(np.int64) for c in as_ints], axis=1)
+    return keys.reshape(len(lab), len(GROUP_COLUMNS))  # (0, 6) for no labourers, not an error
 
 
 def _check_group(lab: LabourerArrays) -> None:
