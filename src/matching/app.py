@@ -19,6 +19,7 @@ from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
 from matching.errors import FieldError, Problem
 from matching.handlers import install_problem_handlers
+from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
 from matching.labourers.import_router import router as import_router
 from matching.labourers.personal import PersonalData
@@ -49,6 +50,7 @@ RFC 9457 problem-details document (`application/problem+json`).
 
 ROUTERS = (
     health_router,
+    clock_router,
     keys_router,
     agencies_router,
     regions_router,

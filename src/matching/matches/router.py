@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from matching.auth.deps import RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import IdPath, SessionDep, TodayDep
+from matching.deps import IdPath, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.matches import service
 from matching.matches.deps import EngineDep
@@ -33,6 +33,7 @@ def match_posts(
     principal: StaffAdminApp,
     engine: EngineDep,
     today: TodayDep,
+    settings: SettingsDep,
     k: K = 10,
     post_type: Annotated[PostType | None, Query(description="岗位类型")] = None,
     region: Annotated[str | None, Query(description="Workplace region prefix / 工作地")] = None,
@@ -49,6 +50,7 @@ def match_posts(
         post_type=post_type,
         region=canonical_region_code(region, field="query.region") if region else None,
         min_wage=min_wage,
+        cooldown_months=settings.decline_cooldown_months,
     )
 
 

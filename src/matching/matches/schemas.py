@@ -1,5 +1,7 @@
 """Match bodies."""
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 from matching.posts.schemas import PostRead
@@ -27,10 +29,20 @@ class PostMatch(BaseModel):
     """A recommended post."""
 
     rank: int
-    score: float = Field(description="Total in [0, 1]")
+    score: float = Field(description="Total in [0, 1], after the taste factor")
     breakdown: Breakdown
     reasons: list[ReasonRead]
     post: PostRead
+    taste_factor: float = Field(
+        1.0,
+        description="< 1 when the labourer refused posts of this occupation or trade group "
+        "lately (declined, rejected, no response); the score is multiplied by it",
+    )
+    refused_on: date | None = Field(
+        None,
+        description="This very pair was pushed that day and refused: monthly plans leave "
+        "it out during the cooldown / 近期已拒绝",
+    )
 
 
 class PostMatches(BaseModel):

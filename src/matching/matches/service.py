@@ -27,8 +27,10 @@ from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
+from matching.pushes import feedback
 from matching.regions.registry import get_registry
-from matching.scoring import LabourerProfile, PostKind, Reason, explain_pair
+from matching.scoring import LabourerProfile, Match, PostKind, Reason, explain_pair
+from matching.scoring.feedback import taste_reason
 from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
 
 
@@ -66,6 +68,7 @@ def matches_for_labourer(
     post_type: PostType | None,
     region: str | None,
     min_wage: int | None,
+    cooldown_months: int = 0,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
     profile = _seeker_profile(session, engine, labourer_id, principal, today)
@@ -80,21 +83,43 @@ def matches_for_labourer(
         min_wage=min_wage,
     )
     by_id = _posts_by_id(session, [m.post_id for m in found])
-    items = [
-        PostMatch(
-            rank=i + 1,
-            score=round(m.total, 4),
-            breakdown=Breakdown(**m.breakdown),
-            reasons=_reasons(m.reasons),
-            post=present_post(by_id[m.post_id], today),
+    refused = (
+        feedback.for_labourers(
+            session, [labourer_id], feedback.cooldown_start(today, cooldown_months)
         )
-        for i, m in enumerate(found)
-    ]
+        if cooldown_months
+        else feedback.Refusals(since=today)
+    )
+    items = [_post_match(m, by_id[m.post_id], labourer_id, refused, today) for m in found]
+    items.sort(key=lambda item: -item.score)  # stable: equal scores keep the engine's order
+    for rank, item in enumerate(items, start=1):
+        item.rank = rank
     return PostMatches(
         labourer_id=labourer_id,
         seeking=profile.able_and_seeking,
         index_size=len(snap),
         items=items,
+    )
+
+
+def _post_match(
+    match: Match, post: Post, labourer_id: int, refused: feedback.Refusals, today: date
+) -> PostMatch:
+    """One recommended post, lowered (and said so) when it is like posts refused lately."""
+    factor = refused.factor(labourer_id, post.occupation_id)
+    reasons = list(match.reasons)
+    occupation = get_taxonomy().get(post.occupation_id) if post.occupation_id else None
+    lowered = taste_reason(factor, occupation.name if occupation else post.title)
+    if lowered is not None:
+        reasons.append(lowered)
+    return PostMatch(
+        rank=0,
+        score=round(match.total * factor, 4),
+        breakdown=Breakdown(**match.breakdown),
+        reasons=_reasons(reasons),
+        post=present_post(post, today),
+        taste_factor=factor,
+        refused_on=refused.refused_on(labourer_id, post.id),
     )
 
 
