@@ -134,3 +134,31 @@ def test_wrong_file_type_is_422(client: TestClient, auth: Auth) -> None:
     response = _upload(client, auth, b"%PDF-1.4", "roster.pdf", dry_run=True)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_the_status_start_date_column(
+    client: TestClient, auth: Auth, session: Session, new_id_number: Callable[..., str]
+) -> None:
+    """状态起始日期: the day the current status began, as clerks write it; not in the future."""
+    header = ["姓名", "身份证号", "户籍地区划代码", "就业状态", "状态起始日期"]
+    rows = [
+        ["甲", new_id_number(), "430981", "未就业", "2026/3/1"],
+        ["乙", new_id_number(), "430981", "未就业", "2026年3月1日"],
+        ["丙", new_id_number(), "430981", "未就业", "20260301"],
+        ["丁", new_id_number(), "430981", "未就业", ""],  # blank: the import day
+        ["戊", new_id_number(), "430981", "未就业", "三月初"],
+        ["己", new_id_number(), "430981", "未就业", "2999-01-01"],
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    report = _upload(client, auth, out.getvalue().encode(), "roster.csv", dry_run=True).json()
+    assert report["valid"] == 4
+    errors = {e["line"]: e for e in report["errors"]}
+    assert set(errors) == {6, 7}
+    assert errors[6]["field"] == "状态起始日期" and "not a date" in errors[6]["reason"]
+    assert "after today" in errors[7]["reason"]
+    book = load_workbook(io.BytesIO(client.get("/v1/labourers/import/template",
+                                               headers=auth("staff")).content))  # fmt: skip
+    assert "状态起始日期" in [c.value for c in book.worksheets[0][1]]
+    notes = {row[0].value: row[1].value for row in book["填写说明"].iter_rows(min_row=2)}
+    assert "2026年3月1日" in notes["状态起始日期"]

@@ -1,6 +1,7 @@
 """Score -> success probability: the documented prior, and the monotone binned fit."""
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,3 +119,65 @@ def test_fit_validates_its_input() -> None:
         Calibration.fit(np.array([np.nan] * 300), np.zeros(300, dtype=bool))
     accepted = Calibration.fit(np.full(300, 0.5), np.array([0, 1] * 150))
     assert accepted.method == "binned"
+
+
+# --- the two-stage fit: early signals, pooled from the parent region --------------------------
+
+
+def _level(region: str, scores: np.ndarray, applied: np.ndarray, hired: np.ndarray) -> Any:
+    from matching.planning.calibration import LevelCounts
+
+    b = np.minimum((scores * 10).astype(int), 9)
+    return LevelCounts(
+        region=region,
+        signal_pushes=np.bincount(b, minlength=10).astype(float),
+        applied=np.bincount(b, weights=applied.astype(float), minlength=10),
+        score_sum=np.bincount(b, weights=scores, minlength=10),
+        resolved_applied=float(applied.sum()),
+        hired=float((applied & hired).sum()),
+    )
+
+
+def _simulate(rng: np.random.Generator, n: int, hire_given_apply: float) -> tuple[np.ndarray, ...]:
+    scores = rng.random(n)
+    applied = rng.random(n) < 0.05 + 0.5 * scores
+    hired = rng.random(n) < hire_given_apply
+    return scores, applied, hired
+
+
+def test_two_stage_recovers_known_rates_from_early_signals() -> None:
+    from matching.planning.calibration import fit_two_stage
+
+    rng = np.random.default_rng(3)
+    county = _simulate(rng, 20_000, 0.3)
+    province = tuple(np.r_[a, b] for a, b in zip(county, _simulate(rng, 20_000, 0.3), strict=True))
+    fit = fit_two_stage([_level("43", *province), _level("430981", *county)])
+    assert fit.method == "two_stage" and fit.stages is not None
+    inside = np.linspace(0.1, 0.9, 17)
+    truth = (0.05 + 0.5 * inside) * 0.3
+    assert np.abs(fit.predict(inside) - truth).max() < 0.015
+    assert abs(fit.stages.hire_given_apply - 0.3) < 0.02
+    assert Calibration.from_dict(json.loads(json.dumps(fit.to_dict()))) == fit
+
+
+def test_a_thin_region_is_pooled_from_its_parent() -> None:
+    from matching.planning.calibration import fit_two_stage
+
+    rng = np.random.default_rng(4)
+    province = _simulate(rng, 30_000, 0.2)
+    # 15 pushes in the county, all of which applied and were hired: far from the province.
+    county = (rng.random(15), np.ones(15, bool), np.ones(15, bool))
+    fit = fit_two_stage([_level("43", *province), _level("430981", *county)])
+    assert fit.stages is not None
+    # 15 outcomes against 20 pseudo-pushes at the province's rate: pulled most of the way back.
+    assert 0.2 < fit.stages.hire_given_apply < (15 + 20 * 0.2) / 35 + 0.02
+    alone = fit_two_stage([_level("430981", *county)])
+    assert alone.stages is not None and alone.stages.hire_given_apply > fit.stages.hire_given_apply
+
+
+def test_no_signal_anywhere_keeps_the_prior() -> None:
+    from matching.planning.calibration import LevelCounts, fit_two_stage
+
+    fit = fit_two_stage([LevelCounts.empty("43"), LevelCounts.empty("430981")])
+    assert fit.method == "prior"
+    np.testing.assert_array_equal(fit.predict(GRID), prior_probability(GRID))

@@ -1,10 +1,10 @@
 """The service clock (服务时钟): read it, and — outside production — fix and move it for drills
 and simulations (a county's year run in minutes: benchmarks/year_sim.py)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from matching import clock
 from matching.auth.deps import AdminOnly
@@ -23,12 +23,23 @@ class ClockRead(BaseModel):
     fixed: bool = Field(description="True while a fixed clock replaces the system clock")
 
 
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class ClockSet(BaseModel):
     """Where to put the clock."""
 
     now: AwareDatetime = Field(
-        description="An instant with its offset, e.g. 2027-01-01T08:00+08:00"
+        description="An instant with its offset, 2000-2099, e.g. 2027-01-01T08:00+08:00"
     )
+
+    @field_validator("now")
+    @classmethod
+    def in_range(cls, value: datetime) -> datetime:
+        """Refuse instants no office will live in (and dates that overflow a year's arithmetic)."""
+        if not EARLIEST <= value < LATEST:
+            raise ValueError("must lie between 2000 and 2099")
+        return value
 
 
 def _read() -> ClockRead:

@@ -62,8 +62,9 @@ def group_of(occupation_id: str | None) -> str | None:
 
 
 def cooldown_start(today: date, months: int) -> date:
-    """The first day whose refusals still count: the 1st of the month `months` months ago."""
-    return months_back(today.replace(day=1), months)
+    """The first day whose refusals still count: a refusal holds for `months` calendar months,
+    the month of the push included (3: pushed in December, left out until the end of February)."""
+    return months_back(today.replace(day=1), max(months - 1, 0))
 
 
 def refusals(session: Session, where: ColumnElement[bool], since: date) -> Refusals:
