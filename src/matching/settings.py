@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         le=31,
         description="In the last this many days of a month, next month's plan may be made.",
     )
+    planner_learning: bool = Field(
+        True,
+        description="Plans learn from outcomes: calibration on early signals and "
+        "outcomes, refused pairs left out, taste from refusals and applications. Off: the "
+        "documented prior and no feedback (a baseline to measure what learning gives).",
+    )
     clock_control: bool = Field(
         True,
         description="Allow PUT /v1/clock (a fixed, movable service clock for drills and "

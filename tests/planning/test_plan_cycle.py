@@ -166,3 +166,26 @@ def test_empty_regions_get_an_empty_plan_with_the_reason(
     if summary["planned_pushes"] == 0:
         assert summary["shortfall"]["limiting_factor"] in ("no_seekers", "no_posts_in_reach")
         assert any(ch.isdigit() for ch in summary["shortfall"]["message"])
+
+
+def test_an_application_raises_posts_like_it_and_learning_can_be_switched_off(
+    app: Any, test_clock: FixedClock, client: TestClient, first_month: dict[str, Any]
+) -> None:
+    staff, lab = first_month["staff"], first_month["people"][1]
+    body = {"post_ids": first_month["posts"][:1], "labourer_ids": [lab], "channel": "app"}
+    push = client.post("/v1/pushes", json=body, headers=staff).json()["items"][0]
+    for state in ("applied", "rejected"):  # the employer said no; the labourer wanted it
+        response = client.post(f"/v1/pushes/{push['id']}/events", json={"state": state},
+                               headers=staff)  # fmt: skip
+        assert response.status_code == 200, response.text
+    test_clock.set(datetime(2027, 1, 5, 2, tzinfo=UTC))
+    summary = _plan(client, staff).json()["summary"]
+    assert summary["refused_pairs_left_out"] == 1  # the rejected pair itself
+    assert summary["pairs_raised_by_applications"] >= 1  # other welding posts for them
+    matches = client.get(f"/v1/labourers/{lab}/matches", headers=staff).json()["items"]
+    assert any(r["code"] == "applied_similar" for m in matches for r in m["reasons"])
+    app.state.settings = app.state.settings.model_copy(update={"planner_learning": False})
+    plain = _plan(client, staff).json()
+    assert plain["calibration"]["method"] == "prior"
+    assert plain["summary"]["refused_pairs_left_out"] == 0
+    assert plain["summary"]["pairs_raised_by_applications"] == 0

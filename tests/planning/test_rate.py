@@ -19,8 +19,12 @@ def test_keeps_coverage_then_the_likeliest_while_the_rate_holds() -> None:
     cut = cut_to_rate(labourer, post, probability, openings, required=20, target_rate=0.17)
     assert cut.core == 20 and len(cut.keep) >= 20
     assert cut.hires.rate is not None and cut.hires.rate >= 0.17
-    # The core reaches 20 distinct labourers (their likeliest pushes come first).
-    assert len(np.unique(labourer[cut.keep])) >= 20
+    # The core is the 20 pushes of highest q (p discounted by the labourer's likelier pushes).
+    from matching.planning.competition import take_probabilities
+
+    q = take_probabilities(labourer, probability)
+    core = np.argsort(-q, kind="stable")[:20]
+    assert set(core) <= set(cut.keep.tolist())
     # Maximal: adding the likeliest push left out would take the rate below the floor.
     left = np.setdiff1d(np.arange(len(labourer)), cut.keep)
     if len(left):

@@ -30,7 +30,6 @@ from matching.posts.presenter import present_post
 from matching.pushes import feedback
 from matching.regions.registry import get_registry
 from matching.scoring import LabourerProfile, Match, PostKind, Reason, explain_pair
-from matching.scoring.feedback import taste_reason
 from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
 
 
@@ -106,10 +105,11 @@ def _post_match(
     match: Match, post: Post, labourer_id: int, refused: feedback.Refusals, today: date
 ) -> PostMatch:
     """One recommended post, lowered (and said so) when it is like posts refused lately."""
-    factor = refused.factor(labourer_id, post.occupation_id)
+    taste = refused.taste(labourer_id, post.occupation_id)
+    factor = taste.factor
     reasons = list(match.reasons)
     occupation = get_taxonomy().get(post.occupation_id) if post.occupation_id else None
-    lowered = taste_reason(factor, occupation.name if occupation else post.title)
+    lowered = taste.reason(occupation.name if occupation else post.title)
     if lowered is not None:
         reasons.append(lowered)
     return PostMatch(

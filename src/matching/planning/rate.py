@@ -5,9 +5,10 @@ the pushes coverage requires, and then adds every push that raises the expected 
 unlikely: good for hires, bad for the success rate (hires / pushes, target > 15%). This step
 keeps a subset of that plan:
 
-1. the *core*: the pushes coverage still requires, R. Each reached labourer's likeliest push
-   comes first (so the core reaches as many labourers as R pushes can), likeliest first, then
-   the other pushes, likeliest first;
+1. the *core*: the R pushes coverage still requires, chosen greedily for expected hires: by q,
+   a push's probability times the chance that each likelier push of the same labourer fails
+   (a labourer takes one job). A labourer's likeliest push has q = p, a second one less, so the
+   core spreads over labourers unless one labourer's second push beats another's first;
 2. then the other pushes, likeliest first, as many as keep the plan's expected success rate —
    competition-aware expected hires (planning.competition) / pushes — at or above the target.
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching.planning.competition import Hires, expected_hires
+from matching.planning.competition import Hires, expected_hires, take_probabilities
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -86,13 +87,10 @@ def cut_to_rate(
 
 
 def _priority(labourer: I64, probability: F64) -> I64:
-    """Pushes in core order: each labourer's likeliest first (likeliest labourers first), then
-    the rest, likeliest first."""
+    """Pushes in core order: by q, the chance a push is the one its labourer takes (its p times
+    the chance that each likelier push of the same labourer fails), highest first — a greedy
+    for the most expected hires from a given number of pushes when a labourer takes one job."""
     if len(labourer) == 0:
         return np.zeros(0, np.int64)
-    order = np.lexsort((-probability, labourer))
-    first = np.r_[True, labourer[order][1:] != labourer[order][:-1]]
-    leads, others = order[first], order[~first]
-    leads = leads[np.argsort(-probability[leads], kind="stable")]
-    others = others[np.argsort(-probability[others], kind="stable")]
-    return np.concatenate([leads, others]).astype(np.int64)
+    q = take_probabilities(labourer, probability)
+    return np.lexsort((-probability, -q)).astype(np.int64)

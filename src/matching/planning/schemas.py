@@ -24,7 +24,11 @@ class PlanCreate(BaseModel):
     pushes_per_labourer: int = Field(3, ge=1, le=20, description="c: pushes per labourer a month")
     pushes_per_opening: int = Field(5, ge=1, le=100, description="m: pushes per opening left")
     candidates_per_labourer: int = Field(
-        10, ge=1, le=50, description="Best posts per labourer the optimiser chooses from"
+        10,
+        ge=1,
+        le=50,
+        description="Best posts per labourer the optimiser chooses from; "
+        "doubled (up to 50) while posts' caps keep the plan short of coverage",
     )
     coverage: float | None = Field(
         None,
@@ -91,6 +95,9 @@ class PlanSummary(BaseModel):
     candidate_pairs: int
     refused_pairs_left_out: int = Field(0, description="Pairs refused lately, not proposed")
     pairs_lowered_by_refusals: int = Field(0, description="Posts like refused ones, ranked lower")
+    pairs_raised_by_applications: int = Field(
+        0, description="Posts like ones applied for, ranked higher"
+    )
     already_pushed_this_month: int
     required_pushes: int = Field(description="coverage x U")
     still_required: int

@@ -82,6 +82,7 @@ class PlanRules:
     signal_days: int = 14
     cooldown_months: int = 3
     ahead_days: int = 7
+    learning: bool = True  # off: the prior, no cooldown, no taste (a baseline)
 
 
 def rules_from(settings: Settings) -> PlanRules:
@@ -91,6 +92,7 @@ def rules_from(settings: Settings) -> PlanRules:
         signal_days=settings.signal_days,
         cooldown_months=settings.decline_cooldown_months,
         ahead_days=settings.plan_ahead_days,
+        learning=settings.planner_learning,
     )
 
 
@@ -268,14 +270,24 @@ def goals(session: Session, region: str, month: PlanMonth, params: PlanParams) -
 
 @dataclass(frozen=True, slots=True)
 class Pairs:
-    """Candidate pairs: population row, post id, score (after the taste factor)."""
+    """Candidate pairs: population row, post id, matching score, and the taste factor the
+    labourer's past pushes give the pair's success probability (scoring.feedback)."""
 
     row: npt.NDArray[np.int64]
     post: npt.NDArray[np.int64]
     score: npt.NDArray[np.float64]
+    taste: npt.NDArray[np.float64]
     seeking: int  # population members in the labourer index and seeking
     refused_left_out: int
-    lowered: int
+    candidates_per_labourer: int
+
+    @property
+    def lowered(self) -> int:
+        return int(np.count_nonzero(self.taste < 1.0))
+
+    @property
+    def raised(self) -> int:
+        return int(np.count_nonzero(self.taste > 1.0))
 
 
 def candidate_pairs(
@@ -286,13 +298,13 @@ def candidate_pairs(
     month: PlanMonth,
     pushed: Pushed,
     refusals: feedback.Refusals,
-    params: PlanParams,
+    per_labourer: int,
     *,
     workers: int,
     blocking: Blocking | None,
 ) -> Pairs:
-    """Each seeker's best posts, less pairs pushed this month or refused lately, with posts
-    like the refused ones lowered."""
+    """Each seeker's `per_labourer` best posts, less pairs pushed this month or refused lately,
+    each with the taste factor of the labourer's refusals and applications."""
     today = month.made_on
     posts_snap = engine.post_snapshot(session, today)
     profiles = engine.labourer_snapshot(session, today).records
@@ -310,9 +322,7 @@ def candidate_pairs(
         posts_snap,
         today=month.judged_on,
         wanted=[
-            params.candidates_per_labourer
-            + pushed.per_labourer.get(p.id, 0)
-            + refused_per_labourer.get(p.id, 0)
+            per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
             for _, p in seekers
         ],
         workers=workers,
@@ -328,22 +338,21 @@ def candidate_pairs(
     keep = fresh & not_refused
     score = np.array(found.scores, dtype=np.float64)[keep]
     lab_kept, post_kept = labourer_ids[keep], found.posts[keep]
-    lowered = 0
-    if refusals.occupations:
-        with_history = np.isin(lab_kept, np.fromiter(refusals.occupations, np.int64))
+    taste = np.ones(len(score), np.float64)
+    history = refusals.labourers_with_history
+    if history:
+        with_history = np.isin(lab_kept, np.fromiter(history, np.int64, count=len(history)))
         occupations = _occupations(session, np.unique(post_kept[with_history]).tolist())
         for k in np.flatnonzero(with_history).tolist():
-            factor = refusals.factor(int(lab_kept[k]), occupations.get(int(post_kept[k])))
-            if factor < 1.0:
-                score[k] *= factor
-                lowered += 1
+            taste[k] = refusals.factor(int(lab_kept[k]), occupations.get(int(post_kept[k])))
     return Pairs(
         row=seeker_row[found.rows][keep],
         post=post_kept,
         score=score,
+        taste=taste,
         seeking=len(seekers),
         refused_left_out=int(np.count_nonzero(fresh & ~not_refused)),
-        lowered=lowered,
+        candidates_per_labourer=per_labourer,
     )
 
 
@@ -390,8 +399,11 @@ def choose(
 ) -> Choice:
     """The optimiser's plan (reach, coverage, expected hires within the caps and the budget),
     then the pushes beyond coverage that keep the expected success rate (planning.rate)."""
+    # Calibrated on pushes' matching scores; the labourer's taste then scales the odds.
     probability = (
-        np.clip(calibration.predict(pairs.score), 1e-6, 1.0) if len(pairs.score) else pairs.score
+        np.clip(calibration.predict(pairs.score) * pairs.taste, 1e-6, 1.0)
+        if len(pairs.score)
+        else pairs.score
     )
     post_ids, post_index = np.unique(pairs.post, return_inverse=True)
     openings_by_id = _openings_left(session, post_ids.tolist())
@@ -434,6 +446,19 @@ def choose(
     )
 
 
+MAX_CANDIDATES = 50
+
+
+def _wider_would_help(choice: Choice, per_labourer: int) -> bool:
+    """Coverage missed because posts' caps bind, and the candidate lists can still grow."""
+    short = choice.solution.shortfall
+    return (
+        per_labourer < MAX_CANDIDATES
+        and short is not None
+        and short.limiting_factor in ("post_caps", "caps_jointly")
+    )
+
+
 def build_plan(
     session: Session,
     engine: MatchingEngine,
@@ -458,20 +483,29 @@ def build_plan(
     pushed = pushed_this_month(session, region, month.month)
     target = goals(session, region, month, params)
     since = feedback.cooldown_start(month.start, rules.cooldown_months)
+    learns = rules.learning and rules.cooldown_months > 0
     refusals = (
-        feedback.for_region(session, region, since) if rules.cooldown_months else
-        feedback.Refusals(since=since)
-    )  # fmt: skip
+        feedback.for_region(session, region, since) if learns else feedback.Refusals(since=since)
+    )
     timings: dict[str, float] = {"load_s": time.perf_counter() - started}
-    t0 = time.perf_counter()
-    pairs = candidate_pairs(session, engine, region, people, month, pushed, refusals, params,
-                            workers=workers, blocking=blocking)  # fmt: skip
-    timings["candidates_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    calibration = calibrate(session, region, month.made_on, rules)
-    choice = choose(session, people, pairs, pushed, calibration, target, params)
-    timings["solve_s"] = choice.solution.seconds
-    timings["calibrate_and_solve_s"] = time.perf_counter() - t0
+    calibration = (
+        calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
+    )
+    per_labourer = params.candidates_per_labourer
+    timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
+    while True:
+        t0 = time.perf_counter()
+        pairs = candidate_pairs(session, engine, region, people, month, pushed, refusals,
+                                per_labourer, workers=workers, blocking=blocking)  # fmt: skip
+        timings["candidates_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        choice = choose(session, people, pairs, pushed, calibration, target, params)
+        timings["solve_s"] += choice.solution.seconds
+        timings["calibrate_and_solve_s"] += time.perf_counter() - t0
+        if not _wider_would_help(choice, per_labourer):
+            break
+        # Posts' caps bind on the best few posts everyone shares: look further down the lists.
+        per_labourer = min(MAX_CANDIDATES, per_labourer * 2)
     summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
     chosen = choice.chosen
     chosen_lab = people.ids[choice.instance.labourer[chosen]]
@@ -485,7 +519,7 @@ def build_plan(
             "month": month.month,
             "pushes_per_labourer": params.pushes_per_labourer,
             "pushes_per_opening": params.pushes_per_opening,
-            "candidates_per_labourer": params.candidates_per_labourer,
+            "candidates_per_labourer": pairs.candidates_per_labourer,
             "coverage": target.coverage,
             "min_probability": params.min_probability,
             "success_target": target.success_rate,

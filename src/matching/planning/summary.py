@@ -46,6 +46,7 @@ def plan_summary(
         "candidate_pairs": instance.n_pairs,
         "refused_pairs_left_out": pairs.refused_left_out,
         "pairs_lowered_by_refusals": pairs.lowered,
+        "pairs_raised_by_applications": pairs.raised,
         "already_pushed_this_month": len(pushed.pairs),
         "required_pushes": choice.required_total,
         "still_required": choice.required,

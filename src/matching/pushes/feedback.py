@@ -1,12 +1,13 @@
-"""Refused pushes fed back into matching and planning (docs/planning.md, "Outcomes").
+"""Pushes' outcomes fed back into matching and planning (docs/planning.md, "Outcomes").
 
 A pair whose push was declined, rejected or went unanswered is not proposed again for
 `decline_cooldown_months` (matches mark it, plans leave it out), and it lowers posts of the same
-occupation or trade group for that labourer (scoring.feedback) — from the next request on, not
-after the 60-day hire window.
+occupation or trade group for that labourer; an application raises them (scoring.feedback) —
+from the next request on, not after the 60-day hire window. An application the employer
+rejected counts both ways: the pair is not proposed again, posts like it are.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,10 +18,15 @@ from sqlalchemy.orm import Session
 from matching.clock import months_back
 from matching.posts.models import Post
 from matching.pushes.models import Push, PushState
-from matching.scoring.feedback import taste_factor
+from matching.scoring.feedback import Taste
 from matching.skills.taxonomy import get_taxonomy
 
+# Not proposed again during the cooldown: the labourer or the employer said no, or nobody spoke.
 REFUSED = (PushState.declined, PushState.rejected, PushState.no_response)
+# What the labourer's own answers say of their taste: an employer's rejection is not a refusal
+# by the labourer (it followed an application).
+DECLINED_BY_LABOURER = (PushState.declined, PushState.no_response)
+APPLIED = (PushState.applied, PushState.interviewed, PushState.rejected)
 
 
 @dataclass(slots=True)
@@ -29,23 +35,57 @@ class Refusals:
 
     since: date
     pairs: dict[tuple[int, int], date] = field(default_factory=dict)  # → the push's day
-    occupations: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
-    groups: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Per labourer: refused pushes per occupation and per trade group.
+    occupations: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    groups: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # Per labourer: applications (applied, interviewed, rejected) per occupation and group.
+    applied_occupations: dict[int, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    applied_groups: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # Per labourer: all refusals and applications, whatever the post.
+    refused_all: Counter[int] = field(default_factory=Counter)
+    applied_all: Counter[int] = field(default_factory=Counter)
 
     def refused_on(self, labourer_id: int, post_id: int) -> date | None:
         """When this pair was last pushed and refused, inside the cooldown."""
         return self.pairs.get((labourer_id, post_id))
 
+    def taste(self, labourer_id: int, occupation_id: str | None) -> Taste:
+        """This labourer's refusals of and applications to posts like one of `occupation_id`,
+        and to every other post."""
+        if labourer_id not in self.labourers_with_history:
+            return Taste()
+        group = group_of(occupation_id)
+
+        def counts(
+            by_occupation: dict[int, Counter[str]], by_group: dict[int, Counter[str]], total: int
+        ) -> tuple[int, int, int]:
+            same = by_occupation[labourer_id][occupation_id] if occupation_id else 0
+            in_group = by_group[labourer_id][group] if group else 0
+            return same, in_group - same, total - max(in_group, same)
+
+        refused = counts(self.occupations, self.groups, self.refused_all[labourer_id])
+        applied = counts(
+            self.applied_occupations, self.applied_groups, self.applied_all[labourer_id]
+        )
+        return Taste(
+            occupation_refusals=refused[0],
+            group_refusals=refused[1],
+            other_refusals=refused[2],
+            occupation_applications=applied[0],
+            group_applications=applied[1],
+            other_applications=applied[2],
+        )
+
+    @property
+    def labourers_with_history(self) -> set[int]:
+        """Labourers whose refusals or applications say something of their taste."""
+        return set(self.refused_all) | set(self.applied_all)
+
     def factor(self, labourer_id: int, occupation_id: str | None) -> float:
         """How much to lower a post of this occupation for this labourer (1: not at all)."""
-        if labourer_id not in self.occupations:
-            return 1.0
-        return taste_factor(
-            occupation_id,
-            group_of(occupation_id),
-            declined_occupations=self.occupations[labourer_id],
-            declined_groups=self.groups[labourer_id],
-        )
+        return self.taste(labourer_id, occupation_id).factor
 
     @property
     def labourers(self) -> set[int]:
@@ -68,26 +108,36 @@ def cooldown_start(today: date, months: int) -> date:
 
 
 def refusals(session: Session, where: ColumnElement[bool], since: date) -> Refusals:
-    """Refused pushes (declined, rejected, no response) matching `where`, pushed since `since`."""
+    """Refused pushes (declined, rejected, no response) and applications matching `where`,
+    pushed since `since`."""
     rows = session.execute(
-        select(Push.labourer_id, Push.post_id, Push.pushed_on, Post.occupation_id)
+        select(Push.labourer_id, Push.post_id, Push.pushed_on, Post.occupation_id, Push.state)
         .join(Post, Post.id == Push.post_id)
-        .where(where, Push.state.in_(REFUSED), Push.pushed_on >= since)
+        .where(where, Push.state.in_(set(REFUSED) | set(APPLIED)), Push.pushed_on >= since)
     )
     return collect(rows, since)
 
 
-def collect(rows: Iterable[tuple[int, int, date, str | None]], since: date) -> Refusals:
-    """Refusals from (labourer, post, day, occupation) rows."""
+def collect(rows: Iterable[tuple[int, int, date, str | None, PushState]], since: date) -> Refusals:
+    """Refusals and applications from (labourer, post, day, occupation, state) rows."""
     out = Refusals(since=since)
-    for labourer_id, post_id, day, occupation in rows:
+    for labourer_id, post_id, day, occupation, state in rows:
         key = (int(labourer_id), int(post_id))
-        out.pairs[key] = max(day, out.pairs.get(key, day))
-        if occupation is not None:
-            out.occupations[key[0]].add(occupation)
-            group = group_of(occupation)
-            if group is not None:
-                out.groups[key[0]].add(group)
+        group = group_of(occupation)
+        if state in REFUSED:
+            out.pairs[key] = max(day, out.pairs.get(key, day))
+        if state in DECLINED_BY_LABOURER:
+            out.refused_all[key[0]] += 1
+        if state in APPLIED:
+            out.applied_all[key[0]] += 1
+        for states, by_occupation, by_group in (
+            (DECLINED_BY_LABOURER, out.occupations, out.groups),
+            (APPLIED, out.applied_occupations, out.applied_groups),
+        ):
+            if state in states and occupation is not None:
+                by_occupation[key[0]][occupation] += 1
+                if group is not None:
+                    by_group[key[0]][group] += 1
     return out
 
 

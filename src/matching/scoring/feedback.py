@@ -1,47 +1,85 @@
-"""What a labourer's past refusals say about their taste (docs/planning.md, "Outcomes").
+"""What a labourer's past pushes say about their taste (docs/planning.md, "Outcomes").
 
 A push the labourer declined, that the employer rejected or that went unanswered says nothing
 certain about the post, but something about the labourer: posts of the same occupation, and a
-little less those of the same trade group, are less likely to suit them. The matching score
-itself is left as it is (it explains the fit on paper); the total used to rank and plan is
-multiplied by the factor below, and the reason says why.
+little less those of the same trade group, are less likely to suit them, and more so with each
+refusal. An application says the opposite: posts like the one applied for (and not obtained)
+are likelier to be taken up. Both are weighed as evidence about the labourer's own apply rate
+(`Taste`). The matching score itself is left as it is (it explains the fit on
+paper); the total used to rank, and the success probability used to plan, are multiplied by
+the factor below, and the reason says why.
 """
 
-from collections.abc import Collection
+from dataclasses import dataclass
 
 from matching.scoring.types import Reason
 
-SAME_OCCUPATION_FACTOR = 0.85  # declined this occupation before
-SAME_GROUP_FACTOR = 0.93  # declined another occupation of the same trade group
+TYPICAL_APPLY_RATE = 0.35  # of first outcomes, the share that are applications
+PSEUDO_PUSHES = 2.0  # a labourer's history counts against this many typical pushes
+FLOOR, CEILING = 0.3, 2.5
 
 
-def taste_factor(
-    occupation: str | None,
-    group: str | None,
-    *,
-    declined_occupations: Collection[str],
-    declined_groups: Collection[str],
-) -> float:
-    """The multiplier for a post of `occupation` (in `group`) given what was declined."""
-    if occupation is not None and occupation in declined_occupations:
-        return SAME_OCCUPATION_FACTOR
-    if group is not None and group in declined_groups:
-        return SAME_GROUP_FACTOR
-    return 1.0
+@dataclass(frozen=True, slots=True)
+class Taste:
+    """A labourer's refusals of and applications to one post's occupation and trade group.
 
+    The factor is the labourer's estimated apply rate for posts like this one over a typical
+    labourer's: (applications + 2 x 0.35) / (outcomes + 2), divided by 0.35 — a Beta estimate
+    shrunk toward the typical rate, so one refusal lowers the odds to 0.67x, two to 0.5x, one
+    application raises them to 1.76x. Outcomes for the same occupation count three times, those
+    for another occupation of the same trade group twice, any other push of the labourer once
+    (some labourers answer nothing, whatever is pushed).
+    """
 
-def taste_reason(factor: float, occupation_name: str) -> Reason | None:
-    """The reason shown with a lowered score, or None when nothing was lowered."""
-    if factor >= 1.0:
+    occupation_refusals: int = 0
+    group_refusals: int = 0  # of other occupations in the same group
+    occupation_applications: int = 0
+    group_applications: int = 0
+    other_refusals: int = 0  # of posts of other groups
+    other_applications: int = 0
+
+    @property
+    def factor(self) -> float:
+        """The multiplier: 1 with no history, within [FLOOR, CEILING]."""
+        applied = (
+            3 * self.occupation_applications + 2 * self.group_applications
+            + self.other_applications
+        )  # fmt: skip
+        refused = 3 * self.occupation_refusals + 2 * self.group_refusals + self.other_refusals
+        outcomes = applied + refused
+        if outcomes == 0:
+            return 1.0
+        rate = (applied + PSEUDO_PUSHES * TYPICAL_APPLY_RATE) / (outcomes + PSEUDO_PUSHES)
+        return min(CEILING, max(FLOOR, rate / TYPICAL_APPLY_RATE))
+
+    def reason(self, occupation_name: str) -> Reason | None:
+        """The reason shown with a changed score, or None when nothing changed."""
+        factor = self.factor
+        if factor > 1.0:
+            return Reason(
+                "applied_similar",
+                f"曾申请同类岗位（{occupation_name}），推荐度上调",
+                f"Applied for a post like this ({occupation_name}) lately: ranked higher",
+            )
+        if factor < 1.0 and not (self.occupation_refusals or self.group_refusals):
+            return Reason(
+                "unanswered",
+                "近期推送的岗位多未回应或被拒绝，推荐度下调",
+                "Most posts pushed lately were declined or unanswered: ranked lower",
+            )
+        if factor < 1.0 and self.occupation_refusals:
+            return Reason(
+                "declined_occupation",
+                f"曾 {self.occupation_refusals} 次拒绝或未回应同工种岗位（{occupation_name}），"
+                "推荐度下调",
+                f"Declined or ignored {self.occupation_refusals} {occupation_name} post(s) "
+                "lately: ranked lower",
+            )
+        if factor < 1.0:
+            return Reason(
+                "declined_group",
+                f"曾拒绝或未回应同类工种岗位（{occupation_name} 所在类别），推荐度略下调",
+                f"Declined or ignored posts of the trade group of {occupation_name} lately: "
+                "ranked lower",
+            )
         return None
-    if factor == SAME_OCCUPATION_FACTOR:
-        return Reason(
-            "declined_occupation",
-            f"曾拒绝或未回应同工种岗位（{occupation_name}），推荐度下调",
-            f"Declined or ignored a {occupation_name} post before: ranked lower",
-        )
-    return Reason(
-        "declined_group",
-        f"曾拒绝或未回应同类工种岗位（{occupation_name} 所在类别），推荐度略下调",
-        f"Declined or ignored a post of the same trade group as {occupation_name}: ranked lower",
-    )
