@@ -17,7 +17,8 @@ agencies pushing posts in by API). Then it drives twelve months through the runn
 **The acceptance model** is the labourers' own and the service is never told it: each labourer
 has a trade group they like and two they dislike (drawn partly from their skills), a wish to
 stay near home, and a wage floor; a quarter of them answer almost nothing. P(apply) =
-0.8 (0.1 for the unresponsive) x taste (1 / 0.5 / 0.08) x place x wage;
+0.8 (0.1 for the unresponsive) x taste (1 / 0.5 / 0.08) x place x wage; a responsive labourer
+who does not apply says no (85%), an unresponsive one mostly says nothing;
 P(hire | applied) = 0.6 with the post's skill, 0.35 without; only outcomes reveal the taste.
 
 Prints one row per month and a JSON summary, and plots U, push ratio, reach, success rate,
@@ -353,7 +354,8 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
             _event(sim, push["id"], "applied")
             applications.setdefault(person.row, []).append(push)
         else:
-            _event(sim, push["id"], "declined" if sim.rng.random() < 0.6 else "no_response")
+            answers = 0.85 if person.responsive else 0.1  # the rest never answer
+            _event(sim, push["id"], "declined" if sim.rng.random() < answers else "no_response")
     sim.at(first_day + timedelta(days=19))
     for row, applied in applications.items():
         person = sim.people[row]

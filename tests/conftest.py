@@ -218,9 +218,14 @@ def auth(make_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, session_clock: clock.FixedClock
+) -> Iterator[tuple[str, str]]:
     """The service under uvicorn on a free loopback port, with its own committed database and
-    the demo data; yields the base URL and the demo admin key."""
+    the demo data (loaded at TEST_NOW, whatever the test before moved the clock to); yields the
+    base URL and the demo admin key."""
+    clock.install(session_clock)
+    session_clock.set(TEST_NOW)
     with fresh_database(tmp_path_factory.mktemp("live")) as url:
         settings = settings_for(url)
         migrate(settings)

@@ -15,7 +15,7 @@ def test_refusals_lower_and_applications_raise() -> None:
     one = Taste(occupation_refusals=1)
     assert one.factor == pytest.approx((0 + 0.7) / (3 + 2) / 0.35)
     assert Taste(group_refusals=1).factor > one.factor  # another occupation of the group
-    assert Taste(other_refusals=1).factor > Taste(group_refusals=1).factor
+    assert Taste(unanswered=1).factor > Taste(group_refusals=1).factor
     assert Taste(occupation_refusals=3).factor == FLOOR
     assert Taste(occupation_applications=1).factor > 1.5
     assert Taste(occupation_applications=5).factor == CEILING
@@ -28,7 +28,7 @@ def test_refusals_lower_and_applications_raise() -> None:
     [
         (Taste(occupation_refusals=1), "declined_occupation"),
         (Taste(group_refusals=2), "declined_group"),
-        (Taste(other_refusals=2), "unanswered"),
+        (Taste(unanswered=2), "unanswered"),
         (Taste(group_applications=1), "applied_similar"),
     ],
 )

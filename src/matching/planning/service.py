@@ -99,7 +99,7 @@ def rules_from(settings: Settings) -> PlanRules:
 # --- calibration ------------------------------------------------------------------------------
 
 _APPLIED = (PushState.applied, PushState.interviewed, PushState.hired, PushState.rejected)
-_ENDED_AFTER_APPLYING = (PushState.hired, PushState.rejected, PushState.declined)
+_ENDED_AFTER_APPLYING = (PushState.hired, PushState.rejected)
 
 
 def _region_chain(region: str) -> list[str]:

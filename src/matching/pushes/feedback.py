@@ -23,9 +23,9 @@ from matching.skills.taxonomy import get_taxonomy
 
 # Not proposed again during the cooldown: the labourer or the employer said no, or nobody spoke.
 REFUSED = (PushState.declined, PushState.rejected, PushState.no_response)
-# What the labourer's own answers say of their taste: an employer's rejection is not a refusal
-# by the labourer (it followed an application).
-DECLINED_BY_LABOURER = (PushState.declined, PushState.no_response)
+# What the labourer's own answers say: a decline is about the kind of post, no response about
+# the labourer; an employer's rejection is not the labourer's refusal (it followed an application).
+DECLINED_BY_LABOURER = (PushState.declined,)
 APPLIED = (PushState.applied, PushState.interviewed, PushState.rejected)
 
 
@@ -43,8 +43,8 @@ class Refusals:
         default_factory=lambda: defaultdict(Counter)
     )
     applied_groups: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    # Per labourer: all refusals and applications, whatever the post.
-    refused_all: Counter[int] = field(default_factory=Counter)
+    # Per labourer: unanswered pushes and all applications, whatever the post.
+    unanswered: Counter[int] = field(default_factory=Counter)
     applied_all: Counter[int] = field(default_factory=Counter)
 
     def refused_on(self, labourer_id: int, post_id: int) -> date | None:
@@ -59,29 +59,27 @@ class Refusals:
         group = group_of(occupation_id)
 
         def counts(
-            by_occupation: dict[int, Counter[str]], by_group: dict[int, Counter[str]], total: int
-        ) -> tuple[int, int, int]:
+            by_occupation: dict[int, Counter[str]], by_group: dict[int, Counter[str]]
+        ) -> tuple[int, int]:
             same = by_occupation[labourer_id][occupation_id] if occupation_id else 0
             in_group = by_group[labourer_id][group] if group else 0
-            return same, in_group - same, total - max(in_group, same)
+            return same, in_group - same
 
-        refused = counts(self.occupations, self.groups, self.refused_all[labourer_id])
-        applied = counts(
-            self.applied_occupations, self.applied_groups, self.applied_all[labourer_id]
-        )
+        declined = counts(self.occupations, self.groups)
+        applied = counts(self.applied_occupations, self.applied_groups)
         return Taste(
-            occupation_refusals=refused[0],
-            group_refusals=refused[1],
-            other_refusals=refused[2],
+            occupation_refusals=declined[0],
+            group_refusals=declined[1],
+            unanswered=self.unanswered[labourer_id],
             occupation_applications=applied[0],
             group_applications=applied[1],
-            other_applications=applied[2],
+            other_applications=self.applied_all[labourer_id] - sum(applied),
         )
 
     @property
     def labourers_with_history(self) -> set[int]:
         """Labourers whose refusals or applications say something of their taste."""
-        return set(self.refused_all) | set(self.applied_all)
+        return set(self.occupations) | set(self.unanswered) | set(self.applied_all)
 
     def factor(self, labourer_id: int, occupation_id: str | None) -> float:
         """How much to lower a post of this occupation for this labourer (1: not at all)."""
@@ -126,8 +124,8 @@ def collect(rows: Iterable[tuple[int, int, date, str | None, PushState]], since:
         group = group_of(occupation)
         if state in REFUSED:
             out.pairs[key] = max(day, out.pairs.get(key, day))
-        if state in DECLINED_BY_LABOURER:
-            out.refused_all[key[0]] += 1
+        if state == PushState.no_response:
+            out.unanswered[key[0]] += 1
         if state in APPLIED:
             out.applied_all[key[0]] += 1
         for states, by_occupation, by_group in (

@@ -25,18 +25,18 @@ class Taste:
 
     The factor is the labourer's estimated apply rate for posts like this one over a typical
     labourer's: (applications + 2 x 0.35) / (outcomes + 2), divided by 0.35 — a Beta estimate
-    shrunk toward the typical rate, so one refusal lowers the odds to 0.67x, two to 0.5x, one
-    application raises them to 1.76x. Outcomes for the same occupation count three times, those
-    for another occupation of the same trade group twice, any other push of the labourer once
-    (some labourers answer nothing, whatever is pushed).
+    shrunk toward the typical rate. A decline speaks of the kind of post: it counts three times
+    for the same occupation (one decline: 0.4x), twice for another occupation of the same trade
+    group (0.5x). An unanswered push speaks of the labourer, whatever the post: once (0.67x).
+    An application raises the odds the same way (same occupation x3: 2.1x, group x2, other x1).
     """
 
-    occupation_refusals: int = 0
-    group_refusals: int = 0  # of other occupations in the same group
+    occupation_refusals: int = 0  # declined posts of this occupation
+    group_refusals: int = 0  # declined posts of other occupations in the same group
     occupation_applications: int = 0
     group_applications: int = 0
-    other_refusals: int = 0  # of posts of other groups
-    other_applications: int = 0
+    unanswered: int = 0  # pushes of any post with no response
+    other_applications: int = 0  # applications to posts of other groups
 
     @property
     def factor(self) -> float:
@@ -45,7 +45,7 @@ class Taste:
             3 * self.occupation_applications + 2 * self.group_applications
             + self.other_applications
         )  # fmt: skip
-        refused = 3 * self.occupation_refusals + 2 * self.group_refusals + self.other_refusals
+        refused = 3 * self.occupation_refusals + 2 * self.group_refusals + self.unanswered
         outcomes = applied + refused
         if outcomes == 0:
             return 1.0
