@@ -16,7 +16,8 @@ agencies pushing posts in by API). Then it drives twelve months through the runn
 
 **The acceptance model** is the labourers' own and the service is never told it: each labourer
 has a trade group they like and two they dislike (drawn partly from their skills), a wish to
-stay near home, and a wage floor; a quarter of them answer almost nothing. P(apply) =
+stay near home, and a wage floor; a quarter of them answer almost nothing. Decisions are
+persistent: asked again about the same post, labourer and employer answer as before. P(apply) =
 0.8 (0.1 for the unresponsive) x taste (1 / 0.5 / 0.08) x place x wage; a responsive labourer
 who does not apply says no (85%), an unresponsive one mostly says nothing;
 P(hire | applied) = 0.6 with the post's skill, 0.35 without; only outcomes reveal the taste.
@@ -316,6 +317,12 @@ def apply_probability(person: Person, post: PostInfo) -> float:
     return (0.8 if person.responsive else 0.1) * taste * place * wage
 
 
+def _draw(person: Person, post: PostInfo, what: str) -> float:
+    """One fixed uniform number per labourer, post and decision: asked again about the same
+    post, a labourer answers the same, and so does the employer about the same labourer."""
+    return random.Random(f"{ARGS.seed}/{person.id_number}/{post.service_id}/{what}").random()
+
+
 def hire_probability(person: Person, post: PostInfo) -> float:
     """The employer's decision: the skill matters."""
     return 0.6 if post.trade == person.trade or post.trade in ("factory", "clean") else 0.35
@@ -350,12 +357,14 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
         person, post = by_service_id[push["labourer_id"]], sim.posts.get(push["post_id"])
         if post is None or person.employed:
             continue
-        if sim.rng.random() < apply_probability(person, post):
+        if _draw(person, post, "apply") < apply_probability(person, post):
             _event(sim, push["id"], "applied")
             applications.setdefault(person.row, []).append(push)
         else:
             answers = 0.85 if person.responsive else 0.1  # the rest never answer
             _event(sim, push["id"], "declined" if sim.rng.random() < answers else "no_response")
+    if ARGS.verbose:
+        _print_mix(pushes, by_service_id, sim)
     sim.at(first_day + timedelta(days=19))
     for row, applied in applications.items():
         person = sim.people[row]
@@ -364,7 +373,7 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
             post = sim.posts[push["post_id"]]
             if person.employed:
                 _event(sim, push["id"], "declined")  # took another job this month
-            elif sim.rng.random() < hire_probability(person, post):
+            elif _draw(person, post, "hire") < hire_probability(person, post):
                 if _event(sim, push["id"], "hired"):
                     person.employed = True
                 else:
@@ -391,6 +400,23 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
         calibration=summary["calibration"]["method"],
         seconds=time.perf_counter() - started,
     )
+
+
+def _print_mix(pushes: list[dict[str, Any]], people: dict[int | None, Person], sim: Sim) -> None:
+    """What the month's pushes were, in the model's terms the service never sees."""
+    mix: dict[str, int] = {}
+    for push in pushes:
+        person, post = people[push["labourer_id"]], sim.posts.get(push["post_id"])
+        if post is None:
+            continue
+        kind = (
+            "liked"
+            if post.trade == person.likes
+            else ("disliked" if post.trade in person.dislikes else "neutral")
+        )
+        key = f"{kind}/{'responsive' if person.responsive else 'silent'}"
+        mix[key] = mix.get(key, 0) + 1
+    print("  mix:", dict(sorted(mix.items())), flush=True)
 
 
 def _month_pushes(sim: Sim, month: str) -> list[dict[str, Any]]:
@@ -507,7 +533,7 @@ def _learning_ratio(months: list[Month]) -> float | None:
 
 
 def main() -> int:
-    months, sim = simulate(learning=True)
+    months, sim = simulate(learning=not ARGS.no_learning)
     baseline = simulate(learning=False)[0] if ARGS.compare else None
     plot(months, baseline, ROOT / "docs" / "img" / "year_sim.png")
     result: dict[str, Any] = {
@@ -547,6 +573,8 @@ if __name__ == "__main__":
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--verbose", action="store_true", help="print each plan's numbers")
+    parser.add_argument("--no-learning", action="store_true",
+                        help="run only the baseline (MATCHING_PLANNER_LEARNING=false)")  # fmt: skip
     parser.add_argument("--compare", action="store_true",
                         help="run the year again with MATCHING_PLANNER_LEARNING=false")  # fmt: skip
     parser.add_argument("--taste-follows-trade", type=float, default=0.6,
