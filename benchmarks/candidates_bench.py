@@ -36,7 +36,7 @@ from matching.auth.principal import Principal
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.matches.engine import MatchingEngine
 from matching.planning.candidates import Blocking, Candidates, best_posts
-from matching.planning.service import PlanParams, build_plan
+from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
 from matching.scoring import LabourerProfile
 from matching.settings import Settings
@@ -116,7 +116,7 @@ def plans(url: str) -> dict[str, Any]:
         for session in session_scope(make_sessionmaker(engine)):
             plan = build_plan(session, matching, region="43", params=params,
                               principal=Principal(key_id=0, role=Role.admin),
-                              now=datetime.now(UTC), attribution_days=60,
+                              now=datetime.now(UTC), rules=PlanRules(),
                               workers=settings.planner_workers, blocking=blocking)  # fmt: skip
             s = plan.summary
             keys = ("unemployed_willing", "candidate_pairs", "planned_pushes", "planned_reach",

@@ -42,7 +42,7 @@ from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.matches.engine import MatchingEngine
-from matching.planning.service import PlanParams, build_plan
+from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
 from matching.regions.registry import RegionLevel, get_registry
 from matching.settings import Settings
@@ -96,7 +96,7 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
     for session in session_scope(sessions):
         plan = build_plan(session, matching, region=region, params=params,
                           principal=Principal(key_id=0, role=Role.admin), now=datetime.now(UTC),
-                          attribution_days=60, workers=settings.planner_workers)  # fmt: skip
+                          rules=PlanRules(), workers=settings.planner_workers)  # fmt: skip
         summary = dict(plan.summary)
     seconds = time.perf_counter() - started
     engine.dispose()
