@@ -93,6 +93,5 @@ def test_no_region_makes_a_server_error(
     for response in calls:
         assert response.status_code < 500, response.text
     plan = calls[0].json()
-    assert plan["summary"]["planned_pushes"] >= 0
-    if plan["summary"]["planned_pushes"] == 0:
+    if plan["summary"]["planned_pushes"] == 0:  # an empty plan always says why
         assert plan["summary"]["shortfall"] is not None, plan["summary"]
