@@ -189,3 +189,17 @@ def test_an_application_raises_posts_like_it_and_learning_can_be_switched_off(
     assert plain["calibration"]["method"] == "prior"
     assert plain["summary"]["refused_pairs_left_out"] == 0
     assert plain["summary"]["pairs_raised_by_applications"] == 0
+
+
+def test_the_region_targets_set_the_plan_goals_even_when_zero(
+    client: TestClient, first_month: dict[str, Any]
+) -> None:
+    """A target of 0 is a target (not "unset"): the floor is then the margin alone."""
+    admin = first_month["admin"]
+    put = client.put(f"/v1/targets/{COUNTY}/2026", json={"success_rate": 0, "push_ratio": 0.8},
+                     headers=admin)  # fmt: skip
+    assert put.status_code == 200, put.text
+    plan = _plan(client, first_month["staff"]).json()
+    assert plan["params"]["success_target"] == 0
+    assert plan["params"]["coverage"] == 0.8
+    assert plan["summary"]["success_rate_floor"] == 0.02

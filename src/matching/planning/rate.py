@@ -28,6 +28,8 @@ from matching.planning.competition import Hires, expected_hires, take_probabilit
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
+DEFAULT_SUCCESS_MARGIN = 0.02  # the floor is the region's success target plus this
+
 
 @dataclass(frozen=True, slots=True)
 class RateCut:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matching.planning.rate import DEFAULT_SUCCESS_MARGIN
 from matching.pushes.models import Channel
 from matching.pushes.schemas import ReasonItem
 
@@ -37,7 +38,7 @@ class PlanCreate(BaseModel):
         description="Pushes to make as a share of U; default the region's push target (policy 50%)",
     )
     success_margin: float = Field(
-        0.02,
+        DEFAULT_SUCCESS_MARGIN,
         ge=0,
         le=0.5,
         description="Beyond coverage, keep a push only while the plan's "

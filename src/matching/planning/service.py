@@ -41,7 +41,7 @@ from matching.planning.optimizer import (
     solve,
     solve_blocked,
 )
-from matching.planning.rate import RateCut, cut_to_rate
+from matching.planning.rate import DEFAULT_SUCCESS_MARGIN, RateCut, cut_to_rate
 from matching.planning.summary import plan_summary
 from matching.posts.models import Post, PostStatus
 from matching.pushes import feedback
@@ -56,7 +56,6 @@ from matching.settings import Settings
 # Above this many labourers the plan is solved county by county (docs/planning.md: by region).
 BLOCK_ABOVE = 200_000
 CALIBRATION_WINDOW_DAYS = 365
-DEFAULT_SUCCESS_MARGIN = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +125,7 @@ def calibrate(session: Session, region: str, today: date, rules: PlanRules) -> C
             bin_.label("bin"),
             (Push.pushed_on <= signal_closed).label("signal"),
             applied.label("applied"),
-            and_(applied, or_(hired, resolved)).label("resolved"),
+            and_(applied, resolved).label("resolved"),  # hired is an end state too
             hired.label("hired"),
             func.count(),
             func.sum(Push.score),
@@ -261,11 +260,13 @@ def goals(session: Session, region: str, month: PlanMonth, params: PlanParams) -
     """Coverage and success rate: the request's, else the region's targets for the year."""
     rows = region_targets.rows_for(session, set(region_targets.ancestors(region)), month.start.year)
     resolved = region_targets.resolve(region, rows)
-    coverage = params.coverage
-    if coverage is None:
-        coverage = resolved["push_ratio"].value or region_targets.DEFAULTS["push_ratio"]
-    rate = resolved["success_rate"].value or region_targets.DEFAULTS["success_rate"]
-    return Goals(float(coverage), float(rate), params.success_margin)
+
+    def target(name: str) -> float:
+        value = resolved[name].value  # a region may set a target to 0: only None falls back
+        return float(region_targets.DEFAULTS[name] if value is None else value)
+
+    coverage = target("push_ratio") if params.coverage is None else params.coverage
+    return Goals(coverage, target("success_rate"), params.success_margin)
 
 
 @dataclass(frozen=True, slots=True)
