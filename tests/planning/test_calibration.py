@@ -124,7 +124,13 @@ def test_fit_validates_its_input() -> None:
 # --- the two-stage fit: early signals, pooled from the parent region --------------------------
 
 
-def _level(region: str, scores: np.ndarray, applied: np.ndarray, hired: np.ndarray) -> Any:
+def _level(
+    region: str,
+    scores: np.ndarray,
+    applied: np.ndarray,
+    hired: np.ndarray,
+    taste: np.ndarray | None = None,
+) -> Any:
     from matching.planning.calibration import LevelCounts
 
     b = np.minimum((scores * 10).astype(int), 9)
@@ -135,6 +141,7 @@ def _level(region: str, scores: np.ndarray, applied: np.ndarray, hired: np.ndarr
         score_sum=np.bincount(b, weights=scores, minlength=10),
         resolved_applied=float(applied.sum()),
         hired=float((applied & hired).sum()),
+        exposure=None if taste is None else np.bincount(b, weights=taste, minlength=10),
     )
 
 
@@ -181,3 +188,24 @@ def test_no_signal_anywhere_keeps_the_prior() -> None:
     fit = fit_two_stage([LevelCounts.empty("43"), LevelCounts.empty("430981")])
     assert fit.method == "prior"
     np.testing.assert_array_equal(fit.predict(GRID), prior_probability(GRID))
+
+
+def test_the_taste_factor_at_push_time_is_an_offset() -> None:
+    """Half the pushes went to labourers who answer (factor 1.25), half to silent ones (0.1):
+    each applied with base rate x factor. Weighing each push by its factor recovers the base
+    rate, so the plan's base x factor is right; counting pushes alone learns the average."""
+    from matching.planning.calibration import fit_two_stage
+
+    rng = np.random.default_rng(11)
+    n = 40_000
+    scores = rng.random(n)
+    taste = np.where(rng.random(n) < 0.5, 1.25, 0.1)
+    base = 0.05 + 0.4 * scores
+    applied = rng.random(n) < base * taste
+    hired = rng.random(n) < 0.5
+    with_offset = fit_two_stage([_level("43", scores, applied, hired, taste)])
+    without = fit_two_stage([_level("43", scores, applied, hired)])
+    inside = np.linspace(0.1, 0.9, 17)
+    truth = (0.05 + 0.4 * inside) * 0.5
+    assert np.abs(with_offset.predict(inside) - truth).max() < 0.015
+    assert (without.predict(inside) < truth * 0.8).all()  # the average labourer (0.675)

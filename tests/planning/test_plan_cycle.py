@@ -203,3 +203,33 @@ def test_the_region_targets_set_the_plan_goals_even_when_zero(
     assert plan["params"]["success_target"] == 0
     assert plan["params"]["coverage"] == 0.8
     assert plan["summary"]["success_rate_floor"] == 0.02
+
+
+def test_a_labourer_who_never_answers_sinks_and_the_plan_shows_the_fit(
+    test_clock: FixedClock, client: TestClient, first_month: dict[str, Any]
+) -> None:
+    """Two posts left unanswered lower every post for that labourer more than two declined
+    posts of the same occupation lower them for a labourer who answered, with the reason."""
+    staff = first_month["staff"]
+    silent, talker = first_month["people"][2], first_month["people"][3]
+    for lab, state in ((silent, "no_response"), (talker, "declined")):
+        body = {"post_ids": first_month["posts"][:2], "labourer_ids": [lab], "channel": "app"}
+        pushed = client.post("/v1/pushes", json=body, headers=staff)
+        assert pushed.status_code in (200, 201), pushed.text
+        for push in pushed.json()["items"]:
+            response = client.post(f"/v1/pushes/{push['id']}/events", json={"state": state},
+                                   headers=staff)  # fmt: skip
+            assert response.status_code == 200, response.text
+    test_clock.set(datetime(2027, 1, 5, 2, tzinfo=UTC))
+    quiet = client.get(f"/v1/labourers/{silent}/matches", headers=staff).json()["items"]
+    assert quiet and all(m["taste_factor"] < 0.2 for m in quiet)
+    assert all(any(r["code"] == "unanswered" for r in m["reasons"]) for m in quiet)
+    spoke = client.get(f"/v1/labourers/{talker}/matches", headers=staff).json()["items"]
+    other_post = first_month["posts"][2]  # pushed to neither
+    factor = {lab: next(m["taste_factor"] for m in items if m["post"]["id"] == other_post)
+              for lab, items in ((silent, quiet), (talker, spoke))}  # fmt: skip
+    assert factor[silent] < factor[talker] < 1
+    plan = _plan(client, staff, candidates_per_labourer=10).json()
+    fit = plan["calibration"]["responsiveness"]
+    assert fit["labourers"] == 2
+    assert 0 < fit["unanswered_if_answering"] < fit["unanswered_if_not"] < 1

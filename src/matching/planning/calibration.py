@@ -28,6 +28,12 @@ to close. It splits success in two, P(hire | score) = P(apply | score) x P(hire 
   a labourer has applied or not: applied means the push reached applied, interviewed, hired or
   rejected (a rejection comes after an application); viewed, declined, no response and silence
   count as not applied. Ten score bins, as in the binned fit, then made non-decreasing.
+  The labourer's taste factor at push time (scoring.feedback: their declines, applications and
+  silences) is a known offset: a push is expected to apply with the bin's rate times its
+  factor, so each bin's rate is applications over the sum of its pushes' factors (`exposure`),
+  and the plan multiplies it by the factor again. Without the offset, a month whose pushes went
+  mostly to labourers who answer would teach a high rate that the next plan multiplies by their
+  high factor a second time.
 - P(hire | applied) is one rate, fitted on applied pushes whose outcome is known: hired within
   the window, rejected or declined, or the window closed without a hire.
 
@@ -210,12 +216,20 @@ class LevelCounts:
     score_sum: F64  # sum of their scores (for the bins' mean scores)
     resolved_applied: float  # applied pushes whose outcome is known
     hired: float  # of those, hired within the attribution window
+    # Sum of the signal pushes' taste factors (None: all 1): each push's expected applications
+    # are its labourer's factor times the bin's rate, so the rate is applied / exposure.
+    exposure: F64 | None = None
 
     @classmethod
     def empty(cls, region: str, bins: int = DEFAULT_BINS) -> "LevelCounts":
         """A level with no pushes yet."""
         zeros = np.zeros(bins, np.float64)
-        return cls(region, zeros, zeros.copy(), zeros.copy(), 0.0, 0.0)
+        return cls(region, zeros, zeros.copy(), zeros.copy(), 0.0, 0.0, zeros.copy())
+
+    @property
+    def apply_exposure(self) -> F64:
+        """What the bin's apply rate divides by: the pushes, each weighed by its taste factor."""
+        return self.signal_pushes if self.exposure is None else self.exposure
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +276,7 @@ def fit_two_stage(
     hire_rate = PRIOR_HIRE_GIVEN_APPLY
     for level in levels:
         apply_rate = (level.applied + pseudo_count * apply_rate) / (
-            level.signal_pushes + pseudo_count
+            level.apply_exposure + pseudo_count
         )
         hire_rate = (level.hired + pseudo_count * hire_rate) / (
             level.resolved_applied + pseudo_count

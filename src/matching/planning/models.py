@@ -53,5 +53,6 @@ class PlanItem(Base):
     labourer_id: Mapped[int]
     post_id: Mapped[int]
     score: Mapped[float]
-    probability: Mapped[float]
+    probability: Mapped[float]  # calibrated on the score, times the taste factor
+    taste_factor: Mapped[float | None]
     push_id: Mapped[int | None]

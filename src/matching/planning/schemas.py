@@ -154,6 +154,16 @@ class CalibrationStages(BaseModel):
     levels: list[StageLevel]
 
 
+class ResponsivenessRead(BaseModel):
+    """Whether the region's labourers answer their pushes (scoring.feedback.Responsiveness):
+    the two-kind mixture fitted to the labourers' records in the cooldown window."""
+
+    labourers: int = Field(description="labourers with a record (an unanswered or answered push)")
+    share: float = Field(description="of labourers, those who answer their pushes")
+    unanswered_if_answering: float = Field(description="of their pushes, left unanswered")
+    unanswered_if_not: float = Field(description="the same, for those who do not answer")
+
+
 class CalibrationRead(BaseModel):
     """How scores became success probabilities."""
 
@@ -163,6 +173,11 @@ class CalibrationRead(BaseModel):
     values: list[float]
     pseudo_count: float
     stages: CalibrationStages | None = None
+    responsiveness: ResponsivenessRead | None = Field(
+        default=None,
+        description="whether labourers answer (the labourer's taste factor uses it); absent "
+        "on plans made before it was fitted",
+    )
 
 
 class CommitResult(BaseModel):

@@ -129,6 +129,7 @@ def calibrate(session: Session, region: str, today: date, rules: PlanRules) -> C
             hired.label("hired"),
             func.count(),
             func.sum(Push.score),
+            func.sum(func.coalesce(Push.taste_factor, 1.0)),
         )
         .where(
             Push.labourer_region.startswith(chain[0]),
@@ -139,12 +140,12 @@ def calibrate(session: Session, region: str, today: date, rules: PlanRules) -> C
         .group_by("depth", "bin", "signal", "applied", "resolved", "hired")
     ).all()
     levels = [_LevelTally(code) for code in chain]
-    for level_depth, b, signal, was_applied, was_resolved, was_hired, n, score_sum in rows:
-        for level in levels[: int(level_depth) + 1]:  # a push counts at every wider level too
+    for depth_, b, signal, was_applied, was_resolved, was_hired, n, score_sum, taste in rows:
+        for level in levels[: int(depth_) + 1]:  # a push counts at every wider level too
             level.add(
                 min(max(int(b), 0), DEFAULT_BINS - 1),
                 bool(signal), bool(was_applied), bool(was_resolved), bool(was_hired),
-                int(n), float(score_sum or 0.0),
+                int(n), float(score_sum or 0.0), float(taste or 0.0),
             )  # fmt: skip
     return fit_two_stage([level.counts() for level in levels])
 
@@ -166,11 +167,21 @@ class _LevelTally:
         self.hired = 0.0
 
     def add(
-        self, b: int, signal: bool, applied: bool, resolved: bool, hired: bool, n: int, score: float
+        self,
+        b: int,
+        signal: bool,
+        applied: bool,
+        resolved: bool,
+        hired: bool,
+        n: int,
+        score: float,
+        taste: float,
     ) -> None:
         if signal:
             self.counts_.signal_pushes[b] += n
             self.counts_.score_sum[b] += score
+            assert self.counts_.exposure is not None
+            self.counts_.exposure[b] += taste
             if applied:
                 self.counts_.applied[b] += n
         if resolved:
@@ -181,8 +192,9 @@ class _LevelTally:
     def counts(self) -> LevelCounts:
         c = self.counts_
         return LevelCounts(
-            self.region, c.signal_pushes, c.applied, c.score_sum, self.resolved, self.hired
-        )
+            self.region, c.signal_pushes, c.applied, c.score_sum, self.resolved, self.hired,
+            c.exposure,
+        )  # fmt: skip
 
 
 # --- the plan, step by step -------------------------------------------------------------------
@@ -488,6 +500,8 @@ def build_plan(
     refusals = (
         feedback.for_region(session, region, since) if learns else feedback.Refusals(since=since)
     )
+    if learns:
+        refusals.fit_responsiveness()  # whether this region's labourers answer their pushes
     timings: dict[str, float] = {"load_s": time.perf_counter() - started}
     calibration = (
         calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
@@ -529,7 +543,7 @@ def build_plan(
             "decline_cooldown_months": rules.cooldown_months,
         },
         summary=summary,
-        calibration=calibration.to_dict(),
+        calibration={**calibration.to_dict(), "responsiveness": _responsiveness(refusals)},
         created_at=now,
         created_by_key_id=principal.key_id,
     )
@@ -537,13 +551,25 @@ def build_plan(
     session.flush()
     t0 = time.perf_counter()
     items = zip(chosen_lab.tolist(), chosen_post.tolist(), pairs.score[chosen].tolist(),
-                choice.probability[chosen].tolist(), strict=True)  # fmt: skip
+                choice.probability[chosen].tolist(), pairs.taste[chosen].tolist(),
+                strict=True)  # fmt: skip
     _store_items(session, plan.id, items)
     timings["store_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
     plan.summary = {**summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
     session.flush()
     return plan
+
+
+def _responsiveness(refusals: feedback.Refusals) -> dict[str, float | int]:
+    """The fitted answering mixture, as the plan shows it."""
+    fitted = refusals.responsiveness
+    return {
+        "labourers": sum(refusals.records().values()),
+        "share": round(fitted.share, 4),
+        "unanswered_if_answering": round(fitted.unanswered_if_answering, 4),
+        "unanswered_if_not": round(fitted.unanswered_if_not, 4),
+    }
 
 
 def _pair_keys(
@@ -574,16 +600,17 @@ def _openings_left(session: Session, post_ids: list[int]) -> dict[int, int]:
 
 
 def _store_items(
-    session: Session, plan_id: int, items: Iterable[tuple[int, int, float, float]]
+    session: Session, plan_id: int, items: Iterable[tuple[int, int, float, float, float]]
 ) -> None:
-    """Write the plan's items (labourer, post, score, probability): COPY on PostgreSQL (a
-    province plan has millions), else inserts in batches."""
+    """Write the plan's items (labourer, post, score, probability, taste factor): COPY on
+    PostgreSQL (a province plan has millions), else inserts in batches."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         batch: list[dict[str, Any]] = []
-        for lab, post, score, probability in items:
+        for lab, post, score, probability, taste in items:
             row = {"plan_id": plan_id, "labourer_id": lab, "post_id": post}
-            batch.append(row | {"score": round(score, 4), "probability": round(probability, 6)})
+            batch.append(row | {"score": round(score, 4), "probability": round(probability, 6),
+                                "taste_factor": round(taste, 4)})  # fmt: skip
             if len(batch) == 5000:
                 session.execute(insert(PlanItem), batch)
                 batch = []
@@ -592,12 +619,15 @@ def _store_items(
         return
     raw = connection.connection.driver_connection
     assert raw is not None
-    copy_sql = "COPY plan_items (plan_id, labourer_id, post_id, score, probability) FROM STDIN"
+    copy_sql = (
+        "COPY plan_items (plan_id, labourer_id, post_id, score, probability, taste_factor) "
+        "FROM STDIN"
+    )
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         lines: list[str] = []
-        for lab, post, score, probability in items:
+        for lab, post, score, probability, taste in items:
             # Rounded as the SQLite path rounds them: both are the exact decimal's nearest double.
-            lines.append(f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\n")
+            lines.append(f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\t{taste:.4f}\n")
             if len(lines) == 100_000:
                 copy.write("".join(lines))
                 lines = []
@@ -708,6 +738,7 @@ def commit_plan(
                 attribution_days=attribution_days,
                 plan_id=plan.id,
                 note=f"plan {plan.id}",
+                taste_factor=item.taste_factor,
             )
         )
     for start in range(0, len(rows), 2000):

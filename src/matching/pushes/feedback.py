@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from matching.clock import months_back
 from matching.posts.models import Post
 from matching.pushes.models import Push, PushState
-from matching.scoring.feedback import Taste
+from matching.scoring.feedback import PRIOR_RESPONSIVENESS, Responsiveness, Taste
 from matching.skills.taxonomy import get_taxonomy
 
 # Not proposed again during the cooldown: the labourer or the employer said no, or nobody spoke.
@@ -27,6 +27,8 @@ REFUSED = (PushState.declined, PushState.rejected, PushState.no_response)
 # the labourer; an employer's rejection is not the labourer's refusal (it followed an application).
 DECLINED_BY_LABOURER = (PushState.declined,)
 APPLIED = (PushState.applied, PushState.interviewed, PushState.rejected)
+# The labourer saw the push and said something, whatever it was (scoring.feedback.Responsiveness).
+ANSWERED = (PushState.viewed, PushState.declined, PushState.hired, *APPLIED)
 
 
 @dataclass(slots=True)
@@ -45,7 +47,10 @@ class Refusals:
     applied_groups: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # Per labourer: unanswered pushes and all applications, whatever the post.
     unanswered: Counter[int] = field(default_factory=Counter)
+    answered: Counter[int] = field(default_factory=Counter)
     applied_all: Counter[int] = field(default_factory=Counter)
+    # Whether labourers answer at all: the prior, or the region's fit (`fit_responsiveness`).
+    responsiveness: Responsiveness = PRIOR_RESPONSIVENESS
 
     def refused_on(self, labourer_id: int, post_id: int) -> date | None:
         """When this pair was last pushed and refused, inside the cooldown."""
@@ -71,6 +76,8 @@ class Refusals:
             occupation_refusals=declined[0],
             group_refusals=declined[1],
             unanswered=self.unanswered[labourer_id],
+            answered=self.answered[labourer_id],
+            responsiveness=self.responsiveness,
             occupation_applications=applied[0],
             group_applications=applied[1],
             other_applications=self.applied_all[labourer_id] - sum(applied),
@@ -79,7 +86,19 @@ class Refusals:
     @property
     def labourers_with_history(self) -> set[int]:
         """Labourers whose refusals or applications say something of their taste."""
-        return set(self.occupations) | set(self.unanswered) | set(self.applied_all)
+        return set(self.occupations) | set(self.unanswered) | set(self.answered)
+
+    def records(self) -> Counter[tuple[int, int]]:
+        """(unanswered, answered) → how many labourers have that record."""
+        return Counter(
+            (self.unanswered[lab], self.answered[lab])
+            for lab in set(self.unanswered) | set(self.answered)
+        )
+
+    def fit_responsiveness(self) -> Responsiveness:
+        """Fit whether labourers answer to these labourers' records, and use it from now on."""
+        self.responsiveness = Responsiveness.fit(self.records())
+        return self.responsiveness
 
     def factor(self, labourer_id: int, occupation_id: str | None) -> float:
         """How much to lower a post of this occupation for this labourer (1: not at all)."""
@@ -111,7 +130,7 @@ def refusals(session: Session, where: ColumnElement[bool], since: date) -> Refus
     rows = session.execute(
         select(Push.labourer_id, Push.post_id, Push.pushed_on, Post.occupation_id, Push.state)
         .join(Post, Post.id == Push.post_id)
-        .where(where, Push.state.in_(set(REFUSED) | set(APPLIED)), Push.pushed_on >= since)
+        .where(where, Push.state.in_({*REFUSED, *ANSWERED}), Push.pushed_on >= since)
     )
     return collect(rows, since)
 
@@ -126,6 +145,8 @@ def collect(rows: Iterable[tuple[int, int, date, str | None, PushState]], since:
             out.pairs[key] = max(day, out.pairs.get(key, day))
         if state == PushState.no_response:
             out.unanswered[key[0]] += 1
+        if state in ANSWERED:
+            out.answered[key[0]] += 1
         if state in APPLIED:
             out.applied_all[key[0]] += 1
         for states, by_occupation, by_group in (

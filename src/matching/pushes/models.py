@@ -80,6 +80,8 @@ class Push(Base):
     pushed_by_key_id: Mapped[int | None]
     plan_id: Mapped[int | None] = mapped_column(index=True)
     score: Mapped[float | None]
+    # The labourer's taste factor when pushed (scoring.feedback): calibration's known offset.
+    taste_factor: Mapped[float | None]
     breakdown: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     state: Mapped[PushState] = mapped_column(_enum(PushState), default=PushState.pushed)

@@ -64,6 +64,7 @@ def create_pushes(
         context=engine.context,
         attribution_days=settings.attribution_days,
         now=now,
+        taste_months=settings.decline_cooldown_months if settings.planner_learning else 0,
     )
     items = [PushWritten(**present_push(o.push).model_dump(), created=o.created) for o in outcomes]
     created = sum(o.created for o in outcomes)

@@ -20,6 +20,7 @@ from matching.matches.snapshot import labourer_profiles, post_record
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
+from matching.pushes import feedback
 from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState
 from matching.pushes.schemas import EventCreate, PushCreate
 from matching.scoring import Explanation, ScoringContext, explain_pair
@@ -69,8 +70,12 @@ def create_pushes(
     context: ScoringContext,
     attribution_days: int,
     now: datetime,
+    taste_months: int = 0,
 ) -> list[PushOutcome]:
     """Push posts to labourers; a pair pushed already this month answers with that push.
+
+    With `taste_months`, each push keeps the labourer's taste factor from their answers in that
+    many months (pushes.feedback), as a plan's pushes do, for calibration's offset.
 
     Every id is checked first (404 for a missing one, 403 outside the caller's regions, 409 for a
     post that takes no more pushes), so a refused request writes nothing.
@@ -84,6 +89,11 @@ def create_pushes(
     profiles, _ = labourer_profiles(session, today, ids=list(regions))
     by_id = {p.id: p for p in profiles}
     records = {post.id: post_record(post) for post in posts}
+    taste = (
+        feedback.for_labourers(session, list(regions), feedback.cooldown_start(today, taste_months))
+        if taste_months > 0
+        else None
+    )
     rows = []
     for lab, post in pairs:
         if (lab, post.id) in existing:
@@ -100,6 +110,7 @@ def create_pushes(
                 now=now,
                 attribution_days=attribution_days,
                 note=body.note,
+                taste_factor=None if taste is None else taste.factor(lab, post.occupation_id),
             )
         )
     created_ids = _insert_new(session, rows)
@@ -134,8 +145,10 @@ def push_row(
     attribution_days: int,
     plan_id: int | None = None,
     note: str | None = None,
+    taste_factor: float | None = None,
 ) -> dict[str, Any]:
-    """The pushes-table row of a new push: dated now (China time), scored and explained."""
+    """The pushes-table row of a new push: dated now (China time), scored and explained, with
+    the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
     today = china_date(now)
     return {
         "labourer_id": labourer_id,
@@ -149,6 +162,7 @@ def push_row(
         "pushed_by_key_id": key_id,
         "plan_id": plan_id,
         "score": round(scored.total, 4),
+        "taste_factor": None if taste_factor is None else round(taste_factor, 4),
         "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
         "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
         "state": PushState.pushed,
