@@ -137,11 +137,13 @@ def _level(
     return LevelCounts(
         region=region,
         signal_pushes=np.bincount(b, minlength=10).astype(float),
-        applied=np.bincount(b, weights=applied.astype(float), minlength=10),
-        score_sum=np.bincount(b, weights=scores, minlength=10),
+        applied=np.bincount(b, weights=applied.astype(float), minlength=10).astype(float),
+        score_sum=np.bincount(b, weights=scores, minlength=10).astype(float),
         resolved_applied=float(applied.sum()),
         hired=float((applied & hired).sum()),
-        exposure=None if taste is None else np.bincount(b, weights=taste, minlength=10),
+        exposure=None
+        if taste is None
+        else np.bincount(b, weights=taste, minlength=10).astype(float),
     )
 
 
