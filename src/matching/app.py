@@ -21,8 +21,8 @@ from matching.errors import FieldError, Problem
 from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
+from matching.kit.personal import PersonalData
 from matching.labourers.import_router import router as import_router
-from matching.labourers.personal import PersonalData
 from matching.labourers.router import router as labourers_router
 from matching.matches.engine import MatchingEngine
 from matching.matches.router import router as matches_router

@@ -15,9 +15,9 @@ from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
 from matching.database import utcnow
 from matching.kit.idnumber import id_check_digit
+from matching.kit.personal import PersonalData
 from matching.labourers import service as labourers
 from matching.labourers.models import EmploymentStatus, Relocation
-from matching.labourers.personal import PersonalData
 from matching.labourers.schemas import LabourerCreate, SkillInput
 from matching.posts import service as posts
 from matching.posts.schemas import PostCreate

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from matching import clock
 from matching.database import session_scope
-from matching.labourers.personal import PersonalData
+from matching.kit.personal import PersonalData
 from matching.settings import Settings
 
 

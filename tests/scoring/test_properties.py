@@ -129,7 +129,7 @@ def shared_level(a: str, b: str) -> int:
 
 
 def allowed(profile: LabourerProfile, post: PostRecord) -> bool:
-    """Every hard filter of DESIGN §3, written out plainly."""
+    """Every hard filter of docs/domain.md, "Matching", written out plainly."""
     depth = sum(len(profile.region) >= end for end in SEGMENT_ENDS)
     age_ok = profile.age is None or (post.age_min or 0) <= profile.age <= (post.age_max or 200)
     return (

@@ -10,7 +10,7 @@ from matching.database import Base, utcnow
 
 
 class Role(StrEnum):
-    """What a key may do (DESIGN §5)."""
+    """What a key may do (docs/domain.md, "Roles")."""
 
     admin = "admin"
     staff = "staff"

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from matching.audit.models import AuditEntry
 from matching.auth.principal import Principal
+from matching.kit.personal import PersonalData
 from matching.labourers.models import EmploymentStatus, Labourer, StatusPeriod
-from matching.labourers.personal import PersonalData
 from matching.labourers.schemas import LabourerRead, SkillRead
 from matching.regions.registry import get_registry
 from matching.skills.taxonomy import get_taxonomy

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.errors import Conflict, ProblemError
+from matching.kit.personal import PersonalData
 from matching.labourers import service
 from matching.labourers.models import Labourer
-from matching.labourers.personal import PersonalData
 from matching.labourers.roster_format import (
     DATE_FIELDS,
     DATE_HELP,

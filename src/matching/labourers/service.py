@@ -12,8 +12,8 @@ from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
+from matching.kit.personal import PersonalData
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
-from matching.labourers.personal import PersonalData
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
 from matching.pagination import decode_cursor, encode_cursor
 from matching.regions.validation import canonical_region_code

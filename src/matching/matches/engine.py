@@ -183,7 +183,7 @@ def _post_mask(
     return mask
 
 
-# How many leading digits of the labourer's code a workplace must share (DESIGN §3 hard filter).
+# How many leading digits of the labourer's code a workplace must share (docs/domain.md, "Matching": hard filters).
 _LEVEL_DIGITS = (2, 4, 6, 9)
 REACH_DIGITS = {
     Willingness.township: 9,

@@ -264,7 +264,7 @@ def post_record(post: Post) -> PostRecord:
 
 
 def _seeking(wants_work: bool, ability: LabourAbility, status: EmploymentStatus) -> bool:
-    """Able and willing to work, and unemployed today: the matchable labourers (U of DESIGN §4)."""
+    """Able and willing to work, and unemployed today: the matchable labourers (docs/domain.md, "Status on a day")."""
     return (
         bool(wants_work) and ability != LabourAbility.none and status == EmploymentStatus.unemployed
     )

@@ -294,7 +294,7 @@ _WANTS = Labourer.wants_work.is_(True)
 
 
 def _unemployed_willing(statuses: Any) -> list[ColumnElement[bool]]:
-    """U (DESIGN §4): able, willing, and unemployed at the start of the month."""
+    """U (docs/domain.md, "Targets"): able, willing, and unemployed at the start of the month."""
     return [_ABLE, _WANTS, statuses.c.at_start == _CODE[EmploymentStatus.unemployed]]
 
 

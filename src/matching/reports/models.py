@@ -12,7 +12,7 @@ class RegionTarget(Base):
     """The targets one region is held to in one year; a missing figure falls back to its parent's.
 
     Shares are fractions (0.5 = 50%). A region with no row of its own uses its nearest ancestor's,
-    and a figure nobody set uses the policy default (DESIGN.md §4).
+    and a figure nobody set uses the policy default (docs/domain.md, "Targets").
     """
 
     __tablename__ = "region_targets"

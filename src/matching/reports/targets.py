@@ -9,7 +9,7 @@ from matching.regions.registry import get_registry
 from matching.reports.models import RegionTarget
 from matching.reports.schemas import TargetSet
 
-# DESIGN.md §4 and the seeds (湘人社 2020 就业扶贫 targets).
+# docs/domain.md, "Targets", and the policy texts (湘人社 2020 就业扶贫 targets).
 DEFAULTS: dict[str, float] = {
     "push_ratio": 0.5,
     "success_rate": 0.15,

@@ -1,4 +1,4 @@
-"""Hard filters (DESIGN §3): a pair that fails one is not a candidate."""
+"""Hard filters (docs/domain.md, "Matching"): a pair that fails one is not a candidate."""
 
 from enum import StrEnum
 

@@ -93,7 +93,7 @@ class LabourerProfile:
     willingness: Willingness = Willingness.county
     able_and_seeking: bool = True
     age: int | None = None
-    # Carried for callers; a post's sex requirement is never applied (DESIGN §6).
+    # Carried for callers; a post's sex requirement is never applied (docs/domain.md, "Matching").
     sex: str | None = None
     expected_wage: int | None = None  # 元/月
     skills: tuple[int, ...] = ()  # indices into the skill similarity matrix
