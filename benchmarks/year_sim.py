@@ -145,6 +145,7 @@ class Sim:
     errors_5xx: int = 0
     requests: int = 0
     sequence: int = 100
+    issued: set[str] = field(default_factory=set)  # ID numbers given out
 
     def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request; counts it, and any 5xx."""
@@ -164,10 +165,16 @@ class Sim:
         response.raise_for_status()
 
 
-def _id_number(rng: random.Random, sequence: int) -> str:
-    birth = date(1966, 1, 1) + timedelta(days=rng.randrange(0, 365 * 36))
-    first17 = f"{COUNTY}{birth:%Y%m%d}{sequence % 1000:03d}"
-    return first17 + id_check_digit(first17)
+def _id_number(rng: random.Random, sequence: int, issued: set[str]) -> str:
+    """A valid ID number of the county no one of the county has yet (a birth day and a
+    three-digit sequence can repeat after a thousand people)."""
+    while True:
+        birth = date(1966, 1, 1) + timedelta(days=rng.randrange(0, 365 * 36))
+        first17 = f"{COUNTY}{birth:%Y%m%d}{sequence % 1000:03d}"
+        number = first17 + id_check_digit(first17)
+        if number not in issued:
+            issued.add(number)
+            return number
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
@@ -188,7 +195,7 @@ def new_people(sim: Sim, count: int) -> list[Person]:
         out.append(
             Person(
                 row=len(sim.people) + len(out),
-                id_number=_id_number(sim.rng, sim.sequence),
+                id_number=_id_number(sim.rng, sim.sequence, sim.issued),
                 town=sim.rng.choice(TOWNS),
                 trade=trade,
                 relocation=relocation,
