@@ -5,8 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.scoring.types import ScoringWeights
 
 # Placeholders make a fresh checkout start with no set-up; they are refused outside development.
 PLACEHOLDER_DATA_KEY = "development-only-data-key-change-me"
@@ -14,16 +16,6 @@ PLACEHOLDER_HASH_KEY = "development-only-hash-key-change-me"
 MIN_SECRET_LENGTH = 32
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class ScoringWeights(BaseModel):
-    """Weights of the score components (normalised to sum 1); e.g. MATCHING_WEIGHTS__SKILLS=0.4."""
-
-    location: float = Field(0.35, ge=0)
-    skills: float = Field(0.30, ge=0)
-    wage: float = Field(0.15, ge=0)
-    preference: float = Field(0.10, ge=0)
-    priority: float = Field(0.10, ge=0)
 
 
 class Settings(BaseSettings):
@@ -79,6 +71,7 @@ class Settings(BaseSettings):
         le=64,
         description="Processes that score a monthly plan's labourers (forked; default: the cores).",
     )
+    # The scoring core's own weights (normalised to sum 1); e.g. MATCHING_WEIGHTS__SKILLS=0.4.
     weights: ScoringWeights = Field(default_factory=ScoringWeights)
     attribution_days: int = Field(60, gt=0, description="Days after a push in which a hire counts.")
     decline_cooldown_months: int = Field(

@@ -33,4 +33,5 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("MATCHING_WEIGHTS__SKILLS", "0.5")
     settings = Settings()
     assert settings.database_url == "sqlite:///elsewhere.db"
-    assert settings.weights.skills == 0.5
+    # The scoring core's weights, normalised to sum 1 as they are read.
+    assert settings.weights.skills == pytest.approx(0.5 / 1.2)

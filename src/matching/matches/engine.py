@@ -21,7 +21,6 @@ from matching.scoring import (
     PostArrays,
     PostRecord,
     ScoringContext,
-    ScoringWeights,
     SkillSpace,
     Willingness,
     region_parts,
@@ -55,7 +54,7 @@ class MatchingEngine:
         )
         return ScoringContext(
             skills=space,
-            weights=ScoringWeights(**self.settings.weights.model_dump()),
+            weights=self.settings.weights,
             corridors=Corridors.from_pairs(self.settings.partner_corridors),
         )
 
@@ -183,7 +182,8 @@ def _post_mask(
     return mask
 
 
-# How many leading digits of the labourer's code a workplace must share (docs/domain.md, "Matching": hard filters).
+# How many leading digits of the labourer's code a workplace must share (docs/domain.md,
+# "Matching": the hard filters).
 _LEVEL_DIGITS = (2, 4, 6, 9)
 REACH_DIGITS = {
     Willingness.township: 9,

@@ -5,14 +5,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from matching.posts.schemas import PostRead
-
-
-class ReasonRead(BaseModel):
-    """One reason, in Chinese and English."""
-
-    code: str
-    zh: str = Field(description="e.g. 同县岗位，距离 12 公里")
-    en: str = Field(description="e.g. Same county, 12 km")
+from matching.schemas import ReasonRead
 
 
 class Breakdown(BaseModel):

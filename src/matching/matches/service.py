@@ -21,7 +21,6 @@ from matching.matches.schemas import (
     PairExplanation,
     PostMatch,
     PostMatches,
-    ReasonRead,
 )
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts import service as posts
@@ -29,12 +28,13 @@ from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
 from matching.pushes import feedback
 from matching.regions.registry import get_registry
+from matching.schemas import ReasonRead
 from matching.scoring import LabourerProfile, Match, PostKind, Reason, explain_pair
 from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
 
 
 def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
-    return [ReasonRead(code=r.code, zh=r.zh, en=r.en) for r in reasons]
+    return [ReasonRead.of(r) for r in reasons]
 
 
 def _profile(session: Session, labourer_id: int, today: date) -> LabourerProfile:

@@ -264,7 +264,8 @@ def post_record(post: Post) -> PostRecord:
 
 
 def _seeking(wants_work: bool, ability: LabourAbility, status: EmploymentStatus) -> bool:
-    """Able and willing to work, and unemployed today: the matchable labourers (docs/domain.md, "Status on a day")."""
+    """Able and willing to work, and unemployed today: the matchable labourers (docs/domain.md,
+    "Status on a day")."""
     return (
         bool(wants_work) and ability != LabourAbility.none and status == EmploymentStatus.unemployed
     )

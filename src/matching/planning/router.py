@@ -29,9 +29,9 @@ from matching.planning.schemas import (
     PlanSummary,
 )
 from matching.posts.models import Post
-from matching.pushes.schemas import ReasonItem
 from matching.regions.registry import get_registry
 from matching.regions.validation import canonical_region_code
+from matching.schemas import ReasonRead
 from matching.scoring import explain_pair
 
 router = APIRouter(tags=["plans"], responses=problem_responses(401, 403))
@@ -198,7 +198,7 @@ def _read(
                     workplace_region=post.workplace_region,
                     score=item.score,
                     probability=item.probability,
-                    reasons=[ReasonItem(code=r.code, zh=r.zh, en=r.en) for r in reasons],
+                    reasons=[ReasonRead.of(r) for r in reasons],
                     push_id=item.push_id,
                 )
             )

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matching.planning.rate import DEFAULT_SUCCESS_MARGIN
 from matching.pushes.models import Channel
-from matching.pushes.schemas import ReasonItem
+from matching.schemas import ReasonRead
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -60,7 +60,7 @@ class PlanPost(BaseModel):
     workplace_region: str
     score: float
     probability: float = Field(description="Predicted success / 预计成功概率")
-    reasons: list[ReasonItem]
+    reasons: list[ReasonRead]
     push_id: int | None = Field(None, description="The push written by the commit")
 
 

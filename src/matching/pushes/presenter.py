@@ -5,7 +5,8 @@ from datetime import date
 from matching.posts.models import Post
 from matching.posts.service import status_on
 from matching.pushes.models import Push
-from matching.pushes.schemas import EventRead, PostBrief, PushRead, ReasonItem
+from matching.pushes.schemas import EventRead, PostBrief, PushRead
+from matching.schemas import ReasonRead
 
 
 def present_push(push: Push, post: Post | None = None, *, today: date | None = None) -> PushRead:
@@ -33,7 +34,7 @@ def present_push(push: Push, post: Post | None = None, *, today: date | None = N
         plan_id=push.plan_id,
         score=push.score,
         breakdown=push.breakdown or {},
-        reasons=[ReasonItem(**r) for r in push.reasons or []],
+        reasons=[ReasonRead.of(r) for r in push.reasons or []],
         state=push.state,
         state_at=push.state_at,
         hired_on=push.hired_on,

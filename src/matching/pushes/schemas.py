@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from matching.deps import MAX_ID
 from matching.pushes.models import Channel, PushedBy, PushState
+from matching.schemas import ReasonRead
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -33,14 +34,6 @@ class PushCreate(BaseModel):
                 "and labourer_ids must hold a single id / 一岗多人或一人多岗"
             )
         return self
-
-
-class ReasonItem(BaseModel):
-    """One reason of the score at push time."""
-
-    code: str
-    zh: str
-    en: str
 
 
 class EventRead(BaseModel):
@@ -78,7 +71,7 @@ class PushRead(BaseModel):
     plan_id: int | None = None
     score: float | None = Field(None, description="Score at push time / 推送时匹配分")
     breakdown: dict[str, float] = Field(default_factory=dict)
-    reasons: list[ReasonItem] = Field(default_factory=list)
+    reasons: list[ReasonRead] = Field(default_factory=list, description="of the score at push time")
     state: PushState
     state_at: datetime
     hired_on: date | None = None

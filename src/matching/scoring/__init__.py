@@ -1,4 +1,5 @@
-"""Pure scoring core: plain values and numpy arrays in, scores and reasons out (docs/domain.md, "Matching")."""
+"""Pure scoring core: plain values and numpy arrays in, scores and reasons out (docs/domain.md,
+"Matching")."""
 
 from matching.scoring.arrays import LabourerArrays, PostArrays
 from matching.scoring.codes import region_parts
