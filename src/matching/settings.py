@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="Months a declined, rejected or unanswered pair is not "
         "proposed again (counting the month it was pushed).",
     )
+    taste_memory_months: int = Field(
+        12,
+        ge=1,
+        le=36,
+        description="Months a labourer's answers (declines, applications, silences) count toward "
+        "their taste and whether they answer at all (counting the month of the push).",
+    )
     signal_days: int = Field(
         14,
         gt=0,

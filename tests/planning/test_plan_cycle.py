@@ -233,3 +233,13 @@ def test_a_labourer_who_never_answers_sinks_and_the_plan_shows_the_fit(
     fit = plan["calibration"]["responsiveness"]
     assert fit["labourers"] == 2
     assert 0 < fit["unanswered_if_answering"] < fit["unanswered_if_not"] < 1
+    # April: the pairs' cooldown (December to February) is over, the labourer's record is not.
+    test_clock.set(datetime(2027, 4, 5, 2, tzinfo=UTC))
+    april = client.get(f"/v1/labourers/{silent}/matches", headers=staff).json()["items"]
+    pushed = {m["post"]["id"]: m for m in april if m["post"]["id"] in first_month["posts"][:2]}
+    assert pushed and all(m["refused_on"] is None for m in pushed.values())
+    assert all(m["taste_factor"] < 0.2 for m in april)
+    # A year on (December 2027), the memory (12 months, the push's included) has let it go.
+    test_clock.set(datetime(2027, 12, 5, 2, tzinfo=UTC))
+    later = client.get(f"/v1/labourers/{silent}/matches", headers=staff).json()["items"]
+    assert all(m["taste_factor"] == 1 for m in later)

@@ -13,6 +13,7 @@ from matching.matches import service
 from matching.matches.deps import EngineDep
 from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
 from matching.posts.models import PostType
+from matching.pushes.feedback import Window
 from matching.regions.validation import canonical_region_code
 
 router = APIRouter(tags=["matching"], responses=problem_responses(401, 403, 404))
@@ -50,7 +51,7 @@ def match_posts(
         post_type=post_type,
         region=canonical_region_code(region, field="query.region") if region else None,
         min_wage=min_wage,
-        cooldown_months=settings.decline_cooldown_months,
+        window=Window(settings.decline_cooldown_months, settings.taste_memory_months),
     )
 
 

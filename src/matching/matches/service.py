@@ -67,7 +67,7 @@ def matches_for_labourer(
     post_type: PostType | None,
     region: str | None,
     min_wage: int | None,
-    cooldown_months: int = 0,
+    window: feedback.Window | None = None,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
     profile = _seeker_profile(session, engine, labourer_id, principal, today)
@@ -83,10 +83,8 @@ def matches_for_labourer(
     )
     by_id = _posts_by_id(session, [m.post_id for m in found])
     refused = (
-        feedback.for_labourers(
-            session, [labourer_id], feedback.cooldown_start(today, cooldown_months)
-        )
-        if cooldown_months
+        feedback.for_labourers(session, [labourer_id], today, window)
+        if window is not None and window.cooldown_months
         else feedback.Refusals(since=today)
     )
     items = [_post_match(m, by_id[m.post_id], labourer_id, refused, today) for m in found]

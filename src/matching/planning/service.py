@@ -80,6 +80,7 @@ class PlanRules:
     attribution_days: int = 60
     signal_days: int = 14
     cooldown_months: int = 3
+    memory_months: int = 12
     ahead_days: int = 7
     learning: bool = True  # off: the prior, no cooldown, no taste (a baseline)
 
@@ -90,6 +91,7 @@ def rules_from(settings: Settings) -> PlanRules:
         attribution_days=settings.attribution_days,
         signal_days=settings.signal_days,
         cooldown_months=settings.decline_cooldown_months,
+        memory_months=settings.taste_memory_months,
         ahead_days=settings.plan_ahead_days,
         learning=settings.planner_learning,
     )
@@ -495,10 +497,12 @@ def build_plan(
     people = population(session, region, month)
     pushed = pushed_this_month(session, region, month.month)
     target = goals(session, region, month, params)
-    since = feedback.cooldown_start(month.start, rules.cooldown_months)
+    window = feedback.Window(rules.cooldown_months, rules.memory_months)
     learns = rules.learning and rules.cooldown_months > 0
     refusals = (
-        feedback.for_region(session, region, since) if learns else feedback.Refusals(since=since)
+        feedback.for_region(session, region, month.start, window)
+        if learns
+        else feedback.Refusals(since=month.start)
     )
     if learns:
         refusals.fit_responsiveness()  # whether this region's labourers answer their pushes

@@ -1,10 +1,11 @@
 """Pushes' outcomes fed back into matching and planning (docs/planning.md, "Outcomes").
 
 A pair whose push was declined, rejected or went unanswered is not proposed again for
-`decline_cooldown_months` (matches mark it, plans leave it out), and it lowers posts of the same
-occupation or trade group for that labourer; an application raises them (scoring.feedback) —
-from the next request on, not after the 60-day hire window. An application the employer
-rejected counts both ways: the pair is not proposed again, posts like it are.
+`decline_cooldown_months` (matches mark it, plans leave it out). The labourer's answers over the
+longer `taste_memory_months` say what they think of posts like it — a decline lowers posts of
+the same occupation or trade group, an application raises them — and whether they answer at all
+(scoring.feedback), from the next request on, not after the 60-day hire window. An application
+the employer rejected counts both ways: the pair is not proposed again, posts like it are.
 """
 
 from collections import Counter, defaultdict
@@ -31,11 +32,31 @@ APPLIED = (PushState.applied, PushState.interviewed, PushState.rejected)
 ANSWERED = (PushState.viewed, PushState.declined, PushState.hired, *APPLIED)
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How long answers count: a refused pair `cooldown_months`, a labourer's answers (their
+    taste, whether they answer) `memory_months` — a trait outlasts one pair's refusal. Both
+    are calendar months, the month of the push included."""
+
+    cooldown_months: int = 3
+    memory_months: int = 12
+
+    def cooldown_start(self, today: date) -> date:
+        """The first push day whose refused pair is still left out."""
+        return cooldown_start(today, self.cooldown_months)
+
+    def memory_start(self, today: date) -> date:
+        """The first push day whose answer still counts for the labourer."""
+        return min(cooldown_start(today, self.memory_months), self.cooldown_start(today))
+
+
 @dataclass(slots=True)
 class Refusals:
-    """Labourers' refused pairs since a day, and the occupations and groups they refused."""
+    """Labourers' refused pairs in the cooldown, and their answers since a day: the occupations
+    and groups they refused and applied for, their silences and answers."""
 
     since: date
+    cooldown_since: date | None = None  # pairs refused before it are proposed again (None: since)
     pairs: dict[tuple[int, int], date] = field(default_factory=dict)  # → the push's day
     # Per labourer: refused pushes per occupation and per trade group.
     occupations: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -124,24 +145,31 @@ def cooldown_start(today: date, months: int) -> date:
     return months_back(today.replace(day=1), max(months - 1, 0))
 
 
-def refusals(session: Session, where: ColumnElement[bool], since: date) -> Refusals:
-    """Refused pushes (declined, rejected, no response) and applications matching `where`,
-    pushed since `since`."""
+def refusals(session: Session, where: ColumnElement[bool], today: date, window: Window) -> Refusals:
+    """Refused pushes (declined, rejected, no response) in the cooldown, and every answer in
+    the memory, of the pushes matching `where`."""
+    since = window.memory_start(today)
     rows = session.execute(
         select(Push.labourer_id, Push.post_id, Push.pushed_on, Post.occupation_id, Push.state)
         .join(Post, Post.id == Push.post_id)
         .where(where, Push.state.in_({*REFUSED, *ANSWERED}), Push.pushed_on >= since)
     )
-    return collect(rows, since)
+    return collect(rows, since, window.cooldown_start(today))
 
 
-def collect(rows: Iterable[tuple[int, int, date, str | None, PushState]], since: date) -> Refusals:
-    """Refusals and applications from (labourer, post, day, occupation, state) rows."""
-    out = Refusals(since=since)
+def collect(
+    rows: Iterable[tuple[int, int, date, str | None, PushState]],
+    since: date,
+    cooldown_since: date | None = None,
+) -> Refusals:
+    """Refusals and applications from (labourer, post, day, occupation, state) rows; a pair is
+    left out when refused on or after `cooldown_since` (default: `since`)."""
+    out = Refusals(since=since, cooldown_since=cooldown_since)
+    pairs_from = since if cooldown_since is None else cooldown_since
     for labourer_id, post_id, day, occupation, state in rows:
         key = (int(labourer_id), int(post_id))
         group = group_of(occupation)
-        if state in REFUSED:
+        if state in REFUSED and day >= pairs_from:
             out.pairs[key] = max(day, out.pairs.get(key, day))
         if state == PushState.no_response:
             out.unanswered[key[0]] += 1
@@ -160,11 +188,13 @@ def collect(rows: Iterable[tuple[int, int, date, str | None, PushState]], since:
     return out
 
 
-def for_labourers(session: Session, labourer_ids: list[int], since: date) -> Refusals:
-    """Refusals of some labourers."""
-    return refusals(session, Push.labourer_id.in_(labourer_ids), since)
+def for_labourers(
+    session: Session, labourer_ids: list[int], today: date, window: Window
+) -> Refusals:
+    """Refusals and answers of some labourers."""
+    return refusals(session, Push.labourer_id.in_(labourer_ids), today, window)
 
 
-def for_region(session: Session, region: str, since: date) -> Refusals:
-    """Refusals of a region's labourers."""
-    return refusals(session, Push.labourer_region.startswith(region), since)
+def for_region(session: Session, region: str, today: date, window: Window) -> Refusals:
+    """Refusals and answers of a region's labourers."""
+    return refusals(session, Push.labourer_region.startswith(region), today, window)

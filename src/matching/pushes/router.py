@@ -12,7 +12,7 @@ from matching.errors import problem_responses
 from matching.labourers import service as labourers
 from matching.matches.deps import EngineDep
 from matching.posts import service as posts
-from matching.pushes import service
+from matching.pushes import feedback, service
 from matching.pushes.models import Channel, PushState
 from matching.pushes.presenter import present_push
 from matching.pushes.schemas import (
@@ -64,7 +64,9 @@ def create_pushes(
         context=engine.context,
         attribution_days=settings.attribution_days,
         now=now,
-        taste_months=settings.decline_cooldown_months if settings.planner_learning else 0,
+        window=feedback.Window(settings.decline_cooldown_months, settings.taste_memory_months)
+        if settings.planner_learning
+        else None,
     )
     items = [PushWritten(**present_push(o.push).model_dump(), created=o.created) for o in outcomes]
     created = sum(o.created for o in outcomes)

@@ -70,12 +70,12 @@ def create_pushes(
     context: ScoringContext,
     attribution_days: int,
     now: datetime,
-    taste_months: int = 0,
+    window: feedback.Window | None = None,
 ) -> list[PushOutcome]:
     """Push posts to labourers; a pair pushed already this month answers with that push.
 
-    With `taste_months`, each push keeps the labourer's taste factor from their answers in that
-    many months (pushes.feedback), as a plan's pushes do, for calibration's offset.
+    With a `window`, each push keeps the labourer's taste factor from their answers in it
+    (pushes.feedback), as a plan's pushes do, for calibration's offset.
 
     Every id is checked first (404 for a missing one, 403 outside the caller's regions, 409 for a
     post that takes no more pushes), so a refused request writes nothing.
@@ -90,8 +90,8 @@ def create_pushes(
     by_id = {p.id: p for p in profiles}
     records = {post.id: post_record(post) for post in posts}
     taste = (
-        feedback.for_labourers(session, list(regions), feedback.cooldown_start(today, taste_months))
-        if taste_months > 0
+        feedback.for_labourers(session, list(regions), today, window)
+        if window is not None
         else None
     )
     rows = []
