@@ -94,8 +94,8 @@ def settings_for(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        data_key=TEST_DATA_KEY,  # type: ignore[arg-type]
-        hash_key=TEST_HASH_KEY,  # type: ignore[arg-type]
+        data_key=TEST_DATA_KEY,
+        hash_key=TEST_HASH_KEY,
         log_level="WARNING",
         max_body_bytes=2 * 1024 * 1024,
         warm_indexes=False,  # a background thread must not share the test's connection

@@ -6,6 +6,7 @@ who may call it.
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -86,7 +87,7 @@ SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "yea
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
-    routes = {(m, r.path): r for r in api_routes() for m in r.methods}
+    routes = {(m, r.path): r for r in api_routes() for m in r.methods or ()}
     documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
     assert set(routes) == documented  # the app serves exactly the routes we inspect
     return routes
@@ -114,7 +115,7 @@ def test_every_role_on_every_route(
 ) -> None:
     allowed = EXPECTED[(method, path)]
     url = _url(path)
-    body = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
     anonymous = client.request(method, url, json=body)
     if not allowed:
         assert anonymous.status_code not in (401, 403)

@@ -63,7 +63,9 @@ def test_concurrent_identical_pushes_make_each_post_once(live_server: tuple[str,
     listed = httpx.get(
         f"{base}/v1/posts?limit=100", headers={"Authorization": f"Bearer {key}"}
     ).json()["items"]
-    assert sorted(p["external_id"] for p in listed) == sorted(i["external_id"] for i in items)
+    assert sorted(str(p["external_id"]) for p in listed) == sorted(
+        str(i["external_id"]) for i in items
+    )
 
 
 def test_concurrent_hires_never_exceed_the_openings(live_server: tuple[str, str]) -> None:

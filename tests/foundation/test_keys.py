@@ -1,6 +1,7 @@
 """Minting, listing and revoking API keys, over HTTP and from the command line."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from matching import cli
 from matching.auth.models import ApiKey
 from matching.kit.crypto import hash_api_key
-from matching.settings import Settings
+from matching.settings import Settings, get_settings
 
 
 def test_key_is_shown_once_and_stored_only_as_hash(
@@ -72,14 +73,14 @@ def test_unknown_key_id_is_404(client: TestClient, auth: Callable[..., dict[str,
 
 
 def test_cli_create_list_revoke(
-    tmp_path,
+    tmp_path: Path,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("MATCHING_DATABASE_URL", url)
-    cli.get_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         assert cli.main(["db", "upgrade"]) == 0
         assert (
@@ -95,4 +96,4 @@ def test_cli_create_list_revoke(
         assert cli.main(["keys", "list"]) == 0
         assert "revoked" in capsys.readouterr().out
     finally:
-        cli.get_settings.cache_clear()
+        get_settings.cache_clear()

@@ -1,7 +1,9 @@
 """Every error leaves as RFC 9457 problem details, and changes nothing."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,10 +13,10 @@ from matching.auth.models import ApiKey
 PROBLEM = "application/problem+json"
 
 
-def _assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["type"].startswith("https://")
     assert body["title"]
@@ -88,7 +90,7 @@ def test_body_over_the_limit_is_413_and_writes_nothing(
 def test_streamed_body_over_the_limit_is_413(
     client: TestClient, auth: Callable[..., dict[str, str]]
 ) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(5):
             yield b" " * (1024 * 1024)
 

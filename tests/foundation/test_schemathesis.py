@@ -2,6 +2,7 @@
 breaks the documented schema, status code or content type."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import schemathesis
@@ -39,6 +40,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),
 )
 def test_api_conforms_to_its_schema(
-    case: schemathesis.Case, auth: Callable[..., dict[str, str]]
+    case: schemathesis.Case[Any], auth: Callable[..., dict[str, str]]
 ) -> None:
     case.call_and_validate(headers=auth("admin"), checks=CHECKS)

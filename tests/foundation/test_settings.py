@@ -15,17 +15,17 @@ def test_development_accepts_placeholders() -> None:
 @pytest.mark.parametrize("environment", ["test", "production"])
 def test_placeholders_refused_outside_development(environment: str) -> None:
     with pytest.raises(ValidationError, match="MATCHING_DATA_KEY"):
-        Settings(environment=environment)  # type: ignore[arg-type]
+        Settings(environment=environment)
 
 
 def test_short_secret_refused() -> None:
     with pytest.raises(ValidationError, match="at least"):
-        Settings(environment="production", data_key="short", hash_key=REAL)  # type: ignore[arg-type]
+        Settings(environment="production", data_key="short", hash_key=REAL)
 
 
 def test_equal_secrets_refused() -> None:
     with pytest.raises(ValidationError, match="must differ"):
-        Settings(environment="production", data_key=REAL, hash_key=REAL)  # type: ignore[arg-type]
+        Settings(environment="production", data_key=REAL, hash_key=REAL)
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

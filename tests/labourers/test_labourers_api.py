@@ -114,9 +114,9 @@ def test_update_and_effective_dated_status(
     client.post(f"/v1/labourers/{lid}/status", json=back, headers=headers)
 
     def on(day: str) -> str | None:
-        return client.get(f"/v1/labourers/{lid}/status?as_of={day}", headers=headers).json()[
-            "status"
-        ]
+        url = f"/v1/labourers/{lid}/status?as_of={day}"
+        status: str | None = client.get(url, headers=headers).json()["status"]
+        return status
 
     assert on("2025-12-31") is None
     assert on("2026-03-14") == "unemployed"

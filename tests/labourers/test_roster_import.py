@@ -136,6 +136,22 @@ def test_wrong_file_type_is_422(client: TestClient, auth: Auth) -> None:
     assert response.json()["errors"][0]["field"] == "file"
 
 
+def test_a_body_that_is_not_multipart_is_a_400_problem(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    """A broken multipart body (found by schemathesis): a documented 400, nothing written."""
+    before = session.scalar(select(func.count()).select_from(Labourer))
+    boundary = "4cb04cccaaaf81892a2579d6c35631aa"
+    response = client.post(
+        "/v1/labourers/import?dry_run=false",
+        content=f"--{boundary}\r\n0.33--{boundary}--\r\n".encode(),
+        headers={**auth("staff"), "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert session.scalar(select(func.count()).select_from(Labourer)) == before
+
+
 def test_the_status_start_date_column(
     client: TestClient, auth: Auth, session: Session, new_id_number: Callable[..., str]
 ) -> None:

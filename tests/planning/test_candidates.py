@@ -39,7 +39,7 @@ LABOURER_CODES = ["450103", "450103001", "450103001001", "450103002", "450123101
 
 @pytest.fixture(scope="module")
 def ctx() -> ScoringContext:
-    groups = np.arange(TAXONOMY) // 3
+    groups = (np.arange(TAXONOMY) // 3).astype(np.int32)
     sim = np.where(groups[:, None] == groups[None, :], 0.4, 0.0).astype(np.float32)
     sim[0, 1] = sim[1, 0] = 0.8
     np.fill_diagonal(sim, 1.0)

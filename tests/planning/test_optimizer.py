@@ -6,6 +6,7 @@ both, the largest sum of p. Nothing of the flow network is shared with it.
 """
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def check_optimal(instance: PlanInstance, solution: PlanSolution) -> None:
     assert solution.objective == pytest.approx(truth.objective, abs=ROUNDING)
 
 
-def with_options(instance: PlanInstance, **changes: object) -> PlanInstance:
+def with_options(instance: PlanInstance, **changes: Any) -> PlanInstance:
     return replace(instance, options=replace(instance.options, **changes))
 
 

@@ -69,7 +69,7 @@ def get_template(
     "",
     summary="Import a roster (.xlsx/.csv) / 导入花名册",
     operation_id="import_roster",
-    responses=problem_responses(409, 413, 422),
+    responses=problem_responses(400, 409, 413, 422),  # 400: a body that is not multipart
 )
 def post_import(
     session: SessionDep,

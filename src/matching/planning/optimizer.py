@@ -115,7 +115,7 @@ class PlanOptions:
             raise ValueError("min_probability must be in [0, 1]")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class PlanInstance:
     """A month's candidate graph: parallel per-pair arrays plus caps and the coverage target.
 
@@ -134,35 +134,44 @@ class PlanInstance:
     required: int
     options: PlanOptions = field(default_factory=PlanOptions)
 
-    def __post_init__(self) -> None:
-        labourer_cap = _int_array(self.labourer_cap, np.int64, "labourer_cap")
-        post_cap = _int_array(self.post_cap, np.int64, "post_cap")
-        labourer = _int_array(self.labourer, np.int32, "labourer")
-        post = _int_array(self.post, np.int32, "post")
-        probability = np.ascontiguousarray(self.probability, dtype=np.float64)
-        if probability.ndim != 1:
+    def __init__(
+        self,
+        labourer: npt.ArrayLike,
+        post: npt.ArrayLike,
+        probability: npt.ArrayLike,
+        labourer_cap: npt.ArrayLike,
+        post_cap: npt.ArrayLike,
+        required: int,
+        options: PlanOptions | None = None,
+    ) -> None:
+        """Any array-likes in; contiguous arrays of the fields' dtypes kept, once checked."""
+        lab_cap = _int_array(labourer_cap, np.int64, "labourer_cap")
+        cap = _int_array(post_cap, np.int64, "post_cap")
+        lab = _int_array(labourer, np.int32, "labourer")
+        pst = _int_array(post, np.int32, "post")
+        p = np.ascontiguousarray(probability, dtype=np.float64)
+        if p.ndim != 1:
             raise ValueError("probability must be one-dimensional")
-        if not len(labourer) == len(post) == len(probability):
+        if not len(lab) == len(pst) == len(p):
             raise ValueError("labourer, post and probability must have one entry per pair")
-        if len(labourer) and (labourer.min() < 0 or labourer.max() >= len(labourer_cap)):
+        if len(lab) and (lab.min() < 0 or lab.max() >= len(lab_cap)):
             raise ValueError("labourer ids must index labourer_cap")
-        if len(post) and (post.min() < 0 or post.max() >= len(post_cap)):
+        if len(pst) and (pst.min() < 0 or pst.max() >= len(cap)):
             raise ValueError("post ids must index post_cap")
-        if len(probability) and not (
-            np.isfinite(probability).all() and probability.min() > 0 and probability.max() <= 1
-        ):
+        if len(p) and not (np.isfinite(p).all() and p.min() > 0 and p.max() <= 1):
             raise ValueError("probabilities must be in (0, 1]")
-        if (len(labourer_cap) and labourer_cap.min() < 0) or (len(post_cap) and post_cap.min() < 0):
+        if (len(lab_cap) and lab_cap.min() < 0) or (len(cap) and cap.min() < 0):
             raise ValueError("caps must be >= 0")
-        if self.required < 0:
+        if required < 0:
             raise ValueError("required must be >= 0")
         for name, value in (
-            ("labourer", labourer),
-            ("post", post),
-            ("probability", probability),
-            ("labourer_cap", labourer_cap),
-            ("post_cap", post_cap),
-            ("required", int(self.required)),
+            ("labourer", lab),
+            ("post", pst),
+            ("probability", p),
+            ("labourer_cap", lab_cap),
+            ("post_cap", cap),
+            ("required", int(required)),
+            ("options", options or PlanOptions()),
         ):
             object.__setattr__(self, name, value)
 
