@@ -243,3 +243,26 @@ def test_a_labourer_who_never_answers_sinks_and_the_plan_shows_the_fit(
     test_clock.set(datetime(2027, 12, 5, 2, tzinfo=UTC))
     later = client.get(f"/v1/labourers/{silent}/matches", headers=staff).json()["items"]
     assert all(m["taste_factor"] == 1 for m in later)
+
+
+def test_competition_the_outcomes_include_is_not_taken_off_twice(
+    test_clock: FixedClock, client: TestClient, first_month: dict[str, Any]
+) -> None:
+    """Next month's fitted rates come from outcomes of a month whose plan expected fewer hires
+    with competition than without: the plan divides them by that share first, and says so."""
+    staff = first_month["staff"]
+    plan = _plan(client, staff).json()
+    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff).json()
+    summary = committed["summary"]
+    share = summary["expected_hires"] / summary["expected_hires_without_competition"]
+    assert share < 1  # ten seekers, four posts of two openings: they compete
+    for lab in committed["labourers"]:
+        for p in lab["posts"]:
+            client.post(f"/v1/pushes/{p['push_id']}/events", json={"state": "applied"},
+                        headers=staff)  # fmt: skip
+    test_clock.set(datetime(2027, 1, 20, 2, tzinfo=UTC))
+    january = _plan(client, staff).json()["calibration"]
+    assert january["method"] == "two_stage"
+    assert january["competition_in_outcomes"] == pytest.approx(share, abs=1e-4)
+    # The first plan had only the prior: nothing to correct.
+    assert plan["calibration"]["competition_in_outcomes"] == 1.0

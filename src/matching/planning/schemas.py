@@ -178,6 +178,12 @@ class CalibrationRead(BaseModel):
         description="whether labourers answer (the labourer's taste factor uses it); absent "
         "on plans made before it was fitted",
     )
+    competition_in_outcomes: float | None = Field(
+        default=None,
+        description="the competition the fitted rates already include (the region's committed "
+        "plans' expected hires with competition over without, last 12 months); fitted "
+        "probabilities are divided by it before the plan's competition model applies",
+    )
 
 
 class CommitResult(BaseModel):

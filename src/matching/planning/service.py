@@ -25,12 +25,18 @@ from sqlalchemy import Integer, and_, case, cast, func, insert, or_, select, upd
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
-from matching.clock import china_date, month_of
+from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
 from matching.matches.engine import MatchingEngine
-from matching.planning.calibration import DEFAULT_BINS, Calibration, LevelCounts, fit_two_stage
+from matching.planning.calibration import (
+    DEFAULT_BINS,
+    PRIOR,
+    Calibration,
+    LevelCounts,
+    fit_two_stage,
+)
 from matching.planning.candidates import Blocking, best_posts
 from matching.planning.models import Plan, PlanItem, PlanStatus
 from matching.planning.month import PlanMonth, plan_month
@@ -197,6 +203,33 @@ class _LevelTally:
             self.region, c.signal_pushes, c.applied, c.score_sum, self.resolved, self.hired,
             c.exposure,
         )  # fmt: skip
+
+
+def competition_seen(session: Session, region: str, month: PlanMonth) -> float:
+    """The competition the region's outcomes already include: of the hires its committed plans
+    of the last twelve months expected without competition, the share they expected with it
+    (docs/planning.md, "Competition"). 1 with no such plan.
+
+    A rate fitted to outcomes is the rate *after* labourers took other jobs and posts filled up
+    at the density those months had; the plan's competition model would take that off a second
+    time, so the fitted probability is divided by this share before the model applies.
+    """
+    since = month_of(months_back(month.start, 12))
+    summaries = session.scalars(
+        select(Plan.summary).where(
+            Plan.region == region,
+            Plan.status == PlanStatus.committed,
+            Plan.month >= since,
+            Plan.month < month.month,
+        )
+    )
+    with_competition = without = 0.0
+    for summary in summaries:
+        with_competition += float(summary.get("expected_hires") or 0.0)
+        without += float(summary.get("expected_hires_without_competition") or 0.0)
+    if without <= 0 or with_competition <= 0:
+        return 1.0
+    return min(1.0, with_competition / without)
 
 
 # --- the plan, step by step -------------------------------------------------------------------
@@ -411,12 +444,14 @@ def choose(
     calibration: Calibration,
     target: Goals,
     params: PlanParams,
+    competition: float = 1.0,
 ) -> Choice:
     """The optimiser's plan (reach, coverage, expected hires within the caps and the budget),
     then the pushes beyond coverage that keep the expected success rate (planning.rate)."""
-    # Calibrated on pushes' matching scores; the labourer's taste then scales the odds.
+    # Calibrated on pushes' matching scores, less the competition the outcomes already include;
+    # the labourer's taste then scales the odds.
     probability = (
-        np.clip(calibration.predict(pairs.score) * pairs.taste, 1e-6, 1.0)
+        np.clip(calibration.predict(pairs.score) / competition * pairs.taste, 1e-6, 1.0)
         if len(pairs.score)
         else pairs.score
     )
@@ -510,6 +545,7 @@ def build_plan(
     calibration = (
         calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
     )
+    competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
     per_labourer = params.candidates_per_labourer
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
     while True:
@@ -518,7 +554,7 @@ def build_plan(
                                 per_labourer, workers=workers, blocking=blocking)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        choice = choose(session, people, pairs, pushed, calibration, target, params)
+        choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
         timings["solve_s"] += choice.solution.seconds
         timings["calibrate_and_solve_s"] += time.perf_counter() - t0
         if not _wider_would_help(choice, per_labourer):
@@ -547,7 +583,11 @@ def build_plan(
             "decline_cooldown_months": rules.cooldown_months,
         },
         summary=summary,
-        calibration={**calibration.to_dict(), "responsiveness": _responsiveness(refusals)},
+        calibration={
+            **calibration.to_dict(),
+            "responsiveness": _responsiveness(refusals),
+            "competition_in_outcomes": round(competition, 4),
+        },
         created_at=now,
         created_by_key_id=principal.key_id,
     )
