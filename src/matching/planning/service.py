@@ -208,7 +208,7 @@ class _LevelTally:
 def competition_seen(session: Session, region: str, month: PlanMonth) -> float:
     """The competition the region's outcomes already include: of the hires its committed plans
     of the last twelve months expected without competition, the share they expected with it
-    (docs/planning.md, "Competition"). 1 with no such plan.
+    (docs/planning.md, "Expected hires under competition"). 1 with no such plan.
 
     A rate fitted to outcomes is the rate *after* labourers took other jobs and posts filled up
     at the density those months had; the plan's competition model would take that off a second
