@@ -1,11 +1,53 @@
 """Typed errors carrying their HTTP status, rendered as RFC 9457 problem details by one handler."""
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, Field
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://matching.invalid/problems/"  # a name, not a page: problem types are ids
+
+
+class ProblemKind(NamedTuple):
+    """What every problem with one HTTP status says: its type slug, title and, for the OpenAPI
+    document, a description."""
+
+    slug: str
+    title: str
+    description: str
+
+
+# The one table of problem kinds: typed errors, framework errors (a 405 from routing, a 413
+# from the body limit) and the OpenAPI document all take their words from here.
+PROBLEM_KINDS: dict[int, ProblemKind] = {
+    400: ProblemKind("bad-request", "Bad request", "Bad request / 请求格式错误"),
+    401: ProblemKind(
+        "unauthorized",
+        "Missing or invalid API key",
+        "Missing or invalid API key / 缺少或无效的 API 密钥",
+    ),
+    403: ProblemKind(
+        "forbidden", "Not allowed for this API key", "Role or scope does not allow this / 无权限"
+    ),
+    404: ProblemKind("not-found", "Not found", "Not found / 不存在"),
+    405: ProblemKind("method-not-allowed", "Method not allowed", "Method not allowed"),
+    406: ProblemKind("not-acceptable", "Not acceptable", "Not acceptable"),
+    409: ProblemKind("conflict", "Conflict", "Conflict / 冲突"),
+    413: ProblemKind(
+        "payload-too-large", "Request body too large", "Request body too large / 请求体过大"
+    ),
+    415: ProblemKind("unsupported-media-type", "Unsupported media type", "Unsupported media type"),
+    422: ProblemKind(
+        "validation-error", "Invalid input", "Invalid input; `errors` names each field / 输入无效"
+    ),
+    500: ProblemKind("internal-error", "Internal server error", "Internal server error"),
+    503: ProblemKind("unavailable", "Service unavailable", "Service unavailable / 服务暂不可用"),
+}
+
+
+def problem_kind(status: int) -> ProblemKind:
+    """The kind of problem for an HTTP status (a generic one for a status not in the table)."""
+    return PROBLEM_KINDS.get(status, ProblemKind("http-error", "HTTP error", "Error"))
 
 
 class FieldError(BaseModel):
@@ -29,11 +71,17 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """Base of every expected failure; subclasses fix status, slug and title."""
+    """Base of every expected failure; a subclass fixes its status, and takes the slug and
+    title of that status from PROBLEM_KINDS."""
 
     status: ClassVar[int] = 500
-    slug: ClassVar[str] = "internal-error"
-    title: ClassVar[str] = "Internal server error"
+    slug: ClassVar[str] = PROBLEM_KINDS[500].slug
+    title: ClassVar[str] = PROBLEM_KINDS[500].title
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        kind = problem_kind(cls.status)
+        cls.slug, cls.title = kind.slug, kind.title
 
     def __init__(
         self,
@@ -57,14 +105,10 @@ class ProblemError(Exception):
 
 class BadRequest(ProblemError):
     status = 400
-    slug = "bad-request"
-    title = "Bad request"
 
 
 class Unauthorized(ProblemError):
     status = 401
-    slug = "unauthorized"
-    title = "Missing or invalid API key"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="matching"'})
@@ -72,32 +116,22 @@ class Unauthorized(ProblemError):
 
 class Forbidden(ProblemError):
     status = 403
-    slug = "forbidden"
-    title = "Not allowed for this API key"
 
 
 class NotFound(ProblemError):
     status = 404
-    slug = "not-found"
-    title = "Not found"
 
 
 class Conflict(ProblemError):
     status = 409
-    slug = "conflict"
-    title = "Conflict"
 
 
 class PayloadTooLarge(ProblemError):
     status = 413
-    slug = "payload-too-large"
-    title = "Request body too large"
 
 
 class Unprocessable(ProblemError):
     status = 422
-    slug = "validation-error"
-    title = "Invalid input"
 
     @classmethod
     def for_field(cls, field: str, reason: str, code: str | None = None) -> "Unprocessable":
@@ -107,24 +141,13 @@ class Unprocessable(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status = 503
-    slug = "unavailable"
-    title = "Service unavailable"
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries declaring the problem-details errors a route can return."""
-    descriptions = {
-        400: "Bad request",
-        401: "Missing or invalid API key / 缺少或无效的 API 密钥",
-        403: "Role or scope does not allow this / 无权限",
-        404: "Not found / 不存在",
-        409: "Conflict / 冲突",
-        413: "Request body too large / 请求体过大",
-        422: "Invalid input; `errors` names each field / 输入无效",
-    }
     return {
         status: {
-            "description": descriptions.get(status, "Error"),
+            "description": problem_kind(status).description,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

@@ -10,26 +10,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import (
     PROBLEM_BASE,
+    PROBLEM_KINDS,
     PROBLEM_MEDIA_TYPE,
     FieldError,
     Problem,
     ProblemError,
     Unprocessable,
+    problem_kind,
 )
 
 logger = logging.getLogger("matching.errors")
 
 _BODY_PARSE_ERROR = "There was an error parsing the body"
-_HTTP_SLUGS = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthorized", "Missing or invalid API key"),
-    403: ("forbidden", "Not allowed for this API key"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    406: ("not-acceptable", "Not acceptable"),
-    413: ("payload-too-large", "Request body too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-}
 
 
 def problem_response(
@@ -113,7 +105,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
             detail="body: cannot be decoded (send UTF-8 JSON) / 请求体无法解析",
             errors=[FieldError(field="body", reason="cannot be decoded", type="body_decode")],
         )
-    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    slug, title, _ = problem_kind(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path} / 路径不存在"
@@ -136,8 +128,8 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=500,
-        type_uri=PROBLEM_BASE + "internal-error",
-        title="Internal server error",
+        type_uri=PROBLEM_BASE + PROBLEM_KINDS[500].slug,
+        title=PROBLEM_KINDS[500].title,
         detail="An unexpected error occurred; nothing was changed. Quote the request id.",
     )
 

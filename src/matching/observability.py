@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matching.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from matching.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -130,8 +130,8 @@ class RequestContextMiddleware:
     async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
         body = json.dumps(
             {
-                "type": PROBLEM_BASE + "payload-too-large",
-                "title": "Request body too large",
+                "type": PayloadTooLarge.type_uri(),
+                "title": PayloadTooLarge.title,
                 "status": 413,
                 "detail": f"The request body exceeds {self.max_body_bytes} bytes",
                 "instance": scope.get("path"),
