@@ -34,7 +34,7 @@ from matching import clock
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.database import make_engine, make_sessionmaker, session_scope
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.planning.candidates import Blocking, Candidates, best_posts
 from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
@@ -59,7 +59,7 @@ def candidates(url: str, sample: int) -> dict[str, Any]:
     """Blocked searches of every seeker against the exact search of a sample."""
     settings = Settings(database_url=url, warm_indexes=False)
     engine = make_engine(url)
-    matching = MatchingEngine(settings)
+    matching = Matcher(settings)
     today = clock.today()
     started = time.perf_counter()
     for session in session_scope(make_sessionmaker(engine), write=False):
@@ -108,7 +108,7 @@ def plans(url: str) -> dict[str, Any]:
     """The same month planned with exact and with blocked candidates."""
     settings = Settings(database_url=url, warm_indexes=False)
     engine = make_engine(url)
-    matching = MatchingEngine(settings)
+    matching = Matcher(settings)
     params = PlanParams(pushes_per_labourer=3, pushes_per_opening=5, candidates_per_labourer=K,
                         coverage=0.5, min_probability=0.0, channel=Channel.app)  # fmt: skip
     out: dict[str, Any] = {}

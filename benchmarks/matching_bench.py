@@ -45,7 +45,7 @@ from matching.labourers.models import (
     Sex,
     SkillLevel,
 )
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post, PostSource, PostStatus, PostType, SexRequirement
 from matching.regions.registry import RegionLevel, get_registry
@@ -308,14 +308,14 @@ def measure_build(url: str, which: str) -> dict[str, float]:
     settings = Settings(database_url=url)
     factory = make_sessionmaker(make_engine(url))
     today = clock.today()
-    MatchingEngine(settings).context  # noqa: B018 - taxonomy matrix: per process, not per index
+    Matcher(settings).context  # noqa: B018 - taxonomy matrix: per process, not per index
     gc.collect()
     with contextlib.suppress(OSError):  # reset the peak-RSS mark (VmHWM) to now
         Path("/proc/self/clear_refs").write_text("5")
     rss0 = _rss_kb()
 
     started = time.perf_counter()
-    engine = MatchingEngine(settings)
+    engine = Matcher(settings)
     with factory() as session:
         snap: Any = (
             engine.post_snapshot(session, today)
@@ -334,7 +334,7 @@ def measure_build(url: str, which: str) -> dict[str, float]:
     gc.collect()
     tracemalloc.start()  # one more build, traced: its peak, and what the index keeps
     started = time.perf_counter()
-    engine = MatchingEngine(settings)
+    engine = Matcher(settings)
     with factory() as session:
         kept = (
             engine.post_snapshot(session, today)
@@ -377,7 +377,7 @@ def in_process(
 ) -> tuple[dict[str, Any], dict[int, list[int]]]:
     """p50/p99 of the scoring calls alone, on indexes built beforehand."""
     settings = Settings(database_url=url)
-    engine = MatchingEngine(settings)
+    engine = Matcher(settings)
     factory = make_sessionmaker(make_engine(url))
     with factory() as session:
         post_snap = engine.post_snapshot(session, today)

@@ -41,7 +41,7 @@ from matching import clock
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.database import make_engine, make_sessionmaker, session_scope
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
 from matching.regions.registry import RegionLevel, get_registry
@@ -89,7 +89,7 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
     settings = Settings(database_url=url, warm_indexes=False)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    matching = MatchingEngine(settings)
+    matching = Matcher(settings)
     params = PlanParams(pushes_per_labourer=3, pushes_per_opening=5, candidates_per_labourer=10,
                         coverage=0.5, min_probability=0.0, channel=Channel.app)  # fmt: skip
     started = time.perf_counter()

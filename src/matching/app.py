@@ -24,7 +24,7 @@ from matching.health.router import router as health_router
 from matching.kit.personal import PersonalData
 from matching.labourers.import_router import router as import_router
 from matching.labourers.router import router as labourers_router
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
 from matching.planning.router import router as plans_router
@@ -93,7 +93,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _warm_indexes(app: FastAPI) -> None:
     try:
-        app.state.engine_matching.warm(app.state.sessionmaker, clock.today())
+        app.state.matcher.warm(app.state.sessionmaker, clock.today())
         logger.info("matching indexes built")
     except Exception:  # e.g. not migrated yet: the first request builds them instead
         logger.exception("could not build the matching indexes ahead of requests")
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
-    app.state.engine_matching = MatchingEngine(settings)
+    app.state.matcher = Matcher(settings)
     for router in ROUTERS:
         app.include_router(router)
     install_problem_handlers(app)

@@ -1,16 +1,16 @@
-"""The process's matching engine as a request dependency."""
+"""The process's matcher as a request dependency."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 
 
-def get_engine(request: Request) -> MatchingEngine:
-    """The process's matching engine."""
-    engine: MatchingEngine = request.app.state.engine_matching
-    return engine
+def get_matcher(request: Request) -> Matcher:
+    """The process's matcher."""
+    matcher: Matcher = request.app.state.matcher
+    return matcher
 
 
-EngineDep = Annotated[MatchingEngine, Depends(get_engine)]
+MatcherDep = Annotated[Matcher, Depends(get_matcher)]

@@ -10,7 +10,7 @@ from matching.auth.principal import Principal
 from matching.deps import IdPath, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.matches import service
-from matching.matches.deps import EngineDep
+from matching.matches.deps import MatcherDep
 from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
 from matching.posts.models import PostType
 from matching.pushes.feedback import Window
@@ -32,7 +32,7 @@ def match_posts(
     labourer_id: IdPath,
     session: SessionDep,
     principal: StaffAdminApp,
-    engine: EngineDep,
+    matcher: MatcherDep,
     today: TodayDep,
     settings: SettingsDep,
     k: K = 10,
@@ -43,7 +43,7 @@ def match_posts(
     """Top-k open posts with score, per-component breakdown and reasons."""
     return service.matches_for_labourer(
         session,
-        engine,
+        matcher,
         labourer_id=labourer_id,
         principal=principal,
         today=today,
@@ -65,12 +65,12 @@ def explain_match(
     post_id: IdPath,
     session: SessionDep,
     principal: StaffAdminApp,
-    engine: EngineDep,
+    matcher: MatcherDep,
     today: TodayDep,
 ) -> PairExplanation:
     """The full explanation, also for a pair that fails a hard filter (then which one)."""
     return service.explain(
-        session, engine, labourer_id=labourer_id, post_id=post_id, principal=principal, today=today
+        session, matcher, labourer_id=labourer_id, post_id=post_id, principal=principal, today=today
     )
 
 
@@ -84,11 +84,11 @@ def match_candidates(
     post_id: IdPath,
     session: SessionDep,
     principal: CandidateReaders,
-    engine: EngineDep,
+    matcher: MatcherDep,
     today: TodayDep,
     k: K = 50,
 ) -> LabourerMatches:
     """Top-k labourers; staff see their regions only, an agency (own posts) anonymised profiles."""
     return service.candidates_for_post(
-        session, engine, post_id=post_id, principal=principal, today=today, k=k
+        session, matcher, post_id=post_id, principal=principal, today=today, k=k
     )

@@ -12,7 +12,7 @@ from matching.errors import NotFound
 from matching.labourers import service as labourers
 from matching.labourers.models import Labourer
 from matching.labourers.presenter import age_on
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.matches.schemas import (
     Breakdown,
     CandidateProfile,
@@ -43,11 +43,11 @@ def _profile(session: Session, labourer_id: int, today: date) -> LabourerProfile
 
 
 def _seeker_profile(
-    session: Session, engine: MatchingEngine, labourer_id: int, principal: Principal, today: date
+    session: Session, matcher: Matcher, labourer_id: int, principal: Principal, today: date
 ) -> LabourerProfile:
     """The labourer's profile, from the labourer index once it is built (one counter query)."""
-    if engine.labourers_ready(today):
-        profile = engine.labourer_snapshot(session, today).records.get(labourer_id)
+    if matcher.labourers_ready(today):
+        profile = matcher.labourer_snapshot(session, today).records.get(labourer_id)
         if profile is None:
             raise NotFound(f"No labourer with id {labourer_id}")
         labourers.check_scope(principal, profile.region, "labourer")
@@ -58,7 +58,7 @@ def _seeker_profile(
 
 def matches_for_labourer(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     *,
     labourer_id: int,
     principal: Principal,
@@ -70,9 +70,9 @@ def matches_for_labourer(
     window: feedback.Window | None = None,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
-    profile = _seeker_profile(session, engine, labourer_id, principal, today)
-    snap = engine.post_snapshot(session, today)
-    found = engine.top_posts(
+    profile = _seeker_profile(session, matcher, labourer_id, principal, today)
+    snap = matcher.post_snapshot(session, today)
+    found = matcher.top_posts(
         profile,
         snap,
         today=today,
@@ -88,7 +88,7 @@ def matches_for_labourer(
         else feedback.Refusals(since=today)
     )
     items = [_post_match(m, by_id[m.post_id], labourer_id, refused, today) for m in found]
-    items.sort(key=lambda item: -item.score)  # stable: equal scores keep the engine's order
+    items.sort(key=lambda item: -item.score)  # stable: equal scores keep the matcher's order
     for rank, item in enumerate(items, start=1):
         item.rank = rank
     return PostMatches(
@@ -128,7 +128,7 @@ def _posts_by_id(session: Session, ids: list[int]) -> dict[int, Post]:
 
 def candidates_for_post(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     *,
     post_id: int,
     principal: Principal,
@@ -137,11 +137,11 @@ def candidates_for_post(
 ) -> LabourerMatches:
     """Top-k labourers for a post; staff see their regions only, agencies anonymised profiles."""
     post = posts.get_post(session, post_id, principal)
-    snap = engine.labourer_snapshot(session, today)
+    snap = matcher.labourer_snapshot(session, today)
     scopes = (
         None if principal.unrestricted or principal.role == Role.agency else principal.region_scopes
     )
-    found = engine.top_labourers(post_record(post), snap, today=today, k=k, region_scopes=scopes)
+    found = matcher.top_labourers(post_record(post), snap, today=today, k=k, region_scopes=scopes)
     anonymise = principal.role == Role.agency
     people = _labourers_by_id(session, [m.labourer_id for m in found])
     items = [
@@ -188,7 +188,7 @@ def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
 
 def explain(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     *,
     labourer_id: int,
     post_id: int,
@@ -201,7 +201,7 @@ def explain(
     if post is None:
         raise NotFound(f"No post with id {post_id}")
     result = explain_pair(
-        _profile(session, labourer.id, today), post_record(post), engine.context, today=today
+        _profile(session, labourer.id, today), post_record(post), matcher.context, today=today
     )
     return PairExplanation(
         labourer_id=labourer.id,

@@ -1,7 +1,7 @@
 """Monthly push planning: which posts to push to which labourers, as a lexicographic min-cost flow.
 
 `optimizer` chooses the pushes and `calibration` turns matching scores into the success
-probabilities it weighs; both are pure (numpy in, numpy out: no database, no engine), so they
+probabilities it weighs; both are pure (numpy in, numpy out: no database, no matcher), so they
 are re-exported here.
 """
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.matches.engine import REACH_DIGITS
+from matching.matches.matcher import REACH_DIGITS
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
 from matching.scoring.arrays import PostColumns
 from matching.scoring.batch import group_keys, score_group, top_per_row

@@ -12,8 +12,8 @@ from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers.models import Labourer
 from matching.labourers.service import scope_clause
-from matching.matches.deps import EngineDep
-from matching.matches.engine import MatchingEngine
+from matching.matches.deps import MatcherDep
+from matching.matches.matcher import Matcher
 from matching.pagination import decode_cursor, encode_cursor
 from matching.planning import service
 from matching.planning.models import Plan
@@ -51,7 +51,7 @@ def create_plan(
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
-    engine: EngineDep,
+    matcher: MatcherDep,
     now: NowDep,
     today: TodayDep,
     limit: PageSize = 50,
@@ -82,7 +82,7 @@ def create_plan(
     service.validate_params(params)
     plan = service.build_plan(
         session,
-        engine,
+        matcher,
         region=canonical_region_code(body.region, field="region"),
         params=params,
         principal=principal,
@@ -90,7 +90,7 @@ def create_plan(
         rules=service.rules_from(settings),
         workers=settings.planner_workers,
     )
-    return _read(session, engine, plan, today, after=0, limit=limit)
+    return _read(session, matcher, plan, today, after=0, limit=limit)
 
 
 @router.get("/v1/plans", summary="List plans / 推送计划列表", operation_id="list_plans")
@@ -123,7 +123,7 @@ def get_plan(
     plan_id: IdPath,
     session: SessionDep,
     principal: StaffOrAdmin,
-    engine: EngineDep,
+    matcher: MatcherDep,
     today: TodayDep,
     limit: PageSize = 50,
     cursor: Cursor = None,
@@ -131,7 +131,7 @@ def get_plan(
     """The plan's numbers and a page of its labourers (by id) with their proposed posts."""
     plan = service.get_plan(session, plan_id, principal)
     after = decode_cursor(cursor) if cursor else 0
-    return _read(session, engine, plan, today, after=after, limit=limit)
+    return _read(session, matcher, plan, today, after=after, limit=limit)
 
 
 @router.post(
@@ -145,7 +145,7 @@ def commit_plan(
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
-    engine: EngineDep,
+    matcher: MatcherDep,
     now: NowDep,
     today: TodayDep,
     limit: PageSize = 50,
@@ -156,17 +156,17 @@ def commit_plan(
     its month: before it begins or after it ends, a 409."""
     plan, _ = service.commit_plan(
         session,
-        engine,
+        matcher,
         plan_id,
         principal=principal,
         now=now,
         attribution_days=settings.attribution_days,
     )
-    return _read(session, engine, plan, today, after=0, limit=limit)
+    return _read(session, matcher, plan, today, after=0, limit=limit)
 
 
 def _read(
-    session: Session, engine: MatchingEngine, plan: Plan, today: date, *, after: int, limit: int
+    session: Session, matcher: Matcher, plan: Plan, today: date, *, after: int, limit: int
 ) -> PlanRead:
     grouped, last = service.plan_items(session, plan, after_labourer=after, limit=limit)
     labourer_ids = list(grouped)
@@ -177,8 +177,8 @@ def _read(
         .all()
     )
     posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))}
-    profiles = engine.labourer_snapshot(session, today).records if grouped else {}
-    records = engine.post_snapshot(session, today).records if grouped else {}
+    profiles = matcher.labourer_snapshot(session, today).records if grouped else {}
+    records = matcher.post_snapshot(session, today).records if grouped else {}
     labourers = []
     for labourer_id, items in grouped.items():
         shown = []
@@ -186,7 +186,7 @@ def _read(
             post = posts[item.post_id]
             profile, record = profiles.get(labourer_id), records.get(item.post_id)
             reasons = (
-                explain_pair(profile, record, engine.context, today=today).reasons
+                explain_pair(profile, record, matcher.context, today=today).reasons
                 if profile is not None and record is not None
                 else ()
             )

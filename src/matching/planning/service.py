@@ -3,7 +3,7 @@
 A plan is for one month — this one, or the next in this month's last days. It covers the
 region's U (able, willing and unemployed on the month's 1st, as the targets report counts
 them) and the month's new seekers (registered or become unemployed since, seeking today), asks
-the matching engine for each one's best posts, leaves out pairs pushed this month and pairs
+the matching matcher for each one's best posts, leaves out pairs pushed this month and pairs
 refused lately (lowering posts like the refused ones), turns scores into success probabilities
 calibrated on early signals and outcomes, and lets the optimiser choose: reach first, then the
 pushes coverage requires, then expected hires, within c pushes per labourer and m x openings
@@ -29,7 +29,7 @@ from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
 from matching.labourers.service import check_scope
-from matching.matches.engine import MatchingEngine
+from matching.matches.matcher import Matcher
 from matching.planning.calibration import (
     DEFAULT_BINS,
     PRIOR,
@@ -340,7 +340,7 @@ class Pairs:
 
 def candidate_pairs(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     region: str,
     people: Population,
     month: PlanMonth,
@@ -354,8 +354,8 @@ def candidate_pairs(
     """Each seeker's `per_labourer` best posts, less pairs pushed this month or refused lately,
     each with the taste factor of the labourer's refusals and applications."""
     today = month.made_on
-    posts_snap = engine.post_snapshot(session, today)
-    profiles = engine.labourer_snapshot(session, today).records
+    posts_snap = matcher.post_snapshot(session, today)
+    profiles = matcher.labourer_snapshot(session, today).records
     seekers = [
         (index, profile)
         for index, labourer_id in enumerate(people.ids.tolist())
@@ -365,7 +365,7 @@ def candidate_pairs(
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
     found = best_posts(
-        engine.context,
+        matcher.context,
         [p for _, p in seekers],
         posts_snap,
         today=month.judged_on,
@@ -511,7 +511,7 @@ def _wider_would_help(choice: Choice, per_labourer: int) -> bool:
 
 def build_plan(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     *,
     region: str,
     params: PlanParams,
@@ -550,7 +550,7 @@ def build_plan(
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
     while True:
         t0 = time.perf_counter()
-        pairs = candidate_pairs(session, engine, region, people, month, pushed, refusals,
+        pairs = candidate_pairs(session, matcher, region, people, month, pushed, refusals,
                                 per_labourer, workers=workers, blocking=blocking)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -716,7 +716,7 @@ def plan_items(
 
 def commit_plan(
     session: Session,
-    engine: MatchingEngine,
+    matcher: Matcher,
     plan_id: int,
     *,
     principal: Principal,
@@ -758,14 +758,14 @@ def commit_plan(
         Push.labourer_region.startswith(plan.region),
     )
     rows, linked, skipped = [], 0, 0
-    fresh = _Fresh.load(session, engine, items, today)
+    fresh = _Fresh.load(session, matcher, items, today)
     for item in items:
         pair = (item.labourer_id, item.post_id)
         if pair in existing:
             item.push_id = existing[pair]
             linked += 1
             continue
-        scored = fresh.score(item, engine, today)
+        scored = fresh.score(item, matcher, today)
         if scored is None:
             skipped += 1
             continue
@@ -826,7 +826,7 @@ class _Fresh:
 
     @classmethod
     def load(
-        cls, session: Session, engine: MatchingEngine, items: list[PlanItem], today: date
+        cls, session: Session, matcher: Matcher, items: list[PlanItem], today: date
     ) -> "_Fresh":
         post_ids = sorted({i.post_id for i in items})
         labourer_ids = sorted({i.labourer_id for i in items})
@@ -841,12 +841,12 @@ class _Fresh:
             regions.update((int(i), str(r)) for i, r in found)
         return cls(
             posts=posts,
-            profiles=engine.labourer_snapshot(session, today).records,
-            records=engine.post_snapshot(session, today).records,
+            profiles=matcher.labourer_snapshot(session, today).records,
+            records=matcher.post_snapshot(session, today).records,
             regions=regions,
         )
 
-    def score(self, item: PlanItem, engine: MatchingEngine, today: date) -> Any:
+    def score(self, item: PlanItem, matcher: Matcher, today: date) -> Any:
         """The pair's explanation now, or None when the post closed or the labourer left."""
         post = self.posts.get(item.post_id)
         profile = self.profiles.get(item.labourer_id)
@@ -855,7 +855,7 @@ class _Fresh:
             return None
         if profile is None or record is None:
             return None
-        return explain_pair(profile, record, engine.context, today=today)
+        return explain_pair(profile, record, matcher.context, today=today)
 
 
 def validate_params(params: PlanParams) -> None:

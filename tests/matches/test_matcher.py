@@ -1,4 +1,4 @@
-"""The engine's region pre-selection and delta blocks never change what the scorer returns."""
+"""The matcher's region pre-selection and delta blocks never change what the scorer returns."""
 
 import random
 from datetime import date
@@ -6,8 +6,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.matches.engine import MatchingEngine
 from matching.matches.live import post_index
+from matching.matches.matcher import Matcher
 from matching.regions.registry import RegionLevel, get_registry
 from matching.scoring import (
     LabourerProfile,
@@ -57,7 +57,7 @@ def _posts(seed: int, n: int = 400) -> list[PostRecord]:
 def test_reach_preselection_matches_scoring_everything(
     seed: int, code_index: int, willingness: Willingness, skills: list[int]
 ) -> None:
-    engine = MatchingEngine(Settings(database_url="sqlite://"))
+    matcher = Matcher(Settings(database_url="sqlite://"))
     records = _posts(seed)
     index = post_index()
     index.build(records[:300], seq=1, today=TODAY)
@@ -69,9 +69,9 @@ def test_reach_preselection_matches_scoring_everything(
     )
     snap = index.snapshot
     assert snap is not None
-    got = engine.top_posts(profile, snap, today=TODAY, k=10)
+    got = matcher.top_posts(profile, snap, today=TODAY, k=10)
     everything = PostArrays.from_records(r for r in records if r.id != records[1].id)
-    want = score_posts_for_labourer(profile, everything, engine.context, today=TODAY, k=10)
+    want = score_posts_for_labourer(profile, everything, matcher.context, today=TODAY, k=10)
     assert [(m.post_id, round(m.total, 5)) for m in got] == [
         (m.post_id, round(m.total, 5)) for m in want
     ]

@@ -1,4 +1,4 @@
-"""The matching engine of one process: two live indexes, the scoring context, and the sync step."""
+"""The matcher of one process: two live indexes, the scoring context, and the sync step."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -34,7 +34,7 @@ Mask = npt.NDArray[np.bool_]
 _LEVEL_OF_LENGTH = {2: "province", 4: "prefecture", 6: "county", 9: "township", 12: "township"}
 
 
-class MatchingEngine:
+class Matcher:
     """Scores against in-memory indexes that catch up with the database on every request."""
 
     def __init__(self, settings: Settings) -> None:
