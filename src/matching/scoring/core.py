@@ -126,7 +126,7 @@ def score_posts_for_labourer(
     lab = LabourerArrays.from_profiles([profile])
     scored = _score(lab, posts, ctx, day_number(today))
     rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
-    return [_match(lab, 0, posts, int(r), scored, int(r), ctx) for r in rows]
+    return [_match(_Cell(lab, 0, posts, int(r), scored, int(r)), ctx) for r in rows]
 
 
 def score_labourers_for_post(
@@ -144,7 +144,7 @@ def score_labourers_for_post(
     one = PostArrays.from_records([post])
     scored = _score(labourers, one, ctx, day_number(today))
     rows = top_k(scored.total, _restrict(scored.eligible, mask, len(labourers)), labourers.ids, k)
-    return [_match(labourers, int(r), one, 0, scored, int(r), ctx) for r in rows]
+    return [_match(_Cell(labourers, int(r), one, 0, scored, int(r)), ctx) for r in rows]
 
 
 def check_pair(
@@ -179,7 +179,7 @@ def explain_pair(
         failed=failed,
         total=float(scored.total[0]),
         breakdown=_breakdown(scored, 0),
-        reasons=_reasons(lab, 0, one, 0, scored, 0, ctx),
+        reasons=_reasons(_Cell(lab, 0, one, 0, scored, 0), ctx),
     )
 
 
@@ -187,34 +187,32 @@ def _breakdown(scored: _Scored, r: int) -> dict[str, float]:
     return {name: float(scored.components[name][r]) for name in COMPONENTS}
 
 
-def _match(
-    lab: LabourerArrays,
-    li: int,
-    post: PostArrays,
-    pi: int,
-    scored: _Scored,
-    r: int,
-    ctx: ScoringContext,
-) -> Match:
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """One scored pair: labourer row `li` of `lab` × post row `pi` of `post`, whose scores sit
+    at index `r` of `scored` (one of the two rows is 0: the scorer runs one against many)."""
+
+    lab: LabourerArrays
+    li: int
+    post: PostArrays
+    pi: int
+    scored: _Scored
+    r: int
+
+
+def _match(cell: _Cell, ctx: ScoringContext) -> Match:
     return Match(
-        post_id=int(post.ids[pi]),
-        labourer_id=int(lab.ids[li]),
-        total=float(scored.total[r]),
-        breakdown=_breakdown(scored, r),
-        reasons=_reasons(lab, li, post, pi, scored, r, ctx),
+        post_id=int(cell.post.ids[cell.pi]),
+        labourer_id=int(cell.lab.ids[cell.li]),
+        total=float(cell.scored.total[cell.r]),
+        breakdown=_breakdown(cell.scored, cell.r),
+        reasons=_reasons(cell, ctx),
     )
 
 
-def _reasons(
-    lab: LabourerArrays,
-    li: int,
-    post: PostArrays,
-    pi: int,
-    scored: _Scored,
-    r: int,
-    ctx: ScoringContext,
-) -> tuple[Reason, ...]:
-    """Reasons for labourer row `li` × post row `pi`, whose arrays sit at index `r`."""
+def _reasons(cell: _Cell, ctx: ScoringContext) -> tuple[Reason, ...]:
+    """Reasons for one scored pair."""
+    lab, li, post, pi, scored, r = cell.lab, cell.li, cell.post, cell.pi, cell.scored, cell.r
     space = ctx.skills
     out = [
         location_reason(
