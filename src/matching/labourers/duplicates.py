@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from matching.auth.principal import Principal
 from matching.labourers.models import Labourer
 from matching.labourers.schemas import DuplicateCandidate, DuplicateGroup
-from matching.labourers.service import scope_clause
+from matching.scope import scope_clause
 
 # Chinese names are two to four characters: one differing character already halves the ratio.
 MIN_NAME_SIMILARITY = 0.5

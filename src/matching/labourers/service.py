@@ -4,19 +4,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
-from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
+from matching.errors import Conflict, NotFound, Unprocessable
 from matching.kit.personal import PersonalData
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
 from matching.pagination import decode_cursor, encode_cursor
 from matching.regions.validation import canonical_region_code
+from matching.scope import check_scope, scope_clause
 from matching.skills.resolve import TermResolution, resolve_terms
 
 EMPLOYED = [s for s in EmploymentStatus if s.is_employed]
@@ -45,19 +46,6 @@ def status_as_of(labourer_id: Any, as_of: date) -> Any:
         .limit(1)
         .scalar_subquery()
     )
-
-
-def scope_clause(principal: Principal, region_column: Any) -> ColumnElement[bool] | None:
-    """Rows a staff key may reach, by region prefix; None when unrestricted."""
-    if principal.unrestricted:
-        return None
-    return or_(*(region_column.startswith(prefix) for prefix in principal.region_scopes))
-
-
-def check_scope(principal: Principal, code: str, field: str) -> None:
-    """403 when a region code lies outside the caller's scope."""
-    if not principal.covers_region(code):
-        raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
 
 
 @dataclass(slots=True)

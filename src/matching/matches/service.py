@@ -29,6 +29,7 @@ from matching.posts.presenter import present_post
 from matching.pushes import feedback
 from matching.regions.registry import get_registry
 from matching.schemas import ReasonRead
+from matching.scope import check_scope
 from matching.scoring import LabourerProfile, Match, PostKind, Reason, explain_pair
 from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
 
@@ -50,7 +51,7 @@ def _seeker_profile(
         profile = matcher.labourer_snapshot(session, today).records.get(labourer_id)
         if profile is None:
             raise NotFound(f"No labourer with id {labourer_id}")
-        labourers.check_scope(principal, profile.region, "labourer")
+        check_scope(principal, profile.region, "labourer")
         return profile
     labourers.check_access(session, labourer_id, principal)
     return _profile(session, labourer_id, today)

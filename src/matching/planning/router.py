@@ -11,7 +11,6 @@ from matching.auth.deps import StaffOrAdmin
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers.models import Labourer
-from matching.labourers.service import scope_clause
 from matching.matches.deps import MatcherDep
 from matching.matches.matcher import Matcher
 from matching.pagination import decode_cursor, encode_cursor
@@ -32,6 +31,7 @@ from matching.posts.models import Post
 from matching.regions.registry import get_registry
 from matching.regions.validation import canonical_region_code
 from matching.schemas import ReasonRead
+from matching.scope import scope_clause
 from matching.scoring import explain_pair
 
 router = APIRouter(tags=["plans"], responses=problem_responses(401, 403))

@@ -28,7 +28,6 @@ from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
-from matching.labourers.service import check_scope
 from matching.matches.matcher import Matcher
 from matching.planning.calibration import (
     DEFAULT_BINS,
@@ -56,6 +55,7 @@ from matching.pushes.service import push_row
 from matching.reports import targets as region_targets
 from matching.reports.figures import seeking_on, unemployed_willing
 from matching.reports.service import parse_month
+from matching.scope import check_scope
 from matching.scoring import explain_pair
 from matching.settings import Settings
 

@@ -14,7 +14,6 @@ from matching.auth.principal import Principal
 from matching.clock import china_date, month_of
 from matching.employment import service as jobs
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
-from matching.labourers import service as labourers
 from matching.labourers.models import Labourer
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.pagination import decode_cursor, encode_cursor
@@ -23,6 +22,7 @@ from matching.posts.service import status_on
 from matching.pushes import feedback
 from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState
 from matching.pushes.schemas import EventCreate, PushCreate
+from matching.scope import check_scope, scope_clause
 from matching.scoring import Explanation, ScoringContext, explain_pair
 
 # The outcome chain may skip steps (a push made in person can go straight to an application or a
@@ -214,7 +214,7 @@ def _labourer_regions(
         region = found.get(labourer_id)
         if region is None:
             raise NotFound(f"No labourer with id {labourer_id}")
-        labourers.check_scope(principal, region, f"labourer {labourer_id}")
+        check_scope(principal, region, f"labourer {labourer_id}")
     return {i: found[i] for i in wanted}
 
 
@@ -263,7 +263,7 @@ def get_push(
     push = session.scalar(query)
     if push is None:
         raise NotFound(f"No push with id {push_id}")
-    labourers.check_scope(principal, push.labourer_region, "push")
+    check_scope(principal, push.labourer_region, "push")
     return push
 
 
@@ -373,7 +373,7 @@ class PushFilters:
 def list_query(filters: PushFilters, principal: Principal) -> Select[Push]:
     """The filtered, scoped query (without paging)."""
     query = select(Push)
-    scope = labourers.scope_clause(principal, Push.labourer_region)
+    scope = scope_clause(principal, Push.labourer_region)
     if scope is not None:
         query = query.where(scope)
     if filters.region:
@@ -395,7 +395,7 @@ def list_pushes(
 ) -> tuple[list[Push], str | None]:
     """A page of pushes, newest first, and the cursor for the next page."""
     if filters.region:
-        labourers.check_scope(principal, filters.region, "region")
+        check_scope(principal, filters.region, "region")
     query = list_query(filters, principal).options(selectinload(Push.events))
     if cursor:
         query = query.where(Push.id < decode_cursor(cursor))

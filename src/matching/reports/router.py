@@ -10,7 +10,6 @@ from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import SessionDep, SettingsDep, TodayDep
 from matching.errors import Forbidden, Unprocessable, problem_responses
-from matching.labourers.service import check_scope
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post
 from matching.pushes.stats import OutcomePage, outcome_counts
@@ -20,6 +19,7 @@ from matching.reports import service, targets
 from matching.reports.models import RegionTarget
 from matching.reports.schemas import EffectiveTarget, TargetRead, TargetSet, TargetsReport
 from matching.reports.workbook import targets_workbook
+from matching.scope import check_scope
 
 router = APIRouter(tags=["reports"], responses=problem_responses(401, 403, 422))
 AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from matching.auth.principal import Principal
 from matching.clock import month_end, month_start
 from matching.errors import Unprocessable
-from matching.labourers.service import check_scope
 from matching.regions.registry import get_registry
 from matching.reports import targets
 from matching.reports.figures import Counts, GroupedCounts, ReportPeriod, count_groups, post_counts
 from matching.reports.schemas import Figure, RegionFigures, TargetsReport
+from matching.scope import check_scope
 
 
 def parse_month(month: str | None, today: date) -> ReportPeriod:

@@ -1,0 +1,39 @@
+"""Region scope, the rule every feature applies the same way (docs/domain.md, "Roles"): a staff
+key reaches the regions under its prefixes; admin and the app backend reach every region."""
+
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, or_
+
+from matching.errors import Forbidden
+
+
+class Scoped(Protocol):
+    """A caller with a region scope (auth.principal.Principal is one)."""
+
+    @property
+    def unrestricted(self) -> bool:
+        """Whether every region is in scope."""
+        ...
+
+    @property
+    def region_scopes(self) -> tuple[str, ...]:
+        """The region-code prefixes in scope."""
+        ...
+
+    def covers_region(self, code: str | None) -> bool:
+        """Whether a region code lies inside the scope."""
+        ...
+
+
+def scope_clause(principal: Scoped, region_column: Any) -> ColumnElement[bool] | None:
+    """Rows a staff key may reach, by region prefix; None when unrestricted."""
+    if principal.unrestricted:
+        return None
+    return or_(*(region_column.startswith(prefix) for prefix in principal.region_scopes))
+
+
+def check_scope(principal: Scoped, code: str, field: str) -> None:
+    """403 when a region code lies outside the caller's scope."""
+    if not principal.covers_region(code):
+        raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
