@@ -266,3 +266,22 @@ def test_competition_the_outcomes_include_is_not_taken_off_twice(
     assert january["competition_in_outcomes"] == pytest.approx(share, abs=1e-4)
     # The first plan had only the prior: nothing to correct.
     assert plan["calibration"]["competition_in_outcomes"] == 1.0
+
+
+def test_a_committed_plan_shows_the_reasons_scored_at_push_time(
+    client: TestClient, first_month: dict[str, Any]
+) -> None:
+    """The post's wage changes after the commit: the plan still shows what the push said."""
+    staff, admin = first_month["staff"], first_month["admin"]
+    plan = _plan(client, staff).json()
+    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff).json()
+    item = committed["labourers"][0]["posts"][0]
+    stored = client.get(f"/v1/pushes/{item['push_id']}", headers=staff).json()["reasons"]
+    assert item["reasons"] == stored and stored
+    changed = client.patch(f"/v1/posts/{item['post_id']}", json={"wage_min": 9000,
+                           "wage_max": 9500}, headers=admin)  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    again = client.get(f"/v1/plans/{plan['id']}", headers=staff).json()
+    shown = next(p for lab in again["labourers"] for p in lab["posts"]
+                 if p["push_id"] == item["push_id"])  # fmt: skip
+    assert shown["reasons"] == stored

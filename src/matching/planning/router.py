@@ -1,38 +1,22 @@
 """Monthly push plan endpoints (月度推送计划)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from matching.auth.deps import StaffOrAdmin
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
-from matching.labourers.models import Labourer
 from matching.matches.deps import MatcherDep
-from matching.matches.matcher import Matcher
-from matching.pagination import decode_cursor, encode_cursor
+from matching.pagination import decode_cursor
 from matching.planning import service
-from matching.planning.models import Plan
+from matching.planning.presenter import present_plan
 from matching.planning.schemas import (
-    CalibrationRead,
-    CommitResult,
     PlanBrief,
     PlanCreate,
-    PlanLabourer,
-    PlanParamsRead,
-    PlanPost,
     PlanRead,
-    PlanSummary,
 )
-from matching.posts.models import Post
-from matching.regions.registry import get_registry
 from matching.regions.validation import canonical_region_code
-from matching.schemas import ReasonRead
-from matching.scope import scope_clause
-from matching.scoring import explain_pair
 
 router = APIRouter(tags=["plans"], responses=problem_responses(401, 403))
 PageSize = Annotated[int, Query(ge=1, le=200, description="Labourers per page")]
@@ -90,7 +74,7 @@ def create_plan(
         rules=service.rules_from(settings),
         workers=settings.planner_workers,
     )
-    return _read(session, matcher, plan, today, after=0, limit=limit)
+    return present_plan(session, matcher, plan, today, after=0, limit=limit)
 
 
 @router.get("/v1/plans", summary="List plans / 推送计划列表", operation_id="list_plans")
@@ -102,15 +86,9 @@ def list_plans(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[PlanBrief]:
     """The newest plans inside the caller's regions."""
-    query = select(Plan).order_by(Plan.id.desc()).limit(limit)
-    scope = scope_clause(principal, Plan.region)
-    if scope is not None:
-        query = query.where(scope)
-    if region:
-        query = query.where(Plan.region.startswith(canonical_region_code(region, field="region")))
-    if month:
-        query = query.where(Plan.month == month)
-    return [PlanBrief.model_validate(p) for p in session.scalars(query)]
+    prefix = canonical_region_code(region, field="region") if region else None
+    plans = service.list_plans(session, principal, region=prefix, month=month, limit=limit)
+    return [PlanBrief.model_validate(p) for p in plans]
 
 
 @router.get(
@@ -131,7 +109,7 @@ def get_plan(
     """The plan's numbers and a page of its labourers (by id) with their proposed posts."""
     plan = service.get_plan(session, plan_id, principal)
     after = decode_cursor(cursor) if cursor else 0
-    return _read(session, matcher, plan, today, after=after, limit=limit)
+    return present_plan(session, matcher, plan, today, after=after, limit=limit)
 
 
 @router.post(
@@ -162,65 +140,4 @@ def commit_plan(
         now=now,
         attribution_days=settings.attribution_days,
     )
-    return _read(session, matcher, plan, today, after=0, limit=limit)
-
-
-def _read(
-    session: Session, matcher: Matcher, plan: Plan, today: date, *, after: int, limit: int
-) -> PlanRead:
-    grouped, last = service.plan_items(session, plan, after_labourer=after, limit=limit)
-    labourer_ids = list(grouped)
-    post_ids = sorted({i.post_id for items in grouped.values() for i in items})
-    names = dict(
-        session.execute(select(Labourer.id, Labourer.name).where(Labourer.id.in_(labourer_ids)))
-        .tuples()
-        .all()
-    )
-    posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))}
-    profiles = matcher.labourer_snapshot(session, today).records if grouped else {}
-    records = matcher.post_snapshot(session, today).records if grouped else {}
-    labourers = []
-    for labourer_id, items in grouped.items():
-        shown = []
-        for item in items:
-            post = posts[item.post_id]
-            profile, record = profiles.get(labourer_id), records.get(item.post_id)
-            reasons = (
-                explain_pair(profile, record, matcher.context, today=today).reasons
-                if profile is not None and record is not None
-                else ()
-            )
-            shown.append(
-                PlanPost(
-                    post_id=post.id,
-                    title=post.title,
-                    employer=post.employer,
-                    workplace_region=post.workplace_region,
-                    score=item.score,
-                    probability=item.probability,
-                    reasons=[ReasonRead.of(r) for r in reasons],
-                    push_id=item.push_id,
-                )
-            )
-        labourers.append(
-            PlanLabourer(labourer_id=labourer_id, name=names.get(labourer_id, ""), posts=shown)
-        )
-    registry = get_registry()
-    return PlanRead(
-        id=plan.id,
-        region=plan.region,
-        region_name=registry.name_or_code(plan.region),
-        month=plan.month,
-        status=plan.status,
-        channel=plan.channel,
-        params=PlanParamsRead.model_validate(plan.params),
-        summary=PlanSummary.model_validate(plan.summary),
-        calibration=CalibrationRead.model_validate(plan.calibration),
-        created_at=plan.created_at,
-        committed_at=plan.committed_at,
-        commit_result=(
-            CommitResult.model_validate(plan.commit_result) if plan.commit_result else None
-        ),
-        labourers=labourers,
-        next_cursor=encode_cursor(last) if last is not None else None,
-    )
+    return present_plan(session, matcher, plan, today, after=0, limit=limit)

@@ -55,7 +55,7 @@ from matching.pushes.service import push_row
 from matching.reports import targets as region_targets
 from matching.reports.figures import seeking_on, unemployed_willing
 from matching.reports.service import parse_month
-from matching.scope import check_scope
+from matching.scope import check_scope, scope_clause
 from matching.scoring import explain_pair
 from matching.settings import Settings
 
@@ -677,6 +677,21 @@ def _store_items(
                 lines = []
         if lines:
             copy.write("".join(lines))
+
+
+def list_plans(
+    session: Session, principal: Principal, *, region: str | None, month: str | None, limit: int
+) -> list[Plan]:
+    """The newest plans inside the caller's regions, under a region prefix and of a month."""
+    query = select(Plan).order_by(Plan.id.desc()).limit(limit)
+    scope = scope_clause(principal, Plan.region)
+    if scope is not None:
+        query = query.where(scope)
+    if region:
+        query = query.where(Plan.region.startswith(region))
+    if month:
+        query = query.where(Plan.month == month)
+    return list(session.scalars(query))
 
 
 def get_plan(session: Session, plan_id: int, principal: Principal) -> Plan:
