@@ -24,9 +24,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("pushes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("taste_factor", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("taste_factor", sa.Double(), nullable=True))
     with op.batch_alter_table("plan_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("taste_factor", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("taste_factor", sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
