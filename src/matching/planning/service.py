@@ -509,6 +509,105 @@ def _wider_would_help(choice: Choice, per_labourer: int) -> bool:
     )
 
 
+def answers(session: Session, region: str, month: PlanMonth, rules: PlanRules) -> feedback.Refusals:
+    """The region's refused pairs in the cooldown and its labourers' answers in the memory,
+    with whether they answer fitted to them; nothing when the plan does not learn."""
+    if not (rules.learning and rules.cooldown_months > 0):
+        return feedback.Refusals(since=month.start)
+    window = feedback.Window(rules.cooldown_months, rules.memory_months)
+    refusals = feedback.for_region(session, region, month.start, window)
+    refusals.fit_responsiveness()
+    return refusals
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What a plan chooses from and by: the month's people, pushes so far, goals and the
+    request, the labourers' answers, and how scores become probabilities."""
+
+    region: str
+    month: PlanMonth
+    people: Population
+    pushed: Pushed
+    target: Goals
+    params: PlanParams
+    refusals: feedback.Refusals
+    calibration: Calibration
+    competition: float
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """The candidate pairs a plan chose from and its choice."""
+
+    pairs: Pairs
+    choice: Choice
+
+
+def search(
+    session: Session,
+    matcher: Matcher,
+    given: PlanInputs,
+    timings: dict[str, float],
+    *,
+    workers: int,
+    blocking: Blocking | None,
+) -> Search:
+    """Candidates, then the choice; the candidate lists widen (up to 50 a labourer) while posts'
+    caps keep coverage short and wider lists could help."""
+    region, month, people, pushed = given.region, given.month, given.people, given.pushed
+    target, params, refusals = given.target, given.params, given.refusals
+    calibration, competition = given.calibration, given.competition
+    per_labourer = params.candidates_per_labourer
+    timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
+    while True:
+        t0 = time.perf_counter()
+        pairs = candidate_pairs(session, matcher, region, people, month, pushed, refusals,
+                                per_labourer, workers=workers, blocking=blocking)  # fmt: skip
+        timings["candidates_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
+        timings["solve_s"] += choice.solution.seconds
+        timings["calibrate_and_solve_s"] += time.perf_counter() - t0
+        if not _wider_would_help(choice, per_labourer):
+            return Search(pairs, choice)
+        # Posts' caps bind on the best few posts everyone shares: look further down the lists.
+        per_labourer = min(MAX_CANDIDATES, per_labourer * 2)
+
+
+def plan_row(
+    region: str,
+    month: PlanMonth,
+    params: PlanParams,
+    target: Goals,
+    rules: PlanRules,
+    found: Search,
+    summary: dict[str, Any],
+    calibration: dict[str, Any],
+) -> Plan:
+    """The draft plan's record: what it was asked, what it found, how it weighed pushes."""
+    return Plan(
+        region=region,
+        month=month.month,
+        status=PlanStatus.draft,
+        channel=params.channel,
+        params={
+            "month": month.month,
+            "pushes_per_labourer": params.pushes_per_labourer,
+            "pushes_per_opening": params.pushes_per_opening,
+            "candidates_per_labourer": found.pairs.candidates_per_labourer,
+            "coverage": target.coverage,
+            "min_probability": params.min_probability,
+            "success_target": target.success_rate,
+            "success_margin": target.margin,
+            "max_pushes": params.max_pushes,
+            "decline_cooldown_months": rules.cooldown_months,
+        },
+        summary=summary,
+        calibration=calibration,
+    )
+
+
 def build_plan(
     session: Session,
     matcher: Matcher,
@@ -532,71 +631,32 @@ def build_plan(
     people = population(session, region, month)
     pushed = pushed_this_month(session, region, month.month)
     target = goals(session, region, month, params)
-    window = feedback.Window(rules.cooldown_months, rules.memory_months)
-    learns = rules.learning and rules.cooldown_months > 0
-    refusals = (
-        feedback.for_region(session, region, month.start, window)
-        if learns
-        else feedback.Refusals(since=month.start)
-    )
-    if learns:
-        refusals.fit_responsiveness()  # whether this region's labourers answer their pushes
+    refusals = answers(session, region, month, rules)
     timings: dict[str, float] = {"load_s": time.perf_counter() - started}
     calibration = (
         calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
     )
     competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
-    per_labourer = params.candidates_per_labourer
-    timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
-    while True:
-        t0 = time.perf_counter()
-        pairs = candidate_pairs(session, matcher, region, people, month, pushed, refusals,
-                                per_labourer, workers=workers, blocking=blocking)  # fmt: skip
-        timings["candidates_s"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
-        timings["solve_s"] += choice.solution.seconds
-        timings["calibrate_and_solve_s"] += time.perf_counter() - t0
-        if not _wider_would_help(choice, per_labourer):
-            break
-        # Posts' caps bind on the best few posts everyone shares: look further down the lists.
-        per_labourer = min(MAX_CANDIDATES, per_labourer * 2)
+    given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
+                       competition)  # fmt: skip
+    found = search(session, matcher, given, timings, workers=workers, blocking=blocking)
+    pairs, choice = found.pairs, found.choice
     summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
-    chosen = choice.chosen
-    chosen_lab = people.ids[choice.instance.labourer[chosen]]
-    chosen_post = choice.post_ids[choice.instance.post[chosen]]
-    plan = Plan(
-        region=region,
-        month=month.month,
-        status=PlanStatus.draft,
-        channel=params.channel,
-        params={
-            "month": month.month,
-            "pushes_per_labourer": params.pushes_per_labourer,
-            "pushes_per_opening": params.pushes_per_opening,
-            "candidates_per_labourer": pairs.candidates_per_labourer,
-            "coverage": target.coverage,
-            "min_probability": params.min_probability,
-            "success_target": target.success_rate,
-            "success_margin": target.margin,
-            "max_pushes": params.max_pushes,
-            "decline_cooldown_months": rules.cooldown_months,
-        },
-        summary=summary,
-        calibration={
-            **calibration.to_dict(),
-            "responsiveness": _responsiveness(refusals),
-            "competition_in_outcomes": round(competition, 4),
-        },
-        created_at=now,
-        created_by_key_id=principal.key_id,
-    )
+    weighed = {
+        **calibration.to_dict(),
+        "responsiveness": _responsiveness(refusals),
+        "competition_in_outcomes": round(competition, 4),
+    }
+    plan = plan_row(region, month, params, target, rules, found, summary, weighed)
+    plan.created_at, plan.created_by_key_id = now, principal.key_id
     session.add(plan)
     session.flush()
     t0 = time.perf_counter()
-    items = zip(chosen_lab.tolist(), chosen_post.tolist(), pairs.score[chosen].tolist(),
-                choice.probability[chosen].tolist(), pairs.taste[chosen].tolist(),
-                strict=True)  # fmt: skip
+    chosen = choice.chosen
+    items = zip(people.ids[choice.instance.labourer[chosen]].tolist(),
+                choice.post_ids[choice.instance.post[chosen]].tolist(),
+                pairs.score[chosen].tolist(), choice.probability[chosen].tolist(),
+                pairs.taste[chosen].tolist(), strict=True)  # fmt: skip
     _store_items(session, plan.id, items)
     timings["store_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
