@@ -805,6 +805,35 @@ def commit_plan(
     """
     plan = get_plan(session, plan_id, principal)
     today = china_date(now)
+    check_commit_month(plan, today)
+    if not claim(session, plan, principal, now):
+        session.expire(plan)
+        session.refresh(plan)
+        return plan, False
+    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
+    rows, linked, skipped = push_rows(session, matcher, plan, items, principal, now,
+                                      attribution_days)  # fmt: skip
+    write_pushes(session, plan, items, rows)
+    result = {
+        "created": len(rows),
+        "already_pushed": linked,
+        "skipped_closed": skipped,
+        "committed_at": now.isoformat(),
+    }
+    session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id)
+        .values(commit_result=result)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.expire(plan)
+    session.refresh(plan)
+    return plan, True
+
+
+def check_commit_month(plan: Plan, today: date) -> None:
+    """A draft is committed inside its month only (409 before it, or once it is over)."""
     if plan.status == PlanStatus.draft and plan.month > month_of(today):
         raise Conflict(
             f"Plan {plan.id} is for {plan.month}; it can be committed from {plan.month}-01 "
@@ -815,18 +844,32 @@ def commit_plan(
             f"Plan {plan.id} is for {plan.month}; pushes are dated today ({today}). "
             "Make a new plan for this month / 计划已过期，请重新生成"
         )
-    # Compare-and-set: of two commits at once, one writes; the other waits, then finds it done.
+
+
+def claim(session: Session, plan: Plan, principal: Principal, now: datetime) -> bool:
+    """Mark the draft committed, compare-and-set: of two commits at once, one wins; the other
+    waits for it, then finds the plan committed."""
     won = session.execute(
         update(Plan)
         .where(Plan.id == plan.id, Plan.status == PlanStatus.draft)
         .values(status=PlanStatus.committed, committed_at=now, committed_by_key_id=principal.key_id)
         .execution_options(synchronize_session=False)
     )
-    if getattr(won, "rowcount", 0) != 1:
-        session.expire(plan)
-        session.refresh(plan)
-        return plan, False
-    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
+    return getattr(won, "rowcount", 0) == 1
+
+
+def push_rows(
+    session: Session,
+    matcher: Matcher,
+    plan: Plan,
+    items: list[PlanItem],
+    principal: Principal,
+    now: datetime,
+    attribution_days: int,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The pushes-table rows of the items not pushed yet this month, scored now; and how many
+    items were pushed already (linked to that push) and how many skipped (post not open)."""
+    today = china_date(now)
     existing = _pushes_by_pair(
         session,
         Push.month == plan.month,
@@ -860,6 +903,13 @@ def commit_plan(
                 taste_factor=item.taste_factor,
             )
         )
+    return rows, linked, skipped
+
+
+def write_pushes(
+    session: Session, plan: Plan, items: list[PlanItem], rows: list[dict[str, Any]]
+) -> None:
+    """Insert the rows in batches and link each item to its new push."""
     for start in range(0, len(rows), 2000):
         session.execute(insert(Push), rows[start : start + 2000])
     if rows:
@@ -867,22 +917,6 @@ def commit_plan(
         for item in items:
             if item.push_id is None:
                 item.push_id = new.get((item.labourer_id, item.post_id))
-    result = {
-        "created": len(rows),
-        "already_pushed": linked,
-        "skipped_closed": skipped,
-        "committed_at": now.isoformat(),
-    }
-    session.execute(
-        update(Plan)
-        .where(Plan.id == plan.id)
-        .values(commit_result=result)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    session.expire(plan)
-    session.refresh(plan)
-    return plan, True
 
 
 def _pushes_by_pair(session: Session, *where: Any) -> dict[tuple[int, int], int]:
