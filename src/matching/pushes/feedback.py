@@ -80,15 +80,17 @@ class Refusals:
     def taste(self, labourer_id: int, occupation_id: str | None) -> Taste:
         """This labourer's refusals of and applications to posts like one of `occupation_id`,
         and to every other post."""
-        if labourer_id not in self.labourers_with_history:
+        if not self.has_history(labourer_id):
             return Taste()
         group = group_of(occupation_id)
+        nothing: Counter[str] = Counter()
 
         def counts(
             by_occupation: dict[int, Counter[str]], by_group: dict[int, Counter[str]]
         ) -> tuple[int, int]:
-            same = by_occupation[labourer_id][occupation_id] if occupation_id else 0
-            in_group = by_group[labourer_id][group] if group else 0
+            # .get: reading must not add empty entries to the defaultdicts
+            same = by_occupation.get(labourer_id, nothing)[occupation_id] if occupation_id else 0
+            in_group = by_group.get(labourer_id, nothing)[group] if group else 0
             return same, in_group - same
 
         declined = counts(self.occupations, self.groups)
@@ -104,10 +106,16 @@ class Refusals:
             other_applications=self.applied_all[labourer_id] - sum(applied),
         )
 
+    def has_history(self, labourer_id: int) -> bool:
+        """Whether the labourer answered or left unanswered any push in the window (a decline
+        or an application is an answer)."""
+        return labourer_id in self.answered or labourer_id in self.unanswered
+
     @property
     def labourers_with_history(self) -> set[int]:
-        """Labourers whose refusals or applications say something of their taste."""
-        return set(self.occupations) | set(self.unanswered) | set(self.answered)
+        """Labourers whose answers or silences say something of them (built anew on each call:
+        per labourer, ask `has_history`)."""
+        return set(self.unanswered) | set(self.answered)
 
     def records(self) -> Counter[tuple[int, int]]:
         """(unanswered, answered) → how many labourers have that record."""
