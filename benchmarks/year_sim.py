@@ -41,13 +41,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from _server import ROOT, _cli, fresh_database, running_service
 
+from matching.clock import china_midnight
 from matching.kit.idnumber import id_check_digit
 from matching.regions.registry import get_registry
 
@@ -158,7 +159,7 @@ class Sim:
 
     def at(self, day: date, hour: int = 10) -> None:
         """Move the service clock to `hour`:00 China time on `day`."""
-        moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - timedelta(hours=8)
+        moment = china_midnight(day) + timedelta(hours=hour)
         response = self.call(
             "PUT", "/v1/clock", json={"now": moment.isoformat()}, headers=self.admin
         )
