@@ -102,8 +102,10 @@ def test_a_few_records_keep_the_prior() -> None:
     assert Responsiveness.fit(Counter()) == PRIOR_RESPONSIVENESS
 
 
-def test_one_kind_only_falls_back_to_the_prior() -> None:
-    """Everyone leaves half their pushes unanswered: no two kinds to tell apart, and the fit
-    must not swap them (the answering kind answers more)."""
+def test_one_kind_only_means_a_silence_says_nothing() -> None:
+    """Everyone leaves half their pushes unanswered: there are no two kinds to tell apart, so
+    the fitted factor of a silence is about 1 (the prior alone would halve it)."""
     fitted = Responsiveness.fit(Counter({(1, 1): 2000}))
     assert fitted.unanswered_if_answering < fitted.unanswered_if_not
+    assert 0.95 < fitted.factor(1, 0) < 1.05
+    assert PRIOR_RESPONSIVENESS.factor(1, 0) < 0.6
