@@ -33,8 +33,10 @@ from plan_bench import SIZES, load
 from matching import clock
 from matching.auth.models import Role
 from matching.auth.principal import Principal
+from matching.clock import china_date
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.planning.candidates import Blocking, Candidates, best_posts
 from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
@@ -63,7 +65,7 @@ def candidates(url: str, sample: int) -> dict[str, Any]:
     today = clock.today()
     started = time.perf_counter()
     for session in session_scope(make_sessionmaker(engine), write=False):
-        posts = matching.post_snapshot(session, today)
+        posts = ReadModel(matching, session, today).post_table()
         labourers = matching.labourer_snapshot(session, today)
     out: dict[str, Any] = {"indexes_s": round(time.perf_counter() - started, 1)}
     seekers: list[LabourerProfile] = [p for p in labourers.records.values() if p.able_and_seeking]
@@ -114,9 +116,10 @@ def plans(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, blocking in (("exact", None), ("blocked", Blocking())):
         for session in session_scope(make_sessionmaker(engine)):
-            plan = build_plan(session, matching, region="43", params=params,
-                              principal=Principal(key_id=0, role=Role.admin),
-                              now=datetime.now(UTC), rules=PlanRules(),
+            now = datetime.now(UTC)
+            plan = build_plan(session, ReadModel(matching, session, china_date(now)), region="43",
+                              params=params, principal=Principal(key_id=0, role=Role.admin),
+                              now=now, rules=PlanRules(),
                               workers=settings.planner_workers, blocking=blocking)  # fmt: skip
             s = plan.summary
             keys = ("unemployed_willing", "candidate_pairs", "planned_pushes", "planned_reach",

@@ -40,8 +40,10 @@ from matching_bench import (
 from matching import clock
 from matching.auth.models import Role
 from matching.auth.principal import Principal
+from matching.clock import china_date
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.planning.service import PlanParams, PlanRules, build_plan
 from matching.pushes.models import Channel
 from matching.regions.registry import RegionLevel, get_registry
@@ -94,8 +96,9 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
                         coverage=0.5, min_probability=0.0, channel=Channel.app)  # fmt: skip
     started = time.perf_counter()
     for session in session_scope(sessions):
-        plan = build_plan(session, matching, region=region, params=params,
-                          principal=Principal(key_id=0, role=Role.admin), now=datetime.now(UTC),
+        now = datetime.now(UTC)
+        plan = build_plan(session, ReadModel(matching, session, china_date(now)), region=region,
+                          params=params, principal=Principal(key_id=0, role=Role.admin), now=now,
                           rules=PlanRules(), workers=settings.planner_workers)  # fmt: skip
         summary = dict(plan.summary)
     seconds = time.perf_counter() - started

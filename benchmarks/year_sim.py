@@ -112,6 +112,10 @@ class PostInfo:
     trade: str
     place: int  # 0 town, 1 county, 4 other province
     wage: int
+    until: date
+    openings: int
+    town: str | None = None  # the township of a place-0 post
+    hired: int = 0
 
 
 @dataclass
@@ -128,6 +132,7 @@ class Month:
     hires: int = 0
     employed_share: float = 0.0
     expected_rate: float | None = None
+    oracle_rate: float | None = None
     calibration: str = ""
     seconds: float = 0.0
 
@@ -296,8 +301,10 @@ def publish_posts(sim: Sim, today: date, local: int, partner: int) -> None:
         body = _post_body(sim, trade, place, today)
         response = sim.call("POST", "/v1/posts", json=body, headers=sim.staff)
         response.raise_for_status()
-        sim.posts[response.json()["id"]] = PostInfo(response.json()["id"], trade, place,
-                                                    body["wage_min"])  # fmt: skip
+        sim.posts[response.json()["id"]] = PostInfo(
+            response.json()["id"], trade, place, body["wage_min"],
+            date.fromisoformat(body["valid_until"]), body["openings"],
+            body["workplace_region"] if place == 0 else None)  # fmt: skip
     for agency, (_, region) in PARTNERS.items():
         items = []
         for n in range(partner // len(PARTNERS)):
@@ -309,8 +316,9 @@ def publish_posts(sim: Sim, today: date, local: int, partner: int) -> None:
         response.raise_for_status()
         for item, result in zip(items, response.json()["items"], strict=True):
             if result["post_id"]:
-                sim.posts[result["post_id"]] = PostInfo(result["post_id"], _trade_of(item), 4,
-                                                        item["wage_min"])  # fmt: skip
+                sim.posts[result["post_id"]] = PostInfo(
+                    result["post_id"], _trade_of(item), 4, item["wage_min"],
+                    date.fromisoformat(item["valid_until"]), item["openings"])  # fmt: skip
 
 
 def _trade_of(body: dict[str, Any]) -> str:
@@ -336,18 +344,60 @@ def hire_probability(person: Person, post: PostInfo) -> float:
     return 0.6 if post.trade == person.trade or post.trade in ("factory", "clean") else 0.35
 
 
+def _in_reach(person: Person, post: PostInfo) -> bool:
+    """Generous on purpose (a township-bound labourer may take any post of the county), so
+    that the oracle below stays an upper bound."""
+    return post.place <= 1 or REACH[person.relocation] >= 4
+
+
+def oracle_rate(sim: Sim, today: date, u: int) -> float | None:
+    """An upper bound on any plan's expected success rate this month: a planner that knows
+    the acceptance model. It pushes the best pair of the ceil(u / 2) labourers whose best pair
+    is best (the push target), then every other pair whose probability is above the rate so
+    far. It ignores openings, expiry of knowledge and one job per labourer, each of which can
+    only lower a real plan's rate, and it counts a pair already answered as a fresh one."""
+    open_posts = [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
+    seekers = [p for p in sim.people if not p.employed]
+    pairs: list[tuple[float, int]] = []
+    best: dict[int, float] = {}
+    for person in seekers:
+        for post in open_posts:
+            if _in_reach(person, post):
+                p = apply_probability(person, post) * hire_probability(person, post)
+                pairs.append((p, person.row))
+                best[person.row] = max(best.get(person.row, 0.0), p)
+    need = -(-u // 2)
+    chosen = sorted(best.values(), reverse=True)[:need]
+    if not chosen:
+        return None
+    total, count = sum(chosen), len(chosen)
+    used = {row for row, _ in sorted(best.items(), key=lambda kv: -kv[1])[:need]}
+    firsts = {row: p for row, p in best.items() if row in used}
+    for p, row in sorted(pairs, reverse=True):
+        if firsts.get(row) == p:
+            firsts.pop(row)  # this labourer's best pair, counted already
+            continue
+        if p <= total / count:
+            break
+        total, count = total + p, count + 1
+    return total / count
+
+
 def run_month(sim: Sim, first_day: date, index: int) -> Month:
     """One month of the cycle; returns the report's figures."""
     started = time.perf_counter()
     month = f"{first_day:%Y-%m}"
     sim.at(first_day)
+    u_on_the_1st = sum(not p.employed for p in sim.people)  # before this month's newcomers
     if index == 0:
         register(sim, new_people(sim, ARGS.labourers), first_day, first=True)
         publish_posts(sim, first_day, ARGS.posts // 2, ARGS.posts // 2)
+        u_on_the_1st = sum(not p.employed for p in sim.people)  # the first roster is U
     else:
         register(sim, new_people(sim, ARGS.labourers // 50), first_day, first=False)
         publish_posts(sim, first_day, ARGS.posts // 4, ARGS.posts // 4)
     sim.at(first_day + timedelta(days=1))
+    bound = oracle_rate(sim, first_day + timedelta(days=1), u_on_the_1st)
     plan = sim.call("POST", "/v1/plans", json={"region": COUNTY}, headers=sim.staff,
                     params={"limit": 1}, timeout=600)  # fmt: skip
     plan.raise_for_status()
@@ -384,6 +434,7 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
             elif _draw(person, post, "hire") < hire_probability(person, post):
                 if _event(sim, push["id"], "hired"):
                     person.employed = True
+                    post.hired += 1
                 else:
                     _event(sim, push["id"], "rejected")  # the post filled first
             else:
@@ -405,6 +456,7 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
         hires=int(figures["success_rate"]["numerator"] or 0),
         employed_share=float(figures["employed_share"]["value"] or 0),
         expected_rate=summary["summary"]["expected_success_rate"],
+        oracle_rate=bound,
         calibration=summary["calibration"]["method"],
         seconds=time.perf_counter() - started,
     )
@@ -520,7 +572,8 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
         months = []
         print(f"== {label}")
         print(
-            "month       U   new  pushes  ratio  reach  success  expected  hires  employed  calib"
+            "month       U   new  pushes  ratio  reach  success  expected  oracle  hires  employed"
+            "  calib"
         )
         for index in range(ARGS.months):
             first = date(2027 + index // 12, 1 + index % 12, 1)
@@ -528,10 +581,15 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
             months.append(m)
             print(f"{m.month} {m.u:6d} {m.new_seekers:5d} {m.pushes:7d} {m.push_ratio:6.1%} "
                   f"{m.reach:6.1%} {m.success_rate:8.1%} {(m.expected_rate or 0):9.1%} "
+                  f"{(m.oracle_rate or 0):7.1%} "
                   f"{m.hires:6d} {m.employed_share:9.1%}  {m.calibration} ({m.seconds:.0f} s)",
                   flush=True)  # fmt: skip
         http.delete("/v1/clock", headers=admin)
     return months, sim
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def _learning_ratio(months: list[Month]) -> float | None:
@@ -557,6 +615,10 @@ def main() -> int:
         "months_4_12_mean_success": round(statistics.fmean(m.success_rate for m in months[3:]), 4)
         if len(months) > 3 else None,
         "learning_ratio": _learning_ratio(months),
+        # The best any planner could expect, knowing the acceptance model (oracle_rate).
+        "oracle_month_1": _round(months[0].oracle_rate),
+        "oracle_months_4_12_mean": _round(statistics.fmean(m.oracle_rate or 0 for m in months[3:]))
+        if len(months) > 3 else None,
         "months": [m.__dict__ for m in months],
     }  # fmt: skip
     if baseline is not None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from matching.matches.live import post_index
+from matching.matches.read_model import PostTable
 from matching.planning.candidates import Blocking, Candidates, best_posts
 from matching.scoring import (
     Corridors,
@@ -78,7 +79,7 @@ def _labourers(rng: random.Random, n: int) -> list[LabourerProfile]:
 
 
 @pytest.fixture(scope="module")
-def world() -> tuple[list[LabourerProfile], list[PostRecord], object]:
+def world() -> tuple[list[LabourerProfile], list[PostRecord], PostTable]:
     """Labourers, the current posts, and a post snapshot with a delta and dropped rows."""
     rng = random.Random(11)
     posts = _posts(rng, 400)
@@ -90,7 +91,7 @@ def world() -> tuple[list[LabourerProfile], list[PostRecord], object]:
     del current[posts[20].id]
     snapshot = index.snapshot
     assert snapshot is not None and snapshot.delta is not None
-    return _labourers(rng, 120), list(current.values()), snapshot
+    return _labourers(rng, 120), list(current.values()), PostTable.of(snapshot, TODAY)
 
 
 def _exact(

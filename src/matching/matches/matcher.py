@@ -22,11 +22,11 @@ from matching.scoring import (
     PostRecord,
     ScoringContext,
     SkillSpace,
-    Willingness,
     region_parts,
     score_labourers_for_post,
     score_posts_for_labourer,
 )
+from matching.scoring.reach import KeyRange, reach
 from matching.settings import Settings
 from matching.skills.taxonomy import GROUP_WEIGHT, get_taxonomy
 
@@ -120,9 +120,9 @@ class Matcher:
     ) -> list[Match]:
         """The k best posts for a labourer across the snapshot's blocks."""
         found: list[Match] = []
-        reach = _reach(profile)
+        within = reach(profile)
         for block in snap.blocks():
-            arrays, mask = _within_reach(block, reach)
+            arrays, mask = _within_reach(block, within)
             mask = _post_mask(arrays, mask, post_kind, region, min_wage)
             found += score_posts_for_labourer(
                 profile, arrays, self.context, today=today, k=k, mask=mask
@@ -182,41 +182,11 @@ def _post_mask(
     return mask
 
 
-# How many leading digits of the labourer's code a workplace must share (docs/domain.md,
-# "Matching": the hard filters).
-_LEVEL_DIGITS = (2, 4, 6, 9)
-REACH_DIGITS = {
-    Willingness.township: 9,
-    Willingness.county: 6,
-    Willingness.prefecture: 4,
-    Willingness.province: 2,
-}
-
-
-def _reach(profile: LabourerProfile) -> tuple[int, int] | None:
-    """The region-key range holding every post the labourer would go to; None for anywhere.
-
-    Only a pre-selection: the scorer still applies every hard filter to the rows in range.
-    """
-    digits = REACH_DIGITS.get(profile.willingness)
-    if digits is None:
-        return None
-    # Codes such as 东莞 441900003 skip the county level (its segment is 00): the scorer then
-    # compares at the deepest level the code really has, and so must the pre-selection.
-    depth = sum(1 for part in region_parts(profile.region) if part)
-    digits = min(digits, _LEVEL_DIGITS[depth - 1])
-    prefix = int(profile.region[:digits])
-    scale = 10 ** (9 - digits)
-    return prefix * scale, (prefix + 1) * scale
-
-
-def _within_reach(
-    block: Block[PostArrays], reach: tuple[int, int] | None
-) -> tuple[PostArrays, Mask]:
+def _within_reach(block: Block[PostArrays], bounds: KeyRange | None) -> tuple[PostArrays, Mask]:
     """The block's rows inside the labourer's reach, as arrays of their own (cached per range)."""
-    if reach is None or block.region_keys is None:
+    if bounds is None or block.region_keys is None:
         return block.arrays, block.alive
-    start, stop = block.span(*reach)
+    start, stop = block.span(*bounds)
     arrays = block.slices.get((start, stop))
     if arrays is None:
         arrays = slice_posts(block.arrays, start, stop)

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Query
 from matching.auth.deps import RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import IdPath, SessionDep, SettingsDep, TodayDep
+from matching.deps import IdPath, SessionDep, SettingsDep
 from matching.errors import problem_responses
 from matching.matches import service
-from matching.matches.deps import MatcherDep
+from matching.matches.deps import ReadModelDep
 from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
 from matching.posts.models import PostType
 from matching.pushes.feedback import Window
@@ -32,8 +32,7 @@ def match_posts(
     labourer_id: IdPath,
     session: SessionDep,
     principal: StaffAdminApp,
-    matcher: MatcherDep,
-    today: TodayDep,
+    indexes: ReadModelDep,
     settings: SettingsDep,
     k: K = 10,
     post_type: Annotated[PostType | None, Query(description="岗位类型")] = None,
@@ -43,10 +42,9 @@ def match_posts(
     """Top-k open posts with score, per-component breakdown and reasons."""
     return service.matches_for_labourer(
         session,
-        matcher,
+        indexes,
         labourer_id=labourer_id,
         principal=principal,
-        today=today,
         k=k,
         post_type=post_type,
         region=canonical_region_code(region, field="query.region") if region else None,
@@ -65,12 +63,11 @@ def explain_match(
     post_id: IdPath,
     session: SessionDep,
     principal: StaffAdminApp,
-    matcher: MatcherDep,
-    today: TodayDep,
+    indexes: ReadModelDep,
 ) -> PairExplanation:
     """The full explanation, also for a pair that fails a hard filter (then which one)."""
     return service.explain(
-        session, matcher, labourer_id=labourer_id, post_id=post_id, principal=principal, today=today
+        session, indexes, labourer_id=labourer_id, post_id=post_id, principal=principal
     )
 
 
@@ -84,11 +81,8 @@ def match_candidates(
     post_id: IdPath,
     session: SessionDep,
     principal: CandidateReaders,
-    matcher: MatcherDep,
-    today: TodayDep,
+    indexes: ReadModelDep,
     k: K = 50,
 ) -> LabourerMatches:
     """Top-k labourers; staff see their regions only, an agency (own posts) anonymised profiles."""
-    return service.candidates_for_post(
-        session, matcher, post_id=post_id, principal=principal, today=today, k=k
-    )
+    return service.candidates_for_post(session, indexes, post_id=post_id, principal=principal, k=k)

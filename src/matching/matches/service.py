@@ -12,7 +12,7 @@ from matching.errors import NotFound
 from matching.labourers import service as labourers
 from matching.labourers.models import Labourer
 from matching.labourers.presenter import age_on
-from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.matches.schemas import (
     Breakdown,
     CandidateProfile,
@@ -22,7 +22,6 @@ from matching.matches.schemas import (
     PostMatch,
     PostMatches,
 )
-from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
@@ -30,7 +29,7 @@ from matching.pushes import feedback
 from matching.regions.registry import get_registry
 from matching.schemas import ReasonRead
 from matching.scope import check_scope
-from matching.scoring import LabourerProfile, Match, PostKind, Reason, explain_pair
+from matching.scoring import LabourerProfile, Match, PostKind, Reason
 from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
 
 
@@ -38,32 +37,21 @@ def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
     return [ReasonRead.of(r) for r in reasons]
 
 
-def _profile(session: Session, labourer_id: int, today: date) -> LabourerProfile:
-    profiles, _ = labourer_profiles(session, today, ids=[labourer_id])
-    return profiles[0]
-
-
-def _seeker_profile(
-    session: Session, matcher: Matcher, labourer_id: int, principal: Principal, today: date
-) -> LabourerProfile:
-    """The labourer's profile, from the labourer index once it is built (one counter query)."""
-    if matcher.labourers_ready(today):
-        profile = matcher.labourer_snapshot(session, today).records.get(labourer_id)
-        if profile is None:
-            raise NotFound(f"No labourer with id {labourer_id}")
-        check_scope(principal, profile.region, "labourer")
-        return profile
-    labourers.check_access(session, labourer_id, principal)
-    return _profile(session, labourer_id, today)
+def _seeker_profile(indexes: ReadModel, labourer_id: int, principal: Principal) -> LabourerProfile:
+    """The labourer's profile (404 when there is none, 403 outside the caller's regions)."""
+    profile = indexes.profile(labourer_id)
+    if profile is None:
+        raise NotFound(f"No labourer with id {labourer_id}")
+    check_scope(principal, profile.region, "labourer")
+    return profile
 
 
 def matches_for_labourer(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     *,
     labourer_id: int,
     principal: Principal,
-    today: date,
     k: int,
     post_type: PostType | None,
     region: str | None,
@@ -71,12 +59,10 @@ def matches_for_labourer(
     window: feedback.Window | None = None,
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
-    profile = _seeker_profile(session, matcher, labourer_id, principal, today)
-    snap = matcher.post_snapshot(session, today)
-    found = matcher.top_posts(
+    today = indexes.today
+    profile = _seeker_profile(indexes, labourer_id, principal)
+    found = indexes.top_posts(
         profile,
-        snap,
-        today=today,
         k=k,
         post_kind=int(PostKind.parse(post_type)) if post_type else None,
         region=region,
@@ -95,7 +81,7 @@ def matches_for_labourer(
     return PostMatches(
         labourer_id=labourer_id,
         seeking=profile.able_and_seeking,
-        index_size=len(snap),
+        index_size=indexes.open_posts(),
         items=items,
     )
 
@@ -129,20 +115,19 @@ def _posts_by_id(session: Session, ids: list[int]) -> dict[int, Post]:
 
 def candidates_for_post(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     *,
     post_id: int,
     principal: Principal,
-    today: date,
     k: int,
 ) -> LabourerMatches:
     """Top-k labourers for a post; staff see their regions only, agencies anonymised profiles."""
+    today = indexes.today
     post = posts.get_post(session, post_id, principal)
-    snap = matcher.labourer_snapshot(session, today)
     scopes = (
         None if principal.unrestricted or principal.role == Role.agency else principal.region_scopes
     )
-    found = matcher.top_labourers(post_record(post), snap, today=today, k=k, region_scopes=scopes)
+    found = indexes.top_labourers(indexes.record_of(post), k=k, region_scopes=scopes)
     anonymise = principal.role == Role.agency
     people = _labourers_by_id(session, [m.labourer_id for m in found])
     items = [
@@ -189,21 +174,20 @@ def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
 
 def explain(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     *,
     labourer_id: int,
     post_id: int,
     principal: Principal,
-    today: date,
 ) -> PairExplanation:
     """One pair with the full explanation, including the hard filters it fails."""
     labourer = labourers.get_labourer(session, labourer_id, principal)
     post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.skills)))
     if post is None:
         raise NotFound(f"No post with id {post_id}")
-    result = explain_pair(
-        _profile(session, labourer.id, today), post_record(post), matcher.context, today=today
-    )
+    profile = indexes.profile(labourer.id)
+    assert profile is not None  # get_labourer found it in this transaction
+    result = indexes.explain(profile, indexes.record_of(post))
     return PairExplanation(
         labourer_id=labourer.id,
         post_id=post.id,

@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.matches.matcher import REACH_DIGITS
+from matching.matches.read_model import PostTable
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
-from matching.scoring.arrays import PostColumns
-from matching.scoring.batch import group_keys, score_group, top_per_row
+from matching.scoring.batch import group_keys, score_group, shared_score, top_per_row
 from matching.scoring.codes import day_number
-from matching.scoring.components import best_similarity, corridor, distance_km, location, wage
-from matching.scoring.sparse import invert
+from matching.scoring.components import best_similarity
+from matching.scoring.reach import KeyRange, key_range, reach_range
 from matching.scoring.types import Willingness
 
 # Below this many labourers starting processes costs more than it saves.
@@ -75,24 +74,13 @@ class Candidates:
 
 
 @dataclass(frozen=True, slots=True)
-class _Posts:
-    """Every current post, ordered by region key, with the lookups the shortlist needs."""
-
-    arrays: PostArrays
-    keys: I64  # region key per row, ascending
-    usable: npt.NDArray[np.bool_]  # passes the post-only hard filters today
-    by_skill: tuple[I64, I64]  # inverted index: required skill → rows
-    by_occupation: tuple[I64, I64]  # occupation → rows
-
-
-@dataclass(frozen=True, slots=True)
 class _Job:
     context: ScoringContext
     labourers: LabourerArrays
-    posts: _Posts
+    posts: PostTable
     groups: list[I64]  # labourer rows of each group
-    reach: list[tuple[int, int] | None]  # region-key range of each group
-    home: list[tuple[int, int]]  # the group's own county, as a region-key range
+    reach: list[KeyRange | None]  # region-key range of each group
+    home: list[KeyRange]  # the group's own county, as a region-key range
     wanted: I64
     today: int
     blocking: Blocking | None  # None: exact
@@ -105,24 +93,24 @@ _ONE_AT_A_TIME = threading.Lock()  # plans in one process take turns: _JOB is pr
 def best_posts(
     context: ScoringContext,
     profiles: Sequence[LabourerProfile],
-    posts: Any,  # Snapshot[PostArrays, PostRecord]
+    posts: PostTable,
     *,
     today: date,
     wanted: Sequence[int],
     workers: int,
     blocking: Blocking | None = Blocking(),
 ) -> Candidates:
-    """Each profile's `wanted[i]` best eligible posts, as one set of arrays.
+    """Each profile's `wanted[i]` best eligible posts of the table, as one set of arrays.
 
-    With `blocking=None` every post in each labourer's reach is scored (exact).
+    `posts` is judged on `today` (its `usable` rows); with `blocking=None` every post in each
+    labourer's reach is scored (exact).
     """
     global _JOB
     if not profiles:
         return Candidates.empty()
     labourers = LabourerArrays.from_profiles(profiles)
-    table = _posts(posts, day_number(today))
     groups, reach, home = _groups(labourers)
-    job = _Job(context, labourers, table, groups, reach, home,
+    job = _Job(context, labourers, posts, groups, reach, home,
                np.asarray(wanted, dtype=np.int64), day_number(today), blocking)  # fmt: skip
     with _ONE_AT_A_TIME:
         _JOB = job
@@ -132,46 +120,7 @@ def best_posts(
             _JOB = None
 
 
-def _posts(snapshot: Any, today: int) -> _Posts:
-    """The snapshot's current posts as one region-ordered array set."""
-    main = snapshot.main
-    if snapshot.delta is None and main.alive.all():
-        arrays, keys = main.arrays, main.region_keys
-    else:
-        tables: list[PostColumns] = list(snapshot.tables)
-        rows = tables[0].take(np.flatnonzero(main.alive).astype(np.int64)).concat(tables[1:])
-        order = np.lexsort((rows.ids, rows.region_keys))
-        rows = rows.take(order.astype(np.int64))
-        arrays, keys = rows.pack(), rows.region_keys
-    usable = arrays.is_open & (arrays.valid_from <= today) & (arrays.valid_until >= today)
-    usable &= arrays.openings_left > 0
-    occupations = np.maximum(arrays.occupation, 0)
-    occupation_ptr = np.arange(len(arrays) + 1, dtype=np.int64)
-    has = arrays.occupation >= 0
-    occupation_ptr[1:] = np.cumsum(has)
-    return _Posts(
-        arrays=arrays,
-        keys=np.asarray(keys, dtype=np.int64),
-        usable=usable,
-        by_skill=invert(arrays.skill_indptr, arrays.skill_indices),
-        by_occupation=invert(occupation_ptr, occupations[has].astype(np.int32)),
-    )
-
-
-def _range(parts: tuple[int, ...], digits: int) -> tuple[int, int]:
-    """Region keys (codes padded to nine digits) under the code's first `digits` digits, at most
-    as deep as the code goes (codes such as 东莞 441900003 skip the county level)."""
-    levels = (2, 4, 6, 9)
-    depth = sum(1 for p in parts if p > 0)
-    digits = min(digits, levels[depth - 1])
-    prefix = parts[levels.index(digits)]
-    scale = 10 ** (9 - digits)
-    return prefix * scale, (prefix + 1) * scale
-
-
-def _groups(
-    lab: LabourerArrays,
-) -> tuple[list[I64], list[tuple[int, int] | None], list[tuple[int, int]]]:
+def _groups(lab: LabourerArrays) -> tuple[list[I64], list[KeyRange | None], list[KeyRange]]:
     """Labourers grouped by county, seat and willingness, and further by township for those
     who stay in their township; each group's reach and home county as region-key ranges."""
     keys = group_keys(lab)
@@ -182,33 +131,28 @@ def _groups(
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(first) + 1))
     groups = [order[a:b].astype(np.int64) for a, b in itertools.pairwise(bounds)]
-    reach: list[tuple[int, int] | None] = []
-    home: list[tuple[int, int]] = []
+    reach: list[KeyRange | None] = []
+    home: list[KeyRange] = []
     for row in first.tolist():
-        parts = tuple(int(getattr(lab, n)[row]) for n in ("province", "prefecture", "county"))
-        parts += (int(lab.township[row]),)
-        parts = tuple(max(p, 0) for p in parts)
-        digits = REACH_DIGITS.get(Willingness(int(lab.willingness[row])))
-        reach.append(None if digits is None else _range(parts, digits))
-        home.append(_range(parts, 6))
+        # Region columns hold -1 for a missing level; region_parts gives 0 there.
+        province, prefecture, county, township = (
+            max(int(getattr(lab, n)[row]), 0)
+            for n in ("province", "prefecture", "county", "township")
+        )
+        parts = (province, prefecture, county, township)
+        reach.append(reach_range(parts, Willingness(int(lab.willingness[row]))))
+        home.append(key_range(parts, 6))
     return groups, reach, home
-
-
-def _span(keys: I64, bounds: tuple[int, int] | None) -> tuple[int, int]:
-    if bounds is None:
-        return 0, len(keys)
-    start, stop = np.searchsorted(keys, bounds)
-    return int(start), int(stop)
 
 
 def _pool(job: _Job, g: int) -> I64:
     """Rows of the posts group g is scored against."""
     posts = job.posts
-    start, stop = _span(posts.keys, job.reach[g])
+    start, stop = posts.span(job.reach[g])
     in_reach = start + np.flatnonzero(posts.usable[start:stop])
     if job.blocking is None or len(in_reach) <= job.blocking.exact_up_to:
         return in_reach.astype(np.int64)
-    home_start, home_stop = _span(posts.keys, job.home[g])
+    home_start, home_stop = posts.span(job.home[g])
     near = (in_reach >= home_start) & (in_reach < home_stop)
     far = _shortlist(job, g, in_reach[~near], job.blocking)
     return np.sort(np.concatenate([in_reach[near], far])).astype(np.int64)
@@ -219,23 +163,11 @@ def _shortlist(job: _Job, g: int, far: I64, blocking: Blocking) -> I64:
     posts, lab, ctx = job.posts, job.labourers, job.context
     members = job.groups[g]
     arrays = posts.arrays
-    weights = ctx.weights
-    first = lab.row(int(members[0]))
-    sub = _take(arrays, far)
-    above = (first.province == sub.province).view(np.int8)
-    above += first.prefecture == sub.prefecture
-    above += first.county == sub.county
-    allowed = above >= lab.required_level[members].min()
-    loc = location(above, distance_km(first, sub), corridor(first, sub, ctx.corridors),
-                   first.inv_decay_km)  # fmt: skip
     wages = lab.expected_wage[members]
     median = int(members[np.argsort(wages, kind="stable")[len(wages) // 2]])
-    shared = (
-        np.float32(weights.location) * loc
-        + np.float32(weights.wage) * wage(lab.row(median), sub)
-        + np.float32(weights.skills) * sub.skill_base
-    )
-    shared[~allowed] = -np.inf
+    shared = shared_score(lab.row(int(members[0])), lab.row(median),
+                          int(lab.required_level[members].min()), _take(arrays, far),
+                          ctx)  # fmt: skip
     value = np.full(len(arrays), -np.inf, dtype=np.float32)
     value[far] = shared
     keep = [far[_best(shared, blocking.far_overall)]]
@@ -374,7 +306,7 @@ def _run(job: _Job, workers: int) -> Candidates:
 
 
 def _reach_size(job: _Job, g: int) -> int:
-    start, stop = _span(job.posts.keys, job.reach[g])
+    start, stop = job.posts.span(job.reach[g])
     size = stop - start
     if job.blocking is not None:
         size = min(size, job.blocking.exact_up_to + job.blocking.far_overall)

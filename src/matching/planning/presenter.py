@@ -1,13 +1,12 @@
 """A stored plan as the API shows it: its numbers, and a page of labourers with their posts."""
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.labourers.models import Labourer
-from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.pagination import encode_cursor
 from matching.planning import service
 from matching.planning.models import Plan
@@ -24,11 +23,11 @@ from matching.posts.models import Post
 from matching.pushes.models import Push
 from matching.regions.registry import get_registry
 from matching.schemas import ReasonRead
-from matching.scoring import Reason, explain_pair
+from matching.scoring import Reason
 
 
 def present_plan(
-    session: Session, matcher: Matcher, plan: Plan, today: date, *, after: int, limit: int
+    session: Session, indexes: ReadModel, plan: Plan, *, after: int, limit: int
 ) -> PlanRead:
     """A plan with a page of its labourers (ids after `after`) and their proposed posts.
 
@@ -50,8 +49,9 @@ def present_plan(
         if push_ids
         else []
     )
-    profiles = matcher.labourer_snapshot(session, today).records if grouped else {}
-    records = matcher.post_snapshot(session, today).records if grouped else {}
+    drafted = [i for items in grouped.values() for i in items if i.push_id is None]
+    profiles = indexes.profiles(i.labourer_id for i in drafted) if drafted else {}
+    records = indexes.post_records(i.post_id for i in drafted) if drafted else {}
     labourers = []
     for labourer_id, items in grouped.items():
         shown = []
@@ -62,7 +62,7 @@ def present_plan(
             if item.push_id is not None and item.push_id in pushed:
                 reasons = pushed[item.push_id] or ()
             elif profile is not None and record is not None:
-                reasons = explain_pair(profile, record, matcher.context, today=today).reasons
+                reasons = indexes.explain(profile, record).reasons
             shown.append(
                 PlanPost(
                     post_id=post.id,

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from matching.auth.deps import StaffOrAdmin
-from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from matching.deps import IdPath, NowDep, SessionDep, SettingsDep
 from matching.errors import problem_responses
-from matching.matches.deps import MatcherDep
+from matching.matches.deps import ReadModelDep
 from matching.pagination import decode_cursor
 from matching.planning import service
 from matching.planning.presenter import present_plan
@@ -35,9 +35,8 @@ def create_plan(
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
-    matcher: MatcherDep,
+    indexes: ReadModelDep,
     now: NowDep,
-    today: TodayDep,
     limit: PageSize = 50,
 ) -> PlanRead:
     """Plan this month (or, in its last days, the next) for a region: U (unemployed, able
@@ -66,7 +65,7 @@ def create_plan(
     service.validate_params(params)
     plan = service.build_plan(
         session,
-        matcher,
+        indexes,
         region=canonical_region_code(body.region, field="region"),
         params=params,
         principal=principal,
@@ -74,7 +73,7 @@ def create_plan(
         rules=service.rules_from(settings),
         workers=settings.planner_workers,
     )
-    return present_plan(session, matcher, plan, today, after=0, limit=limit)
+    return present_plan(session, indexes, plan, after=0, limit=limit)
 
 
 @router.get("/v1/plans", summary="List plans / 推送计划列表", operation_id="list_plans")
@@ -101,15 +100,14 @@ def get_plan(
     plan_id: IdPath,
     session: SessionDep,
     principal: StaffOrAdmin,
-    matcher: MatcherDep,
-    today: TodayDep,
+    indexes: ReadModelDep,
     limit: PageSize = 50,
     cursor: Cursor = None,
 ) -> PlanRead:
     """The plan's numbers and a page of its labourers (by id) with their proposed posts."""
     plan = service.get_plan(session, plan_id, principal)
     after = decode_cursor(cursor) if cursor else 0
-    return present_plan(session, matcher, plan, today, after=after, limit=limit)
+    return present_plan(session, indexes, plan, after=after, limit=limit)
 
 
 @router.post(
@@ -123,9 +121,8 @@ def commit_plan(
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
-    matcher: MatcherDep,
+    indexes: ReadModelDep,
     now: NowDep,
-    today: TodayDep,
     limit: PageSize = 50,
 ) -> PlanRead:
     """Write the plan's pushes (pushed by `plan`), scored and explained at push time. A pair
@@ -134,10 +131,10 @@ def commit_plan(
     its month: before it begins or after it ends, a 409."""
     plan, _ = service.commit_plan(
         session,
-        matcher,
+        indexes,
         plan_id,
         principal=principal,
         now=now,
         attribution_days=settings.attribution_days,
     )
-    return present_plan(session, matcher, plan, today, after=0, limit=limit)
+    return present_plan(session, indexes, plan, after=0, limit=limit)

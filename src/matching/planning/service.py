@@ -28,7 +28,7 @@ from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.labourers.models import Labourer
-from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.planning.calibration import (
     DEFAULT_BINS,
     PRIOR,
@@ -56,7 +56,7 @@ from matching.reports import targets as region_targets
 from matching.reports.figures import seeking_on, unemployed_willing
 from matching.reports.service import parse_month
 from matching.scope import check_scope, scope_clause
-from matching.scoring import explain_pair
+from matching.scoring import Explanation, LabourerProfile, PostRecord
 from matching.settings import Settings
 
 # Above this many labourers the plan is solved county by county (docs/planning.md: by region).
@@ -340,7 +340,7 @@ class Pairs:
 
 def candidate_pairs(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     region: str,
     people: Population,
     month: PlanMonth,
@@ -353,9 +353,7 @@ def candidate_pairs(
 ) -> Pairs:
     """Each seeker's `per_labourer` best posts, less pairs pushed this month or refused lately,
     each with the taste factor of the labourer's refusals and applications."""
-    today = month.made_on
-    posts_snap = matcher.post_snapshot(session, today)
-    profiles = matcher.labourer_snapshot(session, today).records
+    profiles = indexes.profiles(people.ids.tolist())
     seekers = [
         (index, profile)
         for index, labourer_id in enumerate(people.ids.tolist())
@@ -365,9 +363,9 @@ def candidate_pairs(
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
     found = best_posts(
-        matcher.context,
+        indexes.context,
         [p for _, p in seekers],
-        posts_snap,
+        indexes.post_table(month.judged_on),
         today=month.judged_on,
         wanted=[
             per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
@@ -546,7 +544,7 @@ class Search:
 
 def search(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     given: PlanInputs,
     timings: dict[str, float],
     *,
@@ -562,7 +560,7 @@ def search(
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
     while True:
         t0 = time.perf_counter()
-        pairs = candidate_pairs(session, matcher, region, people, month, pushed, refusals,
+        pairs = candidate_pairs(session, indexes, region, people, month, pushed, refusals,
                                 per_labourer, workers=workers, blocking=blocking)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -610,7 +608,7 @@ def plan_row(
 
 def build_plan(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     *,
     region: str,
     params: PlanParams,
@@ -639,7 +637,7 @@ def build_plan(
     competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
     given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
                        competition)  # fmt: skip
-    found = search(session, matcher, given, timings, workers=workers, blocking=blocking)
+    found = search(session, indexes, given, timings, workers=workers, blocking=blocking)
     pairs, choice = found.pairs, found.choice
     summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
     weighed = {
@@ -791,7 +789,7 @@ def plan_items(
 
 def commit_plan(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     plan_id: int,
     *,
     principal: Principal,
@@ -811,7 +809,7 @@ def commit_plan(
         session.refresh(plan)
         return plan, False
     items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
-    rows, linked, skipped = push_rows(session, matcher, plan, items, principal, now,
+    rows, linked, skipped = push_rows(session, indexes, plan, items, principal, now,
                                       attribution_days)  # fmt: skip
     write_pushes(session, plan, items, rows)
     result = {
@@ -860,7 +858,7 @@ def claim(session: Session, plan: Plan, principal: Principal, now: datetime) -> 
 
 def push_rows(
     session: Session,
-    matcher: Matcher,
+    indexes: ReadModel,
     plan: Plan,
     items: list[PlanItem],
     principal: Principal,
@@ -869,21 +867,20 @@ def push_rows(
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The pushes-table rows of the items not pushed yet this month, scored now; and how many
     items were pushed already (linked to that push) and how many skipped (post not open)."""
-    today = china_date(now)
     existing = _pushes_by_pair(
         session,
         Push.month == plan.month,
         Push.labourer_region.startswith(plan.region),
     )
     rows, linked, skipped = [], 0, 0
-    fresh = _Fresh.load(session, matcher, items, today)
+    fresh = _Fresh.load(session, indexes, items)
     for item in items:
         pair = (item.labourer_id, item.post_id)
         if pair in existing:
             item.push_id = existing[pair]
             linked += 1
             continue
-        scored = fresh.score(item, matcher, today)
+        scored = fresh.score(item, indexes)
         if scored is None:
             skipped += 1
             continue
@@ -929,14 +926,12 @@ class _Fresh:
     """The current state of a plan's labourers and posts, for scoring its pushes at push time."""
 
     posts: dict[int, Post]
-    profiles: Any
-    records: Any
+    profiles: dict[int, LabourerProfile]
+    records: dict[int, PostRecord]
     regions: dict[int, str]
 
     @classmethod
-    def load(
-        cls, session: Session, matcher: Matcher, items: list[PlanItem], today: date
-    ) -> "_Fresh":
+    def load(cls, session: Session, indexes: ReadModel, items: list[PlanItem]) -> "_Fresh":
         post_ids = sorted({i.post_id for i in items})
         labourer_ids = sorted({i.labourer_id for i in items})
         posts: dict[int, Post] = {}
@@ -950,12 +945,12 @@ class _Fresh:
             regions.update((int(i), str(r)) for i, r in found)
         return cls(
             posts=posts,
-            profiles=matcher.labourer_snapshot(session, today).records,
-            records=matcher.post_snapshot(session, today).records,
+            profiles=indexes.profiles(labourer_ids) if items else {},
+            records=indexes.post_records(post_ids) if items else {},
             regions=regions,
         )
 
-    def score(self, item: PlanItem, matcher: Matcher, today: date) -> Any:
+    def score(self, item: PlanItem, indexes: ReadModel) -> Explanation | None:
         """The pair's explanation now, or None when the post closed or the labourer left."""
         post = self.posts.get(item.post_id)
         profile = self.profiles.get(item.labourer_id)
@@ -964,7 +959,7 @@ class _Fresh:
             return None
         if profile is None or record is None:
             return None
-        return explain_pair(profile, record, matcher.context, today=today)
+        return indexes.explain(profile, record)
 
 
 def validate_params(params: PlanParams) -> None:

@@ -10,7 +10,7 @@ from matching.auth.principal import Principal
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers import service as labourers
-from matching.matches.deps import MatcherDep
+from matching.matches.deps import ReadModelDep
 from matching.posts import service as posts
 from matching.pushes import feedback, service
 from matching.pushes.models import Channel, PushState
@@ -48,7 +48,7 @@ def create_pushes(
     session: SessionDep,
     principal: StaffOrAdmin,
     settings: SettingsDep,
-    matcher: MatcherDep,
+    indexes: ReadModelDep,
     now: NowDep,
 ) -> PushBatchResult:
     """One post to many labourers, or many posts to one labourer (up to 500 pairs).
@@ -61,7 +61,7 @@ def create_pushes(
         session,
         body,
         principal=principal,
-        context=matcher.context,
+        indexes=indexes,
         attribution_days=settings.attribution_days,
         now=now,
         window=feedback.Window(settings.decline_cooldown_months, settings.taste_memory_months)

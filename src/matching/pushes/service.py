@@ -15,7 +15,7 @@ from matching.clock import china_date, month_of
 from matching.employment import service as jobs
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.labourers.models import Labourer
-from matching.matches.snapshot import labourer_profiles, post_record
+from matching.matches.read_model import ReadModel
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
@@ -23,7 +23,7 @@ from matching.pushes import feedback
 from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState
 from matching.pushes.schemas import EventCreate, PushCreate
 from matching.scope import check_scope, scope_clause
-from matching.scoring import Explanation, ScoringContext, explain_pair
+from matching.scoring import Explanation
 
 # The outcome chain may skip steps (a push made in person can go straight to an application or a
 # hire) but never goes back; an end state (hired, declined, rejected, no response) is final.
@@ -67,7 +67,7 @@ def create_pushes(
     body: PushCreate,
     *,
     principal: Principal,
-    context: ScoringContext,
+    indexes: ReadModel,
     attribution_days: int,
     now: datetime,
     window: feedback.Window | None = None,
@@ -86,9 +86,8 @@ def create_pushes(
     pairs = [(lab, post) for lab in dict.fromkeys(body.labourer_ids) for post in posts]
     month = month_of(today)
     existing = _existing(session, [(lab, post.id) for lab, post in pairs], month)
-    profiles, _ = labourer_profiles(session, today, ids=list(regions))
-    by_id = {p.id: p for p in profiles}
-    records = {post.id: post_record(post) for post in posts}
+    by_id = indexes.profiles(regions)
+    records = {post.id: indexes.record_of(post) for post in posts}
     taste = (
         feedback.for_labourers(session, list(regions), today, window)
         if window is not None
@@ -103,7 +102,7 @@ def create_pushes(
                 lab,
                 post.id,
                 regions[lab],
-                explain_pair(by_id[lab], records[post.id], context, today=today),
+                indexes.explain(by_id[lab], records[post.id]),
                 channel=body.channel,
                 pushed_by=PushedBy.staff,
                 key_id=principal.key_id,

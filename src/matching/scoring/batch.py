@@ -166,3 +166,30 @@ def top_per_row(totals: F32, ids: I64, wanted: Sequence[int]) -> tuple[I64, I64]
     limit = np.asarray(wanted, dtype=np.int64)[rows]
     chosen = rank < limit
     return rows[chosen].astype(np.int64), cols[chosen].astype(np.int64)
+
+
+def shared_score(
+    home: LabourerArrays, wage_at: LabourerArrays, required_level: int, posts: PostArrays,
+    ctx: ScoringContext,
+) -> F32:  # fmt: skip
+    """The part of a group's totals every member shares, per post: location from the group's
+    home (`home`: one member's row), wage at one expectation (`wage_at`: one row) and the
+    general-labour part of skills; -inf where the post is out of the group's reach
+    (`required_level`: the least deep common level any member needs).
+
+    A bound for narrowing a large pool, not a total: members differ from it only in skills,
+    wage and preference, and in the township they share or not (planning.candidates).
+    """
+    above = (home.province == posts.province).view(np.int8)
+    above += home.prefecture == posts.prefecture
+    above += home.county == posts.county
+    loc = location(above, distance_km(home, posts), corridor(home, posts, ctx.corridors),
+                   home.inv_decay_km)  # fmt: skip
+    weights = ctx.weights
+    shared: F32 = (
+        np.float32(weights.location) * loc
+        + np.float32(weights.wage) * wage(wage_at, posts)
+        + np.float32(weights.skills) * posts.skill_base
+    )
+    shared[above < required_level] = -np.inf
+    return shared

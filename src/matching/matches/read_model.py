@@ -1,0 +1,173 @@
+"""The read model: what the matching indexes hold, as one request sees them on one day.
+
+Every feature that needs labourer profiles, post records, the table of current posts, a
+labourer's reach, scores or explanations asks a `ReadModel` (docs/architecture.md, "The read
+model"); none reaches into the indexes' snapshots, blocks or tables, which stay this package's
+business. Each call brings the index it reads up to date with the database first (one counter
+query when nothing changed).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from matching.matches.live import Snapshot
+from matching.matches.matcher import Matcher
+from matching.matches.snapshot import labourer_profiles, post_record
+from matching.posts.models import Post
+from matching.scoring import (
+    Explanation,
+    LabourerProfile,
+    Match,
+    PostArrays,
+    PostRecord,
+    ScoringContext,
+    explain_pair,
+)
+from matching.scoring.arrays import PostColumns
+from matching.scoring.codes import day_number
+from matching.scoring.reach import KeyRange, reach
+from matching.scoring.sparse import invert
+
+I64 = npt.NDArray[np.int64]
+
+# Up to this many profiles come straight from the database while today's labourer index is not
+# built yet; more than that, and building the index is cheaper than reading them one by one.
+_READ_DIRECTLY_UP_TO = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PostTable:
+    """Every current post as one array set ordered by region key, with the look-ups a bulk
+    search needs. Rows of one region are contiguous: `span(reach(profile))` finds them."""
+
+    arrays: PostArrays
+    keys: I64  # region key per row, ascending
+    usable: npt.NDArray[np.bool_]  # passes the post-only hard filters on the table's day
+    by_skill: tuple[I64, I64]  # inverted index (CSR): required skill → rows
+    by_occupation: tuple[I64, I64]  # occupation → rows
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def span(self, bounds: KeyRange | None) -> tuple[int, int]:
+        """The rows whose region key lies in `bounds` (every row for None: anywhere)."""
+        if bounds is None:
+            return 0, len(self.keys)
+        start, stop = np.searchsorted(self.keys, bounds)
+        return int(start), int(stop)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot[PostArrays, PostRecord], day: date) -> "PostTable":
+        """A post snapshot's current rows (main block less its dead rows, then the delta)."""
+        main = snapshot.main
+        if snapshot.delta is None and main.alive.all():
+            arrays, keys = main.arrays, main.region_keys
+        else:
+            tables: list[PostColumns] = [t for t in snapshot.tables if isinstance(t, PostColumns)]
+            alive = np.flatnonzero(main.alive).astype(np.int64)
+            rows = tables[0].take(alive).concat(tables[1:])
+            order = np.lexsort((rows.ids, rows.region_keys))
+            rows = rows.take(order.astype(np.int64))
+            arrays, keys = rows.pack(), rows.region_keys
+        today = day_number(day)
+        usable = arrays.is_open & (arrays.valid_from <= today) & (arrays.valid_until >= today)
+        usable &= arrays.openings_left > 0
+        has = arrays.occupation >= 0
+        occupation_ptr = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(has, out=occupation_ptr[1:])
+        return cls(
+            arrays=arrays,
+            keys=np.asarray(keys, dtype=np.int64),
+            usable=usable,
+            by_skill=invert(arrays.skill_indptr, arrays.skill_indices),
+            by_occupation=invert(occupation_ptr, arrays.occupation[has].astype(np.int32)),
+        )
+
+
+class ReadModel:
+    """The indexes of one process, read through one session as of one day."""
+
+    def __init__(self, matcher: Matcher, session: Session, today: date) -> None:
+        self._matcher = matcher
+        self._session = session
+        self.today = today
+
+    @property
+    def context(self) -> ScoringContext:
+        """Taxonomy similarities, corridors and weights: what every score is computed with."""
+        return self._matcher.context
+
+    def profiles(self, ids: Iterable[int]) -> dict[int, LabourerProfile]:
+        """Profiles of these labourers (seeking or not) that exist, by id.
+
+        From the labourer index when today's is built, or when so many are asked for that
+        building it is cheaper; otherwise straight from the database.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if self._matcher.labourers_ready(self.today) or len(wanted) > _READ_DIRECTLY_UP_TO:
+            records = self._matcher.labourer_snapshot(self._session, self.today).records
+            return {i: p for i in wanted if (p := records.get(i)) is not None}
+        found, _ = labourer_profiles(self._session, self.today, ids=wanted)
+        return {p.id: p for p in found}
+
+    def profile(self, labourer_id: int) -> LabourerProfile | None:
+        """One labourer's profile, or None when there is no such labourer."""
+        return self.profiles([labourer_id]).get(labourer_id)
+
+    def open_posts(self) -> int:
+        """How many posts the post index holds (the open ones)."""
+        return len(self._matcher.post_snapshot(self._session, self.today))
+
+    def post_records(self, ids: Iterable[int]) -> dict[int, PostRecord]:
+        """Records of these posts that are open, by id (closed posts are not in the index)."""
+        records = self._matcher.post_snapshot(self._session, self.today).records
+        return {i: r for i in dict.fromkeys(ids) if (r := records.get(i)) is not None}
+
+    @staticmethod
+    def record_of(post: Post) -> PostRecord:
+        """A post as the scorer sees it, whatever its status (to explain any pair)."""
+        return post_record(post)
+
+    @staticmethod
+    def reach(profile: LabourerProfile) -> KeyRange | None:
+        """The region keys of every workplace inside the labourer's relocation willingness
+        (None for anywhere; scoring.reach)."""
+        return reach(profile)
+
+    def post_table(self, day: date | None = None) -> PostTable:
+        """Every open post, with which pass the post-only hard filters on `day` (today when
+        not given: a plan for next month judges posts on its first day)."""
+        snapshot = self._matcher.post_snapshot(self._session, self.today)
+        return PostTable.of(snapshot, day or self.today)
+
+    def explain(self, profile: LabourerProfile, post: PostRecord) -> Explanation:
+        """The pair's score, breakdown, reasons and the hard filters it fails, today."""
+        return explain_pair(profile, post, self.context, today=self.today)
+
+    def top_posts(
+        self,
+        profile: LabourerProfile,
+        *,
+        k: int,
+        post_kind: int | None = None,
+        region: str | None = None,
+        min_wage: int | None = None,
+    ) -> list[Match]:
+        """The k best open posts for a labourer, optionally of one kind, region or wage."""
+        snapshot = self._matcher.post_snapshot(self._session, self.today)
+        return self._matcher.top_posts(profile, snapshot, today=self.today, k=k,
+                                       post_kind=post_kind, region=region,
+                                       min_wage=min_wage)  # fmt: skip
+
+    def top_labourers(
+        self, post: PostRecord, *, k: int, region_scopes: Sequence[str] | None = None
+    ) -> list[Match]:
+        """The k best labourers for a post, optionally only inside some region prefixes."""
+        snapshot = self._matcher.labourer_snapshot(self._session, self.today)
+        return self._matcher.top_labourers(post, snapshot, today=self.today, k=k,
+                                           region_scopes=region_scopes)  # fmt: skip
