@@ -1,11 +1,11 @@
-"""Benchmark the taste factors a plan computes for its candidate pairs (pushes.feedback).
+"""Benchmark the taste factors a plan computes for its candidate pairs (rules.feedback).
 
     .venv/bin/python benchmarks/taste_bench.py [--labourers 20000]
 
 A county a year into the service: 20,000 labourers with a record (declines, applications,
 silences over 12 months, 60,000 answered pushes), and 200,000 candidate pairs of those labourers
 (ten each), the factor of each computed as `planning.service.candidate_pairs` does. No database:
-the rows are what `pushes.feedback.refusals` reads. Prints one JSON line: the median of three
+the rows are what `rules.feedback.refusals` reads. Prints one JSON line: the median of three
 runs, in seconds and microseconds per pair.
 """
 
@@ -16,8 +16,8 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from matching.pushes.feedback import collect
 from matching.pushes.models import PushState
+from matching.rules.feedback import collect
 from matching.skills.taxonomy import get_taxonomy
 
 PUSHES_EACH, PAIRS_EACH = 3, 10

@@ -24,6 +24,7 @@ from matching.labourers.schemas import (
     StatusRead,
 )
 from matching.regions.validation import canonical_region_code
+from matching.rules.status import current_period, periods_on
 
 router = APIRouter(
     prefix="/v1/labourers", tags=["labourers"], responses=problem_responses(401, 403)
@@ -49,7 +50,7 @@ def create_labourer(
     labourer, resolutions = service.register(
         session, body, principal=principal, personal=personal, today=today
     )
-    read = present(labourer, service.current_status(session, labourer.id, today), today=today)
+    read = present(labourer, current_period(session, labourer.id, today), today=today)
     return LabourerWritten(**read.model_dump(), resolutions=resolutions)
 
 
@@ -83,7 +84,7 @@ def list_labourers(
     rows, next_cursor = service.list_labourers(
         session, filters, principal, today=today, limit=limit, cursor=cursor
     )
-    statuses = service.statuses_on(session, [r.id for r in rows], today)
+    statuses = periods_on(session, [r.id for r in rows], today)
     items = [present(r, statuses.get(r.id), today=today) for r in rows]
     return LabourerPage(items=items, next_cursor=next_cursor)
 
@@ -117,7 +118,7 @@ def get_labourer(
 ) -> LabourerRead:
     """A labourer, masked; `reveal=true` shows ID number and phone and writes the audit log."""
     labourer = service.get_labourer(session, labourer_id, principal)
-    current = service.current_status(session, labourer.id, today)
+    current = current_period(session, labourer.id, today)
     if not reveal:
         return present(labourer, current, today=today)
     if principal.role not in (Role.admin, Role.staff):
@@ -145,7 +146,7 @@ def update_labourer(
     resolutions = service.update(
         session, labourer, body, principal=principal, personal=personal, today=today
     )
-    read = present(labourer, service.current_status(session, labourer.id, today), today=today)
+    read = present(labourer, current_period(session, labourer.id, today), today=today)
     return LabourerWritten(**read.model_dump(), resolutions=resolutions)
 
 
@@ -181,7 +182,7 @@ def get_status(
     """The status in force on a date, read back exactly from the effective-dated history."""
     labourer = service.get_labourer(session, labourer_id, principal)
     day = as_of or today
-    period = service.current_status(session, labourer.id, day)
+    period = current_period(session, labourer.id, day)
     return StatusAsOf(
         as_of=day,
         status=period.status if period else None,

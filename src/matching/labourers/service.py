@@ -17,10 +17,9 @@ from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill,
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
 from matching.pagination import decode_cursor, encode_cursor
 from matching.regions.validation import canonical_region_code
+from matching.rules.status import EMPLOYED, status_as_of
 from matching.scope import check_scope, scope_clause
 from matching.skills.resolve import TermResolution, resolve_terms
-
-EMPLOYED = [s for s in EmploymentStatus if s.is_employed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +34,6 @@ class LabourerFilters:
     sanwu: bool | None = None
     lianghousheng: bool | None = None
     zero_employment_household: bool | None = None
-
-
-def status_as_of(labourer_id: Any, as_of: date) -> Any:
-    """SQL for the status in force on a date (the latest period starting on or before it)."""
-    return (
-        select(StatusPeriod.status)
-        .where(StatusPeriod.labourer_id == labourer_id, StatusPeriod.effective_from <= as_of)
-        .order_by(StatusPeriod.effective_from.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
 
 
 @dataclass(slots=True)
@@ -326,16 +314,6 @@ def check_access(session: Session, labourer_id: int, principal: Principal) -> No
     check_scope(principal, region, "labourer")
 
 
-def current_status(session: Session, labourer_id: int, as_of: date) -> StatusPeriod | None:
-    """The period in force on a date."""
-    return session.scalar(
-        select(StatusPeriod)
-        .where(StatusPeriod.labourer_id == labourer_id, StatusPeriod.effective_from <= as_of)
-        .order_by(StatusPeriod.effective_from.desc())
-        .limit(1)
-    )
-
-
 def change_status(
     session: Session, labourer: Labourer, change: StatusChange, *, key_id: int | None
 ) -> StatusPeriod:
@@ -422,15 +400,3 @@ def list_labourers(
     rows = list(session.scalars(query.order_by(Labourer.id).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
-
-
-def statuses_on(session: Session, labourer_ids: list[int], day: date) -> dict[int, StatusPeriod]:
-    """The period in force on a day for each of several labourers (one query)."""
-    if not labourer_ids:
-        return {}
-    periods = session.scalars(
-        select(StatusPeriod)
-        .where(StatusPeriod.labourer_id.in_(labourer_ids), StatusPeriod.effective_from <= day)
-        .order_by(StatusPeriod.labourer_id, StatusPeriod.effective_from)
-    )
-    return {p.labourer_id: p for p in periods}  # later periods overwrite earlier ones

@@ -13,8 +13,8 @@ from matching.matches import service
 from matching.matches.deps import ReadModelDep
 from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatches
 from matching.posts.models import PostType
-from matching.pushes.feedback import Window
 from matching.regions.validation import canonical_region_code
+from matching.rules.feedback import Window
 
 router = APIRouter(tags=["matching"], responses=problem_responses(401, 403, 404))
 StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]

@@ -25,8 +25,8 @@ from matching.matches.schemas import (
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
-from matching.pushes import feedback
 from matching.regions.registry import get_registry
+from matching.rules import feedback
 from matching.schemas import ReasonRead
 from matching.scope import check_scope
 from matching.scoring import LabourerProfile, Match, PostKind, Reason

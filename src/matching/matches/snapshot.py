@@ -10,16 +10,12 @@ import numpy as np
 from sqlalchemy import ColumnElement, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from matching.labourers.models import (
-    EmploymentStatus,
-    LabourAbility,
-    Labourer,
-    LabourerSkill,
-    StatusPeriod,
-)
+from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill
 from matching.labourers.presenter import age_on
 from matching.posts.models import Post, PostSkill, PostStatus
 from matching.regions.registry import get_registry
+from matching.rules.population import is_seeking
+from matching.rules.status import statuses_on
 from matching.scoring import LabourerProfile, PostKind, PostRecord, Willingness
 from matching.scoring.arrays import PostColumns, by_value
 from matching.scoring.dtypes import I32, I64
@@ -159,7 +155,7 @@ def labourer_profiles(
     rows = session.execute(query).all()
     partial = changed_after is not None or ids is not None
     wanted = [r[0] for r in rows] if partial else None
-    statuses = _statuses(session, wanted, today)
+    statuses = statuses_on(session, wanted, today)
     skills = _labourer_skills(session, wanted)
     employed_households = {
         r[9] for r in rows if r[9] and statuses.get(r[0], EmploymentStatus.unemployed).is_employed
@@ -175,7 +171,7 @@ def labourer_profiles(
         profiles.append(
             LabourerProfile(
                 id=lid, region=region, lat=lat, lon=lon, willingness=Willingness.parse(reloc),
-                able_and_seeking=_seeking(wants, ability, status),
+                able_and_seeking=is_seeking(wants, ability, status),
                 age=age_on(birth, today), expected_wage=wage,
                 skills=tuple(skills.get(lid, ())),
                 preferred_occupations=tuple(_indices(prefs or [])),
@@ -218,22 +214,6 @@ def _chunks(ids: list[int] | None) -> Iterable[list[int] | None]:
         yield ids[start : start + _CHUNK]
 
 
-def _statuses(session: Session, ids: list[int] | None, today: date) -> dict[int, EmploymentStatus]:
-    """The status in force today by labourer (the latest period starting on or before it)."""
-    found: dict[int, EmploymentStatus] = {}
-    query = (
-        select(StatusPeriod.labourer_id, StatusPeriod.status)
-        .where(StatusPeriod.effective_from <= today)
-        .order_by(StatusPeriod.labourer_id, StatusPeriod.effective_from)
-    )
-    for chunk in _chunks(ids):
-        rows = session.execute(
-            query if chunk is None else query.where(StatusPeriod.labourer_id.in_(chunk))
-        )
-        found.update(rows.all())  # later periods overwrite earlier
-    return found
-
-
 def _labourer_skills(session: Session, ids: list[int] | None) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     query = select(LabourerSkill.labourer_id, LabourerSkill.skill_id)
@@ -261,11 +241,3 @@ def post_record(post: Post) -> PostRecord:
         occupation=_skill_index(post.occupation_id) if post.occupation_id else None,
         required_skills=tuple(_indices(required)),
     )  # fmt: skip
-
-
-def _seeking(wants_work: bool, ability: LabourAbility, status: EmploymentStatus) -> bool:
-    """Able and willing to work, and unemployed today: the matchable labourers (docs/domain.md,
-    "Status on a day")."""
-    return (
-        bool(wants_work) and ability != LabourAbility.none and status == EmploymentStatus.unemployed
-    )

@@ -49,12 +49,11 @@ from matching.planning.optimizer import (
 from matching.planning.rate import DEFAULT_SUCCESS_MARGIN, RateCut, cut_to_rate
 from matching.planning.summary import plan_summary
 from matching.posts.models import Post, PostStatus
-from matching.pushes import feedback
-from matching.pushes.models import Channel, Push, PushedBy, PushState
-from matching.pushes.service import push_row
-from matching.reports import targets as region_targets
-from matching.reports.figures import seeking_on, unemployed_willing
-from matching.reports.service import parse_month
+from matching.pushes.models import Channel, Push, PushedBy, PushState, push_row
+from matching.rules import feedback
+from matching.rules import targets as region_targets
+from matching.rules.period import parse_month
+from matching.rules.population import seeking_on, unemployed_willing
 from matching.scope import check_scope, scope_clause
 from matching.scoring import Explanation, LabourerProfile, PostRecord
 from matching.settings import Settings

@@ -1,12 +1,15 @@
 """Pushes and their outcome timelines."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matching.clock import china_date, month_of
 from matching.database import Base, utcnow
+from matching.scoring import Explanation
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
@@ -110,3 +113,43 @@ class PushEvent(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
     push: Mapped[Push] = relationship(back_populates="events")
+
+
+def push_row(
+    labourer_id: int,
+    post_id: int,
+    labourer_region: str,
+    scored: Explanation,
+    *,
+    channel: Channel | str,
+    pushed_by: PushedBy,
+    key_id: int | None,
+    now: datetime,
+    attribution_days: int,
+    plan_id: int | None = None,
+    note: str | None = None,
+    taste_factor: float | None = None,
+) -> dict[str, Any]:
+    """The pushes-table row of a new push: dated now (China time), scored and explained, with
+    the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
+    today = china_date(now)
+    return {
+        "labourer_id": labourer_id,
+        "post_id": post_id,
+        "month": month_of(today),
+        "pushed_on": today,
+        "pushed_at": now,
+        "labourer_region": labourer_region,
+        "channel": channel,
+        "pushed_by": pushed_by,
+        "pushed_by_key_id": key_id,
+        "plan_id": plan_id,
+        "score": round(scored.total, 4),
+        "taste_factor": None if taste_factor is None else round(taste_factor, 4),
+        "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
+        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
+        "state": PushState.pushed,
+        "state_at": now,
+        "attribution_until": today + timedelta(days=attribution_days),
+        "note": note,
+    }

@@ -12,7 +12,7 @@ from matching.errors import problem_responses
 from matching.labourers import service as labourers
 from matching.matches.deps import ReadModelDep
 from matching.posts import service as posts
-from matching.pushes import feedback, service
+from matching.pushes import service
 from matching.pushes.models import Channel, PushState
 from matching.pushes.presenter import present_push
 from matching.pushes.schemas import (
@@ -25,6 +25,7 @@ from matching.pushes.schemas import (
 )
 from matching.pushes.stats import OutcomeCounts, outcome_counts
 from matching.regions.validation import canonical_region_code
+from matching.rules import feedback
 
 router = APIRouter(tags=["pushes"], responses=problem_responses(401, 403))
 StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +18,10 @@ from matching.matches.read_model import ReadModel
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
-from matching.pushes import feedback
-from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState
+from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState, push_row
 from matching.pushes.schemas import EventCreate, PushCreate
+from matching.rules import feedback
 from matching.scope import check_scope, scope_clause
-from matching.scoring import Explanation
 
 # The outcome chain may skip steps (a push made in person can go straight to an application or a
 # hire) but never goes back; an end state (hired, declined, rejected, no response) is final.
@@ -75,7 +73,7 @@ def create_pushes(
     """Push posts to labourers; a pair pushed already this month answers with that push.
 
     With a `window`, each push keeps the labourer's taste factor from their answers in it
-    (pushes.feedback), as a plan's pushes do, for calibration's offset.
+    (rules.feedback), as a plan's pushes do, for calibration's offset.
 
     Every id is checked first (404 for a missing one, 403 outside the caller's regions, 409 for a
     post that takes no more pushes), so a refused request writes nothing.
@@ -129,46 +127,6 @@ def create_pushes(
         PushOutcome(by_pair[(lab, post.id)], by_pair[(lab, post.id)].id in fresh)
         for lab, post in pairs
     ]
-
-
-def push_row(
-    labourer_id: int,
-    post_id: int,
-    labourer_region: str,
-    scored: Explanation,
-    *,
-    channel: Channel | str,
-    pushed_by: PushedBy,
-    key_id: int | None,
-    now: datetime,
-    attribution_days: int,
-    plan_id: int | None = None,
-    note: str | None = None,
-    taste_factor: float | None = None,
-) -> dict[str, Any]:
-    """The pushes-table row of a new push: dated now (China time), scored and explained, with
-    the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
-    today = china_date(now)
-    return {
-        "labourer_id": labourer_id,
-        "post_id": post_id,
-        "month": month_of(today),
-        "pushed_on": today,
-        "pushed_at": now,
-        "labourer_region": labourer_region,
-        "channel": channel,
-        "pushed_by": pushed_by,
-        "pushed_by_key_id": key_id,
-        "plan_id": plan_id,
-        "score": round(scored.total, 4),
-        "taste_factor": None if taste_factor is None else round(taste_factor, 4),
-        "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
-        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
-        "state": PushState.pushed,
-        "state_at": now,
-        "attribution_until": today + timedelta(days=attribution_days),
-        "note": note,
-    }
 
 
 def _open_posts(session: Session, post_ids: list[int], today: date) -> list[Post]:

@@ -8,7 +8,7 @@ Status "as of" a day comes from the effective-dated periods in one aggregate pas
 one integer, day × 8 + status code, so the latest period starting on or before a day is the
 largest such integer. That gives the status at the start of the month, at the report day and six
 months before it, and whether any non-employed period started in between, without a query per
-labourer. The planner takes its U from here too (`unemployed_willing`), so plan and report agree.
+labourer (rules.status.stamped_statuses). U is rules.population's, as the planner's is.
 """
 
 import threading
@@ -16,13 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
-    Select,
     and_,
     case,
     distinct,
@@ -34,20 +32,23 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
-from matching.clock import china_midnight, months_back
 from matching.employment.models import Employment, ServiceKind, ServiceRecord
-from matching.labourers.models import EmploymentStatus, LabourAbility, Labourer, PovertyStatus
-from matching.labourers.models import StatusPeriod as Period
+from matching.labourers.models import EmploymentStatus, Labourer, PovertyStatus
 from matching.posts.models import Post, PostStatus, PostType, SexRequirement
 from matching.pushes.models import Push
-
-EMPLOYED = [s.value for s in EmploymentStatus if s.is_employed]
-# 单位就业: everything employed except self-employment / flexible work.
-IN_ORGANISATION = [s for s in EMPLOYED if s != EmploymentStatus.self_employed.value]
+from matching.rules.period import ReportPeriod
+from matching.rules.population import ABLE, WANTS, unemployed_willing_clause
+from matching.rules.status import (
+    EMPLOYED_CODES,
+    ORGANISATION_CODES,
+    STATUS_CODE,
+    in_region,
+    own_labourers,
+    region_prefix,
+    stamped_statuses,
+)
 
 
 @dataclass(slots=True)
@@ -85,44 +86,11 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-@dataclass(frozen=True, slots=True)
-class ReportPeriod:
-    """The days a report is about."""
-
-    month_start: date
-    month_end: date
-    as_of: date  # the month's last day, or today for the current month
-
-    @property
-    def six_months_before(self) -> date:
-        """The as-of day six calendar months earlier (clamped to the month's length)."""
-        return months_back(self.as_of, 6)
-
-    @property
-    def last_year(self) -> date:
-        """The same day a year earlier."""
-        return months_back(self.as_of, 12)
-
-    @property
-    def year_start(self) -> date:
-        """1 January of the report's year."""
-        return date(self.month_start.year, 1, 1)
-
-    @property
-    def registered_before(self) -> datetime:
-        """Labourers registered after the month are not in it (keeps past months reproducible)."""
-        return china_midnight(self.month_end + timedelta(days=1))
-
-
 @dataclass(slots=True)
 class GroupedCounts:
     """Counts per group key (a region-code prefix of one length)."""
 
     groups: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
-
-
-def _prefix(column: Any, region: str) -> ColumnElement[bool]:
-    return column.startswith(region) if region else literal(True)
 
 
 def count_groups(
@@ -201,120 +169,6 @@ def _whole_tables(session: Session, *, big: bool) -> Iterator[None]:
             session.execute(text(f"RESET {name}"))
 
 
-# Status codes for the integer stamps (see _labourer_facts).
-_CODE = {status: code for code, status in enumerate(EmploymentStatus)}
-_CODES = 8
-_EMPLOYED_CODES = [_CODE[EmploymentStatus(s)] for s in EMPLOYED]
-_ORGANISATION_CODES = [_CODE[EmploymentStatus(s)] for s in IN_ORGANISATION]
-
-
-def _status_code() -> Any:
-    return case({s.value: code for s, code in _CODE.items()}, value=Period.status, else_=_CODES - 1)
-
-
-class _DaysSince2000(FunctionElement[int]):
-    """Whole days from 2000-01-01 to a date column, on either database."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_DaysSince2000)
-def _days_sqlite(element: _DaysSince2000, compiler: Any, **kw: Any) -> str:
-    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2451544.5 AS INTEGER)"
-
-
-@compiles(_DaysSince2000, "postgresql")
-def _days_postgresql(element: _DaysSince2000, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.clauses, **kw)} - DATE '2000-01-01')"
-
-
-def _in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
-    return [
-        _prefix(Labourer.hukou_region, region),
-        Labourer.created_at < period.registered_before,
-    ]
-
-
-def _statuses(region: str, period: ReportPeriod, *, start_only: bool = False) -> Any:
-    """Per labourer: the status code at the month's start, on the as-of day and six months
-    earlier, and whether a non-employed period started since then.
-
-    Each period is one integer, day × 8 + status code: the latest period on or before a day is
-    the largest such number, and integers aggregate and compare faster than text.
-    """
-    six = period.six_months_before
-    rows = (
-        select(
-            Period.labourer_id.label("labourer_id"),
-            Period.effective_from.label("day"),
-            (_DaysSince2000(Period.effective_from) * _CODES + _status_code()).label("stamp"),
-        )
-        .where(
-            Period.effective_from <= (period.month_start if start_only else period.as_of),
-            _own(region, period, Period.labourer_id),
-        )
-        .subquery("periods")
-    )
-
-    def status_on(day: date | None) -> Any:
-        stamp = rows.c.stamp if day is None else case((rows.c.day <= day, rows.c.stamp))
-        return func.max(stamp) % _CODES
-
-    if start_only:
-        columns = [status_on(None).label("at_start")]  # the rows end at the month's start
-    else:
-        columns = [
-            status_on(period.month_start).label("at_start"),
-            status_on(None).label("at_end"),  # the rows end at the as-of day
-            status_on(six).label("at_six"),
-            func.max(
-                case((and_(rows.c.day > six, (rows.c.stamp % _CODES).not_in(_EMPLOYED_CODES)), 1))
-            ).label("broke"),
-        ]
-    return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("statuses")
-
-
-def _own(region: str, period: ReportPeriod, column: Any) -> ColumnElement[bool]:
-    """Rows of the region's labourers, for a county; for a prefecture or province every row.
-
-    A county's report restricts the aggregates to its labourers up front; for a prefecture or
-    a province that semi-join costs more than aggregating every row (the final join filters).
-    """
-    if len(region) < 6:
-        return literal(True)
-    restricted: ColumnElement[bool] = column.in_(
-        select(Labourer.id).where(*_in_region(region, period))
-    )
-    return restricted
-
-
-_ABLE = Labourer.labour_ability != LabourAbility.none.value
-_WANTS = Labourer.wants_work.is_(True)
-
-
-def _unemployed_willing(statuses: Any) -> list[ColumnElement[bool]]:
-    """U (docs/domain.md, "Targets"): able, willing, and unemployed at the start of the month."""
-    return [_ABLE, _WANTS, statuses.c.at_start == _CODE[EmploymentStatus.unemployed]]
-
-
-def unemployed_willing(region: str, period: ReportPeriod) -> Select[int, str]:
-    """The region's U as (labourer id, region code), by id: the labourers the report counts."""
-    s = _statuses(region, period, start_only=True)
-    return (
-        select(Labourer.id, Labourer.hukou_region)
-        .join(s, s.c.labourer_id == Labourer.id)
-        .where(*_in_region(region, period), *_unemployed_willing(s))
-        .order_by(Labourer.id)
-    )
-
-
-def seeking_on(region: str, day: date) -> Select[int, str]:
-    """The region's labourers able, willing and unemployed on `day` (registered by then), as
-    (labourer id, region code), by id: whom a plan made that day should reach."""
-    return unemployed_willing(region, ReportPeriod(month_start=day, month_end=day, as_of=day))
-
-
 def _flag(condition: ColumnElement[bool]) -> Any:
     return case((condition, 1), else_=0)
 
@@ -322,41 +176,41 @@ def _flag(condition: ColumnElement[bool]) -> Any:
 def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
     """One row per labourer of the region: its group key, household and 0/1 flags, so one pass
     over the labourers serves both the counts per region and the households."""
-    s = _statuses(region, period)
+    s = stamped_statuses(region, period)
     at_end, at_six = s.c.at_end, s.c.at_six
-    u = and_(*_unemployed_willing(s))
-    unemployed = _CODE[EmploymentStatus.unemployed]
+    u = and_(*unemployed_willing_clause(s))
+    unemployed = STATUS_CODE[EmploymentStatus.unemployed]
     new_seeker = and_(
-        _ABLE,
-        _WANTS,
+        ABLE,
+        WANTS,
         at_end == unemployed,
         or_(s.c.at_start.is_(None), s.c.at_start != unemployed),
     )
-    employed = and_(_ABLE, at_end.in_(_EMPLOYED_CODES))
+    employed = and_(ABLE, at_end.in_(EMPLOYED_CODES))
     willing = and_(
-        _ABLE,
-        _WANTS,
+        ABLE,
+        WANTS,
         Labourer.poverty_status != PovertyStatus.exited.value,
-        or_(at_end.is_(None), at_end != _CODE[EmploymentStatus.not_seeking]),
+        or_(at_end.is_(None), at_end != STATUS_CODE[EmploymentStatus.not_seeking]),
     )
     return (
         select(
             func.substr(Labourer.hukou_region, 1, key_len).label("key"),
             Labourer.household_id.label("household_id"),
-            _flag(_ABLE).label("able"),
+            _flag(ABLE).label("able"),
             _flag(u).label("unemployed_willing"),
             _flag(new_seeker).label("new_seekers"),
             _flag(employed).label("employed"),
-            _flag(and_(employed, at_six.in_(_EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
+            _flag(and_(employed, at_six.in_(EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
             _flag(willing).label("willing_base"),
-            _flag(and_(willing, at_end.in_(_EMPLOYED_CODES))).label("willing_employed"),
-            _flag(and_(_ABLE, at_end.in_(_ORGANISATION_CODES))).label("in_organisation"),
-            _flag(and_(_ABLE, _WANTS)).label("able_willing"),
-            _flag(at_end.in_(_EMPLOYED_CODES)).label("employed_any"),
+            _flag(and_(willing, at_end.in_(EMPLOYED_CODES))).label("willing_employed"),
+            _flag(and_(ABLE, at_end.in_(ORGANISATION_CODES))).label("in_organisation"),
+            _flag(and_(ABLE, WANTS)).label("able_willing"),
+            _flag(at_end.in_(EMPLOYED_CODES)).label("employed_any"),
         )
         .select_from(Labourer)
         .outerjoin(s, s.c.labourer_id == Labourer.id)
-        .where(*_in_region(region, period))
+        .where(*in_region(region, period))
         .cte("facts")
     )
 
@@ -411,13 +265,13 @@ def _service_counts(
 ) -> None:
     """ "311" per unemployed, willing labourer this year: ≥ 3 recommendations (pushes and
     recorded ones), ≥ 1 career guidance, ≥ 1 training information."""
-    s = _statuses(region, period, start_only=True)
+    s = stamped_statuses(region, period, start_only=True)
     pushes_ytd = (
         select(Push.labourer_id.label("labourer_id"), func.count().label("n"))
         .where(
             Push.pushed_on >= period.year_start,
             Push.pushed_on <= period.month_end,
-            _prefix(Push.labourer_region, region),
+            region_prefix(Push.labourer_region, region),
         )
         .group_by(Push.labourer_id)
         .subquery("pushes_ytd")
@@ -436,7 +290,7 @@ def _service_counts(
         .where(
             ServiceRecord.provided_on >= period.year_start,
             ServiceRecord.provided_on <= period.month_end,
-            _own(region, period, ServiceRecord.labourer_id),
+            own_labourers(region, period, ServiceRecord.labourer_id),
         )
         .group_by(ServiceRecord.labourer_id)
         .subquery("services_ytd")
@@ -458,7 +312,7 @@ def _service_counts(
         .join(s, s.c.labourer_id == Labourer.id)
         .outerjoin(pushes_ytd, pushes_ytd.c.labourer_id == Labourer.id)
         .outerjoin(services_ytd, services_ytd.c.labourer_id == Labourer.id)
-        .where(*_in_region(region, period), *_unemployed_willing(s))
+        .where(*in_region(region, period), *unemployed_willing_clause(s))
         .group_by(key)
     )
     _collect(session, query, out)
@@ -479,7 +333,7 @@ def _push_counts(
         .where(
             Push.pushed_on >= period.month_start,
             Push.pushed_on <= period.month_end,
-            _prefix(Push.labourer_region, region),
+            region_prefix(Push.labourer_region, region),
         )
         .group_by(key)
     )
@@ -507,7 +361,7 @@ def _wage_counts(
             func.sum(case((before, 1), else_=0)).label("wage_jobs_last_year"),
         )
         .join(Labourer, Labourer.id == Employment.labourer_id)
-        .where(or_(now, before), _prefix(Labourer.hukou_region, region))
+        .where(or_(now, before), region_prefix(Labourer.hukou_region, region))
         .group_by(key)
     )
     _collect(session, query, out)
@@ -523,7 +377,7 @@ def post_counts(
     """
     key = func.substr(Post.workplace_region, 1, key_len)
     live = and_(
-        _prefix(Post.workplace_region, region),
+        region_prefix(Post.workplace_region, region),
         Post.status != PostStatus.withdrawn.value,
         Post.valid_from <= period.month_end,
         or_(Post.valid_until.is_(None), Post.valid_until >= period.month_start),

@@ -15,10 +15,12 @@ from matching.posts.models import Post
 from matching.pushes.stats import OutcomePage, outcome_counts
 from matching.regions.registry import get_registry
 from matching.regions.validation import canonical_region_code
-from matching.reports import service, targets
+from matching.reports import service
 from matching.reports.models import RegionTarget
 from matching.reports.schemas import EffectiveTarget, TargetRead, TargetSet, TargetsReport
+from matching.reports.targets import upsert
 from matching.reports.workbook import targets_workbook
+from matching.rules import targets
 from matching.scope import check_scope
 
 router = APIRouter(tags=["reports"], responses=problem_responses(401, 403, 422))
@@ -133,7 +135,7 @@ def set_targets(
     """Replace the targets of one region and year; a figure left null falls back to the parent
     region's target, then to the policy default."""
     code = canonical_region_code(region, field="path.region")
-    row = targets.upsert(session, code, year, body, key_id=principal.key_id)
+    row = upsert(session, code, year, body, key_id=principal.key_id)
     return _target_read(row)
 
 

@@ -8,22 +8,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
-from matching.clock import month_end, month_start
-from matching.errors import Unprocessable
 from matching.regions.registry import get_registry
-from matching.reports import targets
-from matching.reports.figures import Counts, GroupedCounts, ReportPeriod, count_groups, post_counts
+from matching.reports.figures import Counts, GroupedCounts, count_groups, post_counts
 from matching.reports.schemas import Figure, RegionFigures, TargetsReport
+from matching.rules import targets
+from matching.rules.period import parse_month
 from matching.scope import check_scope
-
-
-def parse_month(month: str | None, today: date) -> ReportPeriod:
-    """The report's days; the current month runs to today, a future month is refused."""
-    start = today.replace(day=1) if month is None else month_start(month)
-    end = month_end(start)
-    if start > today:
-        raise Unprocessable.for_field("query.month", f"{month} has not begun yet / 月份尚未开始")
-    return ReportPeriod(month_start=start, month_end=end, as_of=min(end, today))
 
 
 @dataclass(frozen=True, slots=True)

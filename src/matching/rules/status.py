@@ -1,0 +1,184 @@
+"""A labourer's employment status on a day (docs/domain.md, "Status on a day").
+
+Statuses are effective-dated periods: the status in force on a day is the latest period
+starting on or before it. Read three ways, one rule: for one labourer (`current_period`, or
+`status_as_of` inside a query), for several (`periods_on`, `statuses_on`), and for every
+labourer of a region at several days at once in one aggregate (`stamped_statuses`): each
+period is one integer, day × 8 + status code, so the latest period on or before a day is the
+largest such integer, and integers aggregate and compare faster than text.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from matching.labourers.models import EmploymentStatus, Labourer
+from matching.labourers.models import StatusPeriod as Period
+from matching.rules.period import ReportPeriod
+
+EMPLOYED = [s.value for s in EmploymentStatus if s.is_employed]
+# 单位就业: everything employed except self-employment / flexible work.
+IN_ORGANISATION = [s for s in EMPLOYED if s != EmploymentStatus.self_employed.value]
+
+_CHUNK = 20_000
+
+
+def status_as_of(labourer_id: Any, as_of: date) -> Any:
+    """SQL for the status in force on a date (the latest period starting on or before it)."""
+    return (
+        select(Period.status)
+        .where(Period.labourer_id == labourer_id, Period.effective_from <= as_of)
+        .order_by(Period.effective_from.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def current_period(session: Session, labourer_id: int, as_of: date) -> Period | None:
+    """The period in force on a date."""
+    return session.scalar(
+        select(Period)
+        .where(Period.labourer_id == labourer_id, Period.effective_from <= as_of)
+        .order_by(Period.effective_from.desc())
+        .limit(1)
+    )
+
+
+def periods_on(session: Session, labourer_ids: list[int], day: date) -> dict[int, Period]:
+    """The period in force on a day for each of several labourers (one query)."""
+    if not labourer_ids:
+        return {}
+    periods = session.scalars(
+        select(Period)
+        .where(Period.labourer_id.in_(labourer_ids), Period.effective_from <= day)
+        .order_by(Period.labourer_id, Period.effective_from)
+    )
+    return {p.labourer_id: p for p in periods}  # later periods overwrite earlier ones
+
+
+def statuses_on(
+    session: Session, labourer_ids: list[int] | None, day: date
+) -> dict[int, EmploymentStatus]:
+    """The status in force on a day by labourer, for these labourers or (None) for all, read
+    as plain rows (an index load reads every labourer's)."""
+    found: dict[int, EmploymentStatus] = {}
+    query = (
+        select(Period.labourer_id, Period.status)
+        .where(Period.effective_from <= day)
+        .order_by(Period.labourer_id, Period.effective_from)
+    )
+    for chunk in _chunks(labourer_ids):
+        rows = session.execute(
+            query if chunk is None else query.where(Period.labourer_id.in_(chunk))
+        )
+        found.update((int(i), EmploymentStatus(s)) for i, s in rows)  # later overwrite earlier
+    return found
+
+
+def _chunks(ids: list[int] | None) -> Iterable[list[int] | None]:
+    if ids is None:
+        yield None
+        return
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+# Status codes for the integer stamps.
+STATUS_CODE = {status: code for code, status in enumerate(EmploymentStatus)}
+CODES = 8
+EMPLOYED_CODES = [STATUS_CODE[EmploymentStatus(s)] for s in EMPLOYED]
+ORGANISATION_CODES = [STATUS_CODE[EmploymentStatus(s)] for s in IN_ORGANISATION]
+
+
+def status_code() -> Any:
+    """A period's status as its code (SQL)."""
+    return case(
+        {s.value: code for s, code in STATUS_CODE.items()}, value=Period.status, else_=CODES - 1
+    )
+
+
+class DaysSince2000(FunctionElement[int]):
+    """Whole days from 2000-01-01 to a date column, on either database."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(DaysSince2000)
+def _days_sqlite(element: DaysSince2000, compiler: Any, **kw: Any) -> str:
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2451544.5 AS INTEGER)"
+
+
+@compiles(DaysSince2000, "postgresql")
+def _days_postgresql(element: DaysSince2000, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '2000-01-01')"
+
+
+def region_prefix(column: Any, region: str) -> ColumnElement[bool]:
+    """Rows whose region code starts with `region` (every row for the empty prefix)."""
+    return column.startswith(region) if region else literal(True)
+
+
+def in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
+    """The region's labourers registered by the end of the period."""
+    return [
+        region_prefix(Labourer.hukou_region, region),
+        Labourer.created_at < period.registered_before,
+    ]
+
+
+def own_labourers(region: str, period: ReportPeriod, column: Any) -> ColumnElement[bool]:
+    """Rows of the region's labourers, for a county; for a prefecture or province every row.
+
+    A county's report restricts the aggregates to its labourers up front; for a prefecture or
+    a province that semi-join costs more than aggregating every row (the final join filters).
+    """
+    if len(region) < 6:
+        return literal(True)
+    restricted: ColumnElement[bool] = column.in_(
+        select(Labourer.id).where(*in_region(region, period))
+    )
+    return restricted
+
+
+def stamped_statuses(region: str, period: ReportPeriod, *, start_only: bool = False) -> Any:
+    """Per labourer: the status code at the month's start, on the as-of day and six months
+    earlier, and whether a non-employed period started since then (one aggregate).
+
+    With `start_only`, only the status at the month's start (`at_start`).
+    """
+    six = period.six_months_before
+    rows = (
+        select(
+            Period.labourer_id.label("labourer_id"),
+            Period.effective_from.label("day"),
+            (DaysSince2000(Period.effective_from) * CODES + status_code()).label("stamp"),
+        )
+        .where(
+            Period.effective_from <= (period.month_start if start_only else period.as_of),
+            own_labourers(region, period, Period.labourer_id),
+        )
+        .subquery("periods")
+    )
+
+    def status_on(day: date | None) -> Any:
+        stamp = rows.c.stamp if day is None else case((rows.c.day <= day, rows.c.stamp))
+        return func.max(stamp) % CODES
+
+    if start_only:
+        columns = [status_on(None).label("at_start")]  # the rows end at the month's start
+    else:
+        columns = [
+            status_on(period.month_start).label("at_start"),
+            status_on(None).label("at_end"),  # the rows end at the as-of day
+            status_on(six).label("at_six"),
+            func.max(
+                case((and_(rows.c.day > six, (rows.c.stamp % CODES).not_in(EMPLOYED_CODES)), 1))
+            ).label("broke"),
+        ]
+    return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("statuses")
