@@ -345,42 +345,50 @@ def hire_probability(person: Person, post: PostInfo) -> float:
 
 
 def _in_reach(person: Person, post: PostInfo) -> bool:
-    """Generous on purpose (a township-bound labourer may take any post of the county), so
-    that the oracle below stays an upper bound."""
+    """Generous on purpose (a township-bound labourer may take any post of the county): the
+    oracle below is meant as a ceiling."""
     return post.place <= 1 or REACH[person.relocation] >= 4
 
 
 def oracle_rate(sim: Sim, today: date, u: int) -> float | None:
-    """An upper bound on any plan's expected success rate this month: a planner that knows
-    the acceptance model. It pushes the best pair of the ceil(u / 2) labourers whose best pair
-    is best (the push target), then every other pair whose probability is above the rate so
-    far. It ignores openings, expiry of knowledge and one job per labourer, each of which can
-    only lower a real plan's rate, and it counts a pair already answered as a fresh one."""
+    """What a planner that knew the acceptance model could expect this month, within the
+    service's default caps (3 pushes a labourer, 5 per opening left): greedy on the true
+    probabilities, first the best pair of each of ceil(u / 2) labourers (the push target), then
+    any pair above the rate so far. Optimistic: it counts a pair already answered as a fresh
+    one and ignores that a labourer takes one job and a post fills."""
     open_posts = [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
-    seekers = [p for p in sim.people if not p.employed]
-    pairs: list[tuple[float, int]] = []
-    best: dict[int, float] = {}
-    for person in seekers:
+    room = {p.service_id: 5 * (p.openings - p.hired) for p in open_posts}
+    pairs: list[tuple[float, int, int]] = []
+    for person in (p for p in sim.people if not p.employed):
         for post in open_posts:
             if _in_reach(person, post):
                 p = apply_probability(person, post) * hire_probability(person, post)
-                pairs.append((p, person.row))
-                best[person.row] = max(best.get(person.row, 0.0), p)
+                pairs.append((p, person.row, post.service_id))
+    pairs.sort(reverse=True)
     need = -(-u // 2)
-    chosen = sorted(best.values(), reverse=True)[:need]
-    if not chosen:
-        return None
-    total, count = sum(chosen), len(chosen)
-    used = {row for row, _ in sorted(best.items(), key=lambda kv: -kv[1])[:need]}
-    firsts = {row: p for row, p in best.items() if row in used}
-    for p, row in sorted(pairs, reverse=True):
-        if firsts.get(row) == p:
-            firsts.pop(row)  # this labourer's best pair, counted already
-            continue
-        if p <= total / count:
+    taken: set[tuple[int, int]] = set()
+    per_labourer: dict[int, int] = {}
+    total = 0.0
+    for p, row, post_id in pairs:  # the push target: one push each to `need` labourers
+        if len(per_labourer) >= need:
             break
-        total, count = total + p, count + 1
-    return total / count
+        if row not in per_labourer and room[post_id] > 0:
+            taken.add((row, post_id))
+            per_labourer[row] = 1
+            room[post_id] -= 1
+            total += p
+    if not taken:
+        return None
+    for p, row, post_id in pairs:  # then whatever raises the rate
+        if p <= total / len(taken):
+            break
+        if (row, post_id) in taken or per_labourer.get(row, 0) >= 3 or room[post_id] <= 0:
+            continue
+        taken.add((row, post_id))
+        per_labourer[row] = per_labourer.get(row, 0) + 1
+        room[post_id] -= 1
+        total += p
+    return total / len(taken)
 
 
 def run_month(sim: Sim, first_day: date, index: int) -> Month:

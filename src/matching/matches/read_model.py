@@ -4,7 +4,7 @@ Every feature that needs labourer profiles, post records, the table of current p
 labourer's reach, scores or explanations asks a `ReadModel` (docs/architecture.md, "The read
 model"); none reaches into the indexes' snapshots, blocks or tables, which stay this package's
 business. Each call brings the index it reads up to date with the database first (one counter
-query when nothing changed).
+query when nothing changed) — once per read model: a request sees one state of each index.
 """
 
 from collections.abc import Iterable, Sequence
@@ -21,6 +21,7 @@ from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post
 from matching.scoring import (
     Explanation,
+    LabourerArrays,
     LabourerProfile,
     Match,
     PostArrays,
@@ -96,6 +97,18 @@ class ReadModel:
         self._matcher = matcher
         self._session = session
         self.today = today
+        self._posts: Snapshot[PostArrays, PostRecord] | None = None
+        self._labourers: Snapshot[LabourerArrays, LabourerProfile] | None = None
+
+    def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
+        if self._posts is None:
+            self._posts = self._matcher.post_snapshot(self._session, self.today)
+        return self._posts
+
+    def _labourer_snapshot(self) -> Snapshot[LabourerArrays, LabourerProfile]:
+        if self._labourers is None:
+            self._labourers = self._matcher.labourer_snapshot(self._session, self.today)
+        return self._labourers
 
     @property
     def context(self) -> ScoringContext:
@@ -110,7 +123,7 @@ class ReadModel:
         """
         wanted = list(dict.fromkeys(ids))
         if self._matcher.labourers_ready(self.today) or len(wanted) > _READ_DIRECTLY_UP_TO:
-            records = self._matcher.labourer_snapshot(self._session, self.today).records
+            records = self._labourer_snapshot().records
             return {i: p for i in wanted if (p := records.get(i)) is not None}
         found, _ = labourer_profiles(self._session, self.today, ids=wanted)
         return {p.id: p for p in found}
@@ -121,11 +134,11 @@ class ReadModel:
 
     def open_posts(self) -> int:
         """How many posts the post index holds (the open ones)."""
-        return len(self._matcher.post_snapshot(self._session, self.today))
+        return len(self._post_snapshot())
 
     def post_records(self, ids: Iterable[int]) -> dict[int, PostRecord]:
         """Records of these posts that are open, by id (closed posts are not in the index)."""
-        records = self._matcher.post_snapshot(self._session, self.today).records
+        records = self._post_snapshot().records
         return {i: r for i in dict.fromkeys(ids) if (r := records.get(i)) is not None}
 
     @staticmethod
@@ -142,7 +155,7 @@ class ReadModel:
     def post_table(self, day: date | None = None) -> PostTable:
         """Every open post, with which pass the post-only hard filters on `day` (today when
         not given: a plan for next month judges posts on its first day)."""
-        snapshot = self._matcher.post_snapshot(self._session, self.today)
+        snapshot = self._post_snapshot()
         return PostTable.of(snapshot, day or self.today)
 
     def explain(self, profile: LabourerProfile, post: PostRecord) -> Explanation:
@@ -159,7 +172,7 @@ class ReadModel:
         min_wage: int | None = None,
     ) -> list[Match]:
         """The k best open posts for a labourer, optionally of one kind, region or wage."""
-        snapshot = self._matcher.post_snapshot(self._session, self.today)
+        snapshot = self._post_snapshot()
         return self._matcher.top_posts(profile, snapshot, today=self.today, k=k,
                                        post_kind=post_kind, region=region,
                                        min_wage=min_wage)  # fmt: skip
@@ -168,6 +181,6 @@ class ReadModel:
         self, post: PostRecord, *, k: int, region_scopes: Sequence[str] | None = None
     ) -> list[Match]:
         """The k best labourers for a post, optionally only inside some region prefixes."""
-        snapshot = self._matcher.labourer_snapshot(self._session, self.today)
+        snapshot = self._labourer_snapshot()
         return self._matcher.top_labourers(post, snapshot, today=self.today, k=k,
                                            region_scopes=region_scopes)  # fmt: skip
