@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from matching import __version__, clock
@@ -15,6 +15,7 @@ from matching.agencies.router import router as agencies_router
 from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
 from matching.database import make_engine, make_sessionmaker
+from matching.deps import refuse_nul_bytes
 from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
 from matching.errors import FieldError, Problem
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         separate_input_output_schemas=False,
         lifespan=_lifespan,
+        dependencies=[Depends(refuse_nul_bytes)],
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings

@@ -1,5 +1,7 @@
-"""Shared request dependencies: the request's transaction and settings."""
+"""Shared request dependencies: the request's transaction and settings, and the guard against
+NUL characters every route runs."""
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matching import clock
 from matching.database import session_scope
+from matching.errors import Unprocessable
 from matching.kit.personal import PersonalData
 from matching.settings import Settings
 
@@ -60,3 +63,54 @@ RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 # Row ids are 32-bit on every backend; a larger number cannot name a row (and would overflow).
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
+
+
+async def refuse_nul_bytes(request: Request) -> None:
+    """A 422 naming the field for a NUL character in a query or path parameter or anywhere in a
+    JSON body: no text column stores one (PostgreSQL refuses it), and no name, code or term
+    holds one. Runs for every route (the application's dependency)."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise Unprocessable.for_field(f"query.{_shown(name)}", _NUL_REASON, "nul_character")
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise Unprocessable.for_field(f"path.{name}", _NUL_REASON, "nul_character")
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return
+    raw = await request.body()
+    if b"\\u0000" not in raw and b"\x00" not in raw:
+        return  # the common case: no need to parse the body twice
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return  # the route's own parsing answers a body that is not JSON
+    where = _nul_in(body, ("body",))
+    if where is not None:
+        raise Unprocessable.for_field(_shown(".".join(where)), _NUL_REASON, "nul_character")
+
+
+def _shown(name: str) -> str:
+    """A field name as the problem shows it: a NUL in the name itself written as \\u0000."""
+    return name.replace("\x00", "\\u0000")
+
+
+_NUL_REASON = "must not contain the NUL character (\\u0000) / 不能包含空字符"
+
+
+def _nul_in(value: object, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The path of the first string (or key) holding a NUL character, depth first."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return (*path, key)
+            found = _nul_in(item, (*path, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None

@@ -1,10 +1,15 @@
 """Opaque keyset cursors for lists ordered by id."""
 
 import base64
+import re
 
 from matching.errors import Unprocessable
 
 _KIND = "after"
+# Exactly what encode_cursor writes: no sign, no spaces, no underscores, no leading zeros, and
+# an id the database's integer column can hold.
+_CURSOR = re.compile(r"after:(0|[1-9][0-9]{0,9})")
+MAX_ID = 2_147_483_647
 
 
 def encode_cursor(last_id: int) -> str:
@@ -16,9 +21,9 @@ def decode_cursor(cursor: str) -> int:
     """The id a cursor points after, or a 422 naming `cursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, value = raw.split(":", 1)
-        if kind != _KIND:
-            raise ValueError(kind)
-        return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Unprocessable.for_field("query.cursor", "not a cursor this list returned") from exc
+    found = _CURSOR.fullmatch(raw)
+    if found is None or int(found.group(1)) > MAX_ID:
+        raise Unprocessable.for_field("query.cursor", "not a cursor this list returned")
+    return int(found.group(1))

@@ -163,7 +163,7 @@ def test_the_status_start_date_column(
         ["丙", new_id_number(), "430981", "未就业", "20260301"],
         ["丁", new_id_number(), "430981", "未就业", ""],  # blank: the import day
         ["戊", new_id_number(), "430981", "未就业", "三月初"],
-        ["己", new_id_number(), "430981", "未就业", "2999-01-01"],
+        ["己", new_id_number(), "430981", "未就业", "2099-01-01"],
     ]
     out = io.StringIO()
     csv.writer(out).writerows([header, *rows])

@@ -19,7 +19,9 @@ class ApiKeyCreate(BaseModel):
         max_length=50,
         description="Staff only: GB/T 2260 region codes the key reaches (by prefix) / 管辖区划",
     )
-    agency_id: int | None = Field(None, description="Agency only: the agency the key acts for")
+    agency_id: int | None = Field(
+        None, ge=1, le=2_147_483_647, description="Agency only: the agency the key acts for"
+    )
 
 
 class ApiKeyRead(BaseModel):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from matching.deps import MAX_ID
 from matching.employment.models import ServiceKind
+from matching.schemas import EventDay
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -24,8 +25,8 @@ class EmploymentCreate(BaseModel):
         None, description="单位就业 (default: true, or from the post's type) vs 灵活就业"
     )
     public_welfare: bool | None = Field(None, description="公益性岗位 (default: from the post)")
-    start_date: date = Field(description="入职日期")
-    end_date: date | None = Field(None, description="离职日期, for a job that has ended")
+    start_date: EventDay = Field(description="入职日期")
+    end_date: EventDay | None = Field(None, description="离职日期, for a job that has ended")
     monthly_wage: int | None = Field(None, ge=0, le=200_000, description="月工资 (元)")
     note: Note | None = None
 
@@ -43,7 +44,7 @@ class EmploymentEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    end_date: date = Field(description="离职日期")
+    end_date: EventDay = Field(description="离职日期")
     note: Note | None = None
 
 
@@ -76,7 +77,7 @@ class ServiceCreate(BaseModel):
     kind: ServiceKind = Field(
         description="recommendation 岗位推荐 / guidance 职业指导 / training_info 培训信息"
     )
-    provided_on: date | None = Field(None, description="Default today / 服务日期")
+    provided_on: EventDay | None = Field(None, description="Default today / 服务日期")
     note: Note | None = None
 
 

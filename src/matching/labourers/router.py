@@ -1,6 +1,5 @@
 """Labourer endpoints (劳动力库)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -25,6 +24,7 @@ from matching.labourers.schemas import (
 )
 from matching.regions.validation import canonical_region_code
 from matching.rules.status import current_period, periods_on
+from matching.schemas import Day
 
 router = APIRouter(
     prefix="/v1/labourers", tags=["labourers"], responses=problem_responses(401, 403)
@@ -177,7 +177,7 @@ def get_status(
     session: SessionDep,
     principal: StaffOrAdmin,
     today: TodayDep,
-    as_of: Annotated[date | None, Query(description="Date; default today / 日期")] = None,
+    as_of: Annotated[Day | None, Query(description="Date; default today / 日期")] = None,
 ) -> StatusAsOf:
     """The status in force on a date, read back exactly from the effective-dated history."""
     labourer = service.get_labourer(session, labourer_id, principal)

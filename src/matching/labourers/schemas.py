@@ -3,7 +3,15 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from matching.labourers.models import (
     Education,
@@ -14,6 +22,7 @@ from matching.labourers.models import (
     Sex,
     SkillLevel,
 )
+from matching.schemas import BirthDay, Day, EventDay, not_null
 from matching.skills.schemas import TermResolution
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -58,11 +67,11 @@ class LabourerCreate(_LabourerFields):
     phone: str | None = Field(None, max_length=32, description="联系电话")
     hukou_region: str = Field(description="户籍地 GB/T 2260 code (county to village)")
     sex: Sex | None = Field(None, description="Only without an ID number / 性别")
-    birth_date: date | None = Field(None, description="Only without an ID number / 出生日期")
+    birth_date: BirthDay | None = Field(None, description="Only without an ID number / 出生日期")
     employment_status: EmploymentStatus = Field(
         EmploymentStatus.unemployed, description="就业状态 at registration"
     )
-    status_effective_from: date | None = Field(
+    status_effective_from: Day | None = Field(
         None,
         description="The day the current employment status began (状态起始日期), not after "
         "today; default today. A labourer unemployed since before the 1st counts in this "
@@ -75,23 +84,38 @@ class LabourerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | SkipJsonSchema[None] = None
     id_number: str | None = Field(None, max_length=32)
     phone: str | None = Field(None, max_length=32)
-    hukou_region: str | None = None
+    hukou_region: str | SkipJsonSchema[None] = None
     residence_region: str | None = None
     household_id: str | None = Field(None, max_length=40)
-    poverty_status: PovertyStatus | None = None
-    labour_ability: LabourAbility | None = None
-    wants_work: bool | None = None
-    relocation: Relocation | None = None
+    poverty_status: PovertyStatus | SkipJsonSchema[None] = None
+    labour_ability: LabourAbility | SkipJsonSchema[None] = None
+    wants_work: bool | SkipJsonSchema[None] = None
+    relocation: Relocation | SkipJsonSchema[None] = None
     education: Education | None = None
     expected_wage: int | None = Field(None, ge=0, le=100_000)
-    preferred_occupations: list[Term] | None = Field(None, max_length=10)
-    skills: list[SkillInput] | None = Field(None, max_length=30)
-    sanwu: bool | None = None
-    lianghousheng: bool | None = None
-    disabled: bool | None = None
+    preferred_occupations: list[Term] | SkipJsonSchema[None] = Field(None, max_length=10)
+    skills: list[SkillInput] | SkipJsonSchema[None] = Field(None, max_length=30)
+    sanwu: bool | SkipJsonSchema[None] = None
+    lianghousheng: bool | SkipJsonSchema[None] = None
+    disabled: bool | SkipJsonSchema[None] = None
+
+    _not_null = field_validator(
+        "name",
+        "hukou_region",
+        "poverty_status",
+        "labour_ability",
+        "wants_work",
+        "relocation",
+        "preferred_occupations",
+        "skills",
+        "sanwu",
+        "lianghousheng",
+        "disabled",
+        mode="before",
+    )(not_null)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "LabourerUpdate":
@@ -160,7 +184,7 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: EmploymentStatus
-    effective_from: date = Field(description="The day the status starts / 生效日期")
+    effective_from: EventDay = Field(description="The day the status starts / 生效日期")
     note: str | None = Field(None, max_length=200)
 
 

@@ -17,6 +17,7 @@ from matching.planning.schemas import (
     PlanRead,
 )
 from matching.regions.validation import canonical_region_code
+from matching.schemas import MONTH_PATTERN
 
 router = APIRouter(tags=["plans"], responses=problem_responses(401, 403))
 PageSize = Annotated[int, Query(ge=1, le=200, description="Labourers per page")]
@@ -81,7 +82,7 @@ def list_plans(
     session: SessionDep,
     principal: StaffOrAdmin,
     region: Annotated[str | None, Query(description="Region prefix / 区划")] = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[PlanBrief]:
     """The newest plans inside the caller's regions."""

@@ -6,9 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matching.planning.rate import DEFAULT_SUCCESS_MARGIN
 from matching.pushes.models import Channel
-from matching.schemas import ReasonRead
-
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+from matching.schemas import MONTH_PATTERN, ReasonRead
 
 
 class PlanCreate(BaseModel):

@@ -62,7 +62,9 @@ def list_posts(
     agency_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Posts of one agency")
     ] = None,
-    min_wage: Annotated[int | None, Query(ge=0, description="Wage at least (元/月)")] = None,
+    min_wage: Annotated[
+        int | None, Query(ge=0, le=200_000, description="Wage at least (元/月)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> PostPage:

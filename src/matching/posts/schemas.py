@@ -3,11 +3,20 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from matching.errors import FieldError
 from matching.labourers.models import Education, SkillLevel
 from matching.posts.models import PostSource, PostStatus, PostType, SexRequirement
+from matching.schemas import Day, not_null
 from matching.skills.schemas import TermResolution
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -47,8 +56,8 @@ class _PostFields(BaseModel):
     education_min: Education | None = Field(None, description="最低学历")
     seasonal: bool = Field(False, description="季节性岗位")
     min_duration_months: int | None = Field(None, ge=1, le=120, description="最短用工月数")
-    valid_from: date | None = Field(None, description="Default today / 有效期起")
-    valid_until: date | None = Field(None, description="有效期止")
+    valid_from: Day | None = Field(None, description="Default today / 有效期起")
+    valid_until: Day | None = Field(None, description="有效期止")
     required_skills: list[PostSkillInput] = Field(default_factory=list, max_length=20)
     contact_phone: str | None = Field(None, max_length=32, description="招聘联系电话")
 
@@ -76,27 +85,44 @@ class PostUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    employer: Text | None = None
-    post_type: PostType | None = None
-    title: Text | None = None
+    employer: Text | SkipJsonSchema[None] = None
+    post_type: PostType | SkipJsonSchema[None] = None
+    title: Text | SkipJsonSchema[None] = None
     occupation: Term | None = None
     description: str | None = Field(None, max_length=4000)
-    workplace_region: str | None = None
-    openings: int | None = Field(None, ge=1, le=100_000)
-    wage_min: int | None = Field(None, ge=0, le=MAX_WAGE)
-    wage_max: int | None = Field(None, ge=0, le=MAX_WAGE)
-    housing: bool | None = None
-    meals: bool | None = None
+    workplace_region: str | SkipJsonSchema[None] = None
+    openings: int | SkipJsonSchema[None] = Field(None, ge=1, le=100_000)
+    wage_min: int | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
+    wage_max: int | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
+    housing: bool | SkipJsonSchema[None] = None
+    meals: bool | SkipJsonSchema[None] = None
     age_min: int | None = Field(None, ge=16, le=80)
     age_max: int | None = Field(None, ge=16, le=80)
-    sex_requirement: SexRequirement | None = None
+    sex_requirement: SexRequirement | SkipJsonSchema[None] = None
     education_min: Education | None = None
-    seasonal: bool | None = None
+    seasonal: bool | SkipJsonSchema[None] = None
     min_duration_months: int | None = Field(None, ge=1, le=120)
-    valid_from: date | None = None
-    valid_until: date | None = None
-    required_skills: list[PostSkillInput] | None = Field(None, max_length=20)
+    valid_from: Day | SkipJsonSchema[None] = None
+    valid_until: Day | None = None
+    required_skills: list[PostSkillInput] | SkipJsonSchema[None] = Field(None, max_length=20)
     contact_phone: str | None = Field(None, max_length=32)
+
+    _not_null = field_validator(
+        "employer",
+        "post_type",
+        "title",
+        "workplace_region",
+        "openings",
+        "wage_min",
+        "wage_max",
+        "housing",
+        "meals",
+        "sex_requirement",
+        "seasonal",
+        "valid_from",
+        "required_skills",
+        mode="before",
+    )(not_null)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "PostUpdate":

@@ -26,13 +26,12 @@ from matching.pushes.schemas import (
 from matching.pushes.stats import OutcomeCounts, outcome_counts
 from matching.regions.validation import canonical_region_code
 from matching.rules import feedback
+from matching.schemas import MONTH_PATTERN
 
 router = APIRouter(tags=["pushes"], responses=problem_responses(401, 403))
 StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]
 Publishers = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.agency))]
-Month = Annotated[
-    str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM / 月份")
-]
+Month = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM / 月份")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=100)]
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from matching.deps import MAX_ID
 from matching.pushes.models import Channel, PushedBy, PushState
-from matching.schemas import ReasonRead
+from matching.schemas import EventDay, ReasonRead
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -107,7 +107,7 @@ class HireDetails(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_date: date | None = Field(None, description="Default: the event's day / 入职日期")
+    start_date: EventDay | None = Field(None, description="Default: the event's day / 入职日期")
     monthly_wage: int | None = Field(None, ge=0, le=200_000, description="Default: wage_min")
 
 

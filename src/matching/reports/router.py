@@ -21,13 +21,14 @@ from matching.reports.schemas import EffectiveTarget, TargetRead, TargetSet, Tar
 from matching.reports.targets import upsert
 from matching.reports.workbook import targets_workbook
 from matching.rules import targets
+from matching.schemas import MONTH_PATTERN
 from matching.scope import check_scope
 
 router = APIRouter(tags=["reports"], responses=problem_responses(401, 403, 422))
 AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
 Month = Annotated[
     str | None,
-    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month / 月份"),
+    Query(pattern=MONTH_PATTERN, description="YYYY-MM; default this month / 月份"),
 ]
 RegionQuery = Annotated[str, Query(description="Region code, any level / 区划代码")]
 Year = Annotated[int, Path(ge=2015, le=2100, description="Year / 年度")]
