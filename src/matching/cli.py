@@ -113,7 +113,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
                     )
                     print(f"{k.id}\t{k.prefix}…\t{k.role}\t{state}\t{scope}\t{k.name}")
             else:
-                revoked = keys.revoke_key(session, args.key_id)
+                revoked = keys.revoke_key(session, args.key_id, by=None)
                 print(f"revoked key {revoked.id} ({revoked.name})")
     finally:
         engine.dispose()

@@ -97,3 +97,40 @@ def test_cli_create_list_revoke(
         assert "revoked" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
+
+
+def _active_admins(session: Session) -> list[ApiKey]:
+    return list(
+        session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None)))
+    )
+
+
+def test_a_key_revokes_itself_only_when_asked_to_confirm(
+    client: TestClient, auth: Callable[..., dict[str, str]], session: Session
+) -> None:
+    other, mine = auth(), auth()  # two admins, so neither is the last
+    me = client.get("/v1/keys", headers=mine).json()
+    my_id = max(k["id"] for k in me)  # the newest key is the one just minted
+    refused = client.delete(f"/v1/keys/{my_id}", headers=mine)
+    assert refused.status_code == 409 and "confirm=true" in refused.json()["detail"]
+    assert client.get("/v1/keys", headers=mine).status_code == 200  # still works
+    done = client.delete(f"/v1/keys/{my_id}?confirm=true", headers=mine)
+    assert done.status_code == 200 and done.json()["revoked_at"]
+    assert client.get("/v1/keys", headers=mine).status_code == 401
+    assert client.get("/v1/keys", headers=other).status_code == 200
+
+
+def test_the_last_active_admin_key_stays(
+    client: TestClient, auth: Callable[..., dict[str, str]], session: Session
+) -> None:
+    admin = auth()
+    staff = client.post("/v1/keys", json={"name": "clerk", "role": "staff",
+                                         "region_scopes": ["430981"]}, headers=admin)  # fmt: skip
+    for key in _active_admins(session)[:-1]:  # revoke every admin key but the newest (ours)
+        assert client.delete(f"/v1/keys/{key.id}", headers=admin).status_code == 200
+    (last,) = _active_admins(session)
+    refused = client.delete(f"/v1/keys/{last.id}?confirm=true", headers=admin)
+    assert refused.status_code == 409 and "last active admin" in refused.json()["detail"]
+    assert client.get("/v1/keys", headers=admin).status_code == 200
+    # Other roles are revoked as before; and the command line can still revoke anything.
+    assert client.delete(f"/v1/keys/{staff.json()['id']}", headers=admin).status_code == 200

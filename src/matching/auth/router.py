@@ -1,6 +1,8 @@
 """Admin endpoints for API keys."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from matching.auth import service
 from matching.auth.deps import AdminOnly
@@ -51,8 +53,17 @@ def get_api_key(key_id: IdPath, session: SessionDep, _: AdminOnly) -> ApiKeyRead
     "/{key_id}",
     summary="Revoke an API key / 吊销密钥",
     operation_id="revoke_api_key",
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
-def revoke_api_key(key_id: IdPath, session: SessionDep, _: AdminOnly) -> ApiKeyRead:
-    """Revoke a key at once; it is kept for the record."""
-    return ApiKeyRead.model_validate(service.revoke_key(session, key_id))
+def revoke_api_key(
+    key_id: IdPath,
+    session: SessionDep,
+    principal: AdminOnly,
+    confirm: Annotated[
+        bool, Query(description="Needed to revoke the key making the request / 吊销当前密钥需确认")
+    ] = False,
+) -> ApiKeyRead:
+    """Revoke a key at once; it is kept for the record. The key making the request is revoked
+    only with `confirm=true`; the last active admin key not at all (409 for both)."""
+    revoked = service.revoke_key(session, key_id, by=principal, confirm=confirm)
+    return ApiKeyRead.model_validate(revoked)

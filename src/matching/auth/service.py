@@ -5,8 +5,9 @@ from sqlalchemy.orm import Session
 
 from matching.agencies.models import Agency
 from matching.auth.models import ApiKey, Role
+from matching.auth.principal import Principal
 from matching.database import utcnow
-from matching.errors import NotFound, Unprocessable
+from matching.errors import Conflict, NotFound, Unprocessable
 from matching.kit.crypto import generate_api_key, hash_api_key
 from matching.regions.validation import canonical_region_code
 
@@ -65,10 +66,39 @@ def get_key(session: Session, key_id: int) -> ApiKey:
     return key
 
 
-def revoke_key(session: Session, key_id: int) -> ApiKey:
-    """Revoke a key; revoking twice keeps the first revocation time."""
+def revoke_key(
+    session: Session, key_id: int, *, by: Principal | None, confirm: bool = False
+) -> ApiKey:
+    """Revoke a key; revoking twice keeps the first revocation time.
+
+    Through the API (`by`, the caller): a 409 for the key making the request unless `confirm`
+    (a clerk would lock themselves out by a slip), and for the last active admin key (nobody
+    could mint keys over the API again). The active admin keys are locked while they are
+    counted, so two revocations at once cannot leave none. From the command line (`by` None)
+    anything goes: whoever runs it on the server can always mint a new key.
+    """
     key = get_key(session, key_id)
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.flush()
+    if key.revoked_at is not None or by is None:
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            session.flush()
+        return key
+    if key.id == by.key_id and not confirm:
+        raise Conflict(
+            f"Key {key.id} is the key making this request; add ?confirm=true to revoke it / "
+            "这是当前使用的密钥，确认吊销请加 confirm=true"
+        )
+    if key.role == Role.admin:
+        active = session.scalars(
+            select(ApiKey.id)
+            .where(ApiKey.role == Role.admin, ApiKey.revoked_at.is_(None))
+            .with_for_update()
+        ).all()
+        if set(active) <= {key.id}:
+            raise Conflict(
+                f"Key {key.id} is the last active admin key; mint another admin key first / "
+                "这是最后一个有效的管理员密钥，请先创建新的管理员密钥"
+            )
+    key.revoked_at = utcnow()
+    session.flush()
     return key
