@@ -9,13 +9,14 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from matching import __version__, clock
 from matching.agencies.router import router as agencies_router
 from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
 from matching.database import make_engine, make_sessionmaker
-from matching.deps import refuse_nul_bytes
+from matching.deps import check_request
 from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
 from matching.errors import FieldError, Problem
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         separate_input_output_schemas=False,
         lifespan=_lifespan,
-        dependencies=[Depends(refuse_nul_bytes)],
+        dependencies=[Depends(check_request)],
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -126,6 +127,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_problem_handlers(app)
     install_offline_docs(app)
+    # What a 405 lists in Allow: every route's path pattern and methods (handlers.allowed_methods).
+    app.state.route_methods = [
+        (route.path_regex, frozenset(route.methods or ()))
+        for route in [*api_routes(), *app.router.routes]
+        if isinstance(route, Route) and route.methods
+    ]
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
     )

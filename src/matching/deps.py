@@ -4,10 +4,11 @@ NUL characters every route runs."""
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
+from starlette.convertors import Convertor, register_url_convertor
 
 from matching import clock
 from matching.database import session_scope
@@ -62,13 +63,44 @@ RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 
 # Row ids are 32-bit on every backend; a larger number cannot name a row (and would overflow).
 MAX_ID = 2_147_483_647
+
+
+class IdConvertor(Convertor[int]):
+    """`{labourer_id:id}` in a route's path: a number (sign allowed, so that -5 is a 422 naming
+    the field, not a 404). Anything else is not that route at all, so `PATCH
+    /v1/labourers/duplicates` is a 405 of the `duplicates` path, not a 422 about an id."""
+
+    regex = "-?[0-9]+"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
 
 
-async def refuse_nul_bytes(request: Request) -> None:
-    """A 422 naming the field for a NUL character in a query or path parameter or anywhere in a
-    JSON body: no text column stores one (PostgreSQL refuses it), and no name, code or term
-    holds one. Runs for every route (the application's dependency)."""
+async def check_request(request: Request) -> None:
+    """The application's dependency, run for every route: a 422 naming the parameter for a
+    query parameter the operation does not take (a misspelt filter would otherwise be ignored
+    and every row come back), and a 422 naming the field for a NUL character in a query or
+    path parameter or anywhere in a JSON body (no text column stores one: PostgreSQL refuses
+    it, and no name, code or term holds one)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is not None:
+        known = _query_names(dependant)
+        for name in request.query_params:
+            if name not in known:
+                taken = ", ".join(sorted(known)) or "none"
+                raise Unprocessable.for_field(
+                    f"query.{_shown(name)}",
+                    f"unknown query parameter; this operation takes: {taken} / 未知的查询参数",
+                    "unknown_parameter",
+                )
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise Unprocessable.for_field(f"query.{_shown(name)}", _NUL_REASON, "nul_character")
@@ -87,6 +119,20 @@ async def refuse_nul_bytes(request: Request) -> None:
     where = _nul_in(body, ("body",))
     if where is not None:
         raise Unprocessable.for_field(_shown(".".join(where)), _NUL_REASON, "nul_character")
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> frozenset[str]:
+    """The query parameters an operation takes, its dependencies' included (cached per route)."""
+    found = _QUERY_NAMES.get(id(dependant))
+    if found is None:
+        names = {field.alias for field in dependant.query_params}
+        for sub in dependant.dependencies:
+            names |= _query_names(sub)
+        found = _QUERY_NAMES[id(dependant)] = frozenset(names)
+    return found
 
 
 def _shown(name: str) -> str:

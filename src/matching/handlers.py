@@ -109,16 +109,29 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path} / 路径不存在"
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}"
+        allowed = allowed_methods(request)
+        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        headers["Allow"] = allowed
     return problem_response(
         request,
         status=exc.status_code,
         type_uri=PROBLEM_BASE + slug,
         title=title,
         detail=detail,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: Starlette names only the first matching
+    route's, and GET and POST of one path are two routes. The table of path patterns and
+    methods is the application's (`app.state.route_methods`)."""
+    table = getattr(request.app.state, "route_methods", ())
+    path = request.url.path
+    methods = {m for pattern, served in table if pattern.match(path) for m in served}
+    return ", ".join(sorted(methods))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -86,7 +86,8 @@ class Metrics:
 
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # The template as documented ({post_id}, not the {post_id:id} the route is declared with).
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     # Unmatched paths share one label so that scanners cannot blow up the metric's cardinality.
     return path if isinstance(path, str) else "<unmatched>"
 

@@ -87,7 +87,7 @@ SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "yea
 
 
 def _routes(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
-    routes = {(m, r.path): r for r in api_routes() for m in r.methods or ()}
+    routes = {(m, r.path_format): r for r in api_routes() for m in r.methods or ()}
     documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
     assert set(routes) == documented  # the app serves exactly the routes we inspect
     return routes

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -105,3 +106,26 @@ def test_request_id_is_echoed_when_valid(client: TestClient) -> None:
     assert response.headers["x-request-id"] == "abc-12345678"
     response = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert response.headers["x-request-id"] != "bad id with spaces"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/v1/posts", "GET, POST"),  # two routes at one path: both named
+        ("PATCH", "/v1/labourers/duplicates", "GET"),  # not the PATCH of /v1/labourers/{id}
+        ("PUT", "/v1/posts/1", "GET, PATCH"),
+        ("DELETE", "/v1/labourers/1", "GET, PATCH"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+def test_an_unsupported_method_is_a_405_with_every_allowed_one(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    body = _assert_problem(response, 405)
+    assert response.headers["allow"] == allow
+    assert f"allowed: {allow}" in body["detail"]
+
+
+def test_an_id_that_is_not_a_number_names_no_resource(client: TestClient) -> None:
+    _assert_problem(client.get("/v1/labourers/abc"), 404)

@@ -41,7 +41,7 @@ def list_agencies(session: SessionDep, _: AdminOnly) -> list[AgencyRead]:
 
 
 @router.get(
-    "/{agency_id}",
+    "/{agency_id:id}",
     summary="Read a partner agency / 查看合作机构",
     operation_id="get_agency",
     responses=problem_responses(404),

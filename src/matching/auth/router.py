@@ -39,7 +39,7 @@ def list_api_keys(session: SessionDep, _: AdminOnly) -> list[ApiKeyRead]:
 
 
 @router.get(
-    "/{key_id}",
+    "/{key_id:id}",
     summary="Read an API key / 查看密钥",
     operation_id="get_api_key",
     responses=problem_responses(404),
@@ -50,7 +50,7 @@ def get_api_key(key_id: IdPath, session: SessionDep, _: AdminOnly) -> ApiKeyRead
 
 
 @router.delete(
-    "/{key_id}",
+    "/{key_id:id}",
     summary="Revoke an API key / 吊销密钥",
     operation_id="revoke_api_key",
     responses=problem_responses(404, 409),

@@ -33,7 +33,7 @@ def _read(job: Employment) -> EmploymentRead:
 
 
 @router.post(
-    "/v1/labourers/{labourer_id}/employments",
+    "/v1/labourers/{labourer_id:id}/employments",
     status_code=status.HTTP_201_CREATED,
     summary="Record a job / 登记就业",
     operation_id="create_employment",
@@ -91,7 +91,7 @@ def create_employment(
 
 
 @router.get(
-    "/v1/labourers/{labourer_id}/employments",
+    "/v1/labourers/{labourer_id:id}/employments",
     summary="A labourer's jobs / 就业记录",
     operation_id="list_employments",
 )
@@ -104,7 +104,7 @@ def list_employments(
 
 
 @router.post(
-    "/v1/employments/{employment_id}/end",
+    "/v1/employments/{employment_id:id}/end",
     summary="End a job / 登记离职",
     operation_id="end_employment",
     responses=problem_responses(409, 422),
@@ -127,7 +127,7 @@ def end_employment(
 
 
 @router.post(
-    "/v1/labourers/{labourer_id}/services",
+    "/v1/labourers/{labourer_id:id}/services",
     status_code=status.HTTP_201_CREATED,
     summary="Record a 311 service / 登记 311 服务",
     operation_id="create_service_record",
@@ -153,7 +153,7 @@ def create_service(
 
 
 @router.get(
-    "/v1/labourers/{labourer_id}/services",
+    "/v1/labourers/{labourer_id:id}/services",
     summary="A labourer's 311 services / 服务记录",
     operation_id="list_service_records",
 )

@@ -100,7 +100,7 @@ def list_duplicates(session: SessionDep, principal: StaffOrAdmin) -> list[Duplic
 
 
 @router.get(
-    "/{labourer_id}",
+    "/{labourer_id:id}",
     summary="Read a labourer / 查看劳动力",
     operation_id="get_labourer",
     responses=ONE,
@@ -128,7 +128,7 @@ def get_labourer(
 
 
 @router.patch(
-    "/{labourer_id}",
+    "/{labourer_id:id}",
     summary="Change a labourer / 修改劳动力信息",
     operation_id="update_labourer",
     responses=problem_responses(404, 409, 422),
@@ -151,7 +151,7 @@ def update_labourer(
 
 
 @router.post(
-    "/{labourer_id}/status",
+    "/{labourer_id:id}/status",
     status_code=status.HTTP_201_CREATED,
     summary="Record an employment status change / 登记就业状态变化",
     operation_id="change_labourer_status",
@@ -167,7 +167,7 @@ def change_status(
 
 
 @router.get(
-    "/{labourer_id}/status",
+    "/{labourer_id:id}/status",
     summary="Employment status on a date / 某日就业状态",
     operation_id="get_labourer_status",
     responses=ONE,
@@ -191,7 +191,7 @@ def get_status(
 
 
 @router.get(
-    "/{labourer_id}/status/history",
+    "/{labourer_id:id}/status/history",
     summary="Employment status history / 就业状态历史",
     operation_id="get_labourer_status_history",
     responses=ONE,

@@ -82,7 +82,7 @@ class LabourerCreate(_LabourerFields):
 class LabourerUpdate(BaseModel):
     """Fields to change; anything left out stays as it is."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     name: Name | SkipJsonSchema[None] = None
     id_number: str | None = Field(None, max_length=32)

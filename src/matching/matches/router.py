@@ -23,7 +23,7 @@ K = Annotated[int, Query(ge=1, le=100, description="How many / 返回条数")]
 
 
 @router.get(
-    "/v1/labourers/{labourer_id}/matches",
+    "/v1/labourers/{labourer_id:id}/matches",
     summary="Recommended posts for a labourer / 为劳动力推荐岗位",
     operation_id="match_posts_for_labourer",
     responses=problem_responses(422),
@@ -54,7 +54,7 @@ def match_posts(
 
 
 @router.get(
-    "/v1/labourers/{labourer_id}/matches/{post_id}",
+    "/v1/labourers/{labourer_id:id}/matches/{post_id:id}",
     summary="Explain one labourer–post pair / 解释单个匹配",
     operation_id="explain_match",
 )
@@ -72,7 +72,7 @@ def explain_match(
 
 
 @router.get(
-    "/v1/posts/{post_id}/candidates",
+    "/v1/posts/{post_id:id}/candidates",
     summary="Candidate labourers for a post / 岗位候选人",
     operation_id="match_labourers_for_post",
     responses=problem_responses(422),

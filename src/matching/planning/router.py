@@ -92,7 +92,7 @@ def list_plans(
 
 
 @router.get(
-    "/v1/plans/{plan_id}",
+    "/v1/plans/{plan_id:id}",
     summary="Read a plan / 查看推送计划",
     operation_id="get_plan",
     responses=problem_responses(404, 422),
@@ -112,7 +112,7 @@ def get_plan(
 
 
 @router.post(
-    "/v1/plans/{plan_id}/commit",
+    "/v1/plans/{plan_id:id}/commit",
     summary="Commit a plan: write its pushes / 执行推送计划",
     operation_id="commit_plan",
     responses=problem_responses(404, 409),

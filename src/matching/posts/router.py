@@ -145,7 +145,7 @@ def list_duplicates(session: SessionDep, _: StaffOrAdmin) -> list[DuplicatePostG
 
 
 @router.get(
-    "/{post_id}",
+    "/{post_id:id}",
     summary="Read a post / 查看岗位",
     operation_id="get_post",
     responses=problem_responses(404),
@@ -156,7 +156,7 @@ def get_post(post_id: IdPath, session: SessionDep, principal: AnyRole, today: To
 
 
 @router.patch(
-    "/{post_id}",
+    "/{post_id:id}",
     summary="Change a post / 修改岗位",
     operation_id="update_post",
     responses=problem_responses(404, 409, 422),
@@ -175,7 +175,7 @@ def update_post(
 
 
 @router.post(
-    "/{post_id}/withdraw",
+    "/{post_id:id}/withdraw",
     summary="Withdraw a post / 撤回岗位",
     operation_id="withdraw_post",
     responses=problem_responses(404, 409),

@@ -83,7 +83,7 @@ class PostCreate(_PostFields):
 class PostUpdate(BaseModel):
     """Fields to change; anything left out stays."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     employer: Text | SkipJsonSchema[None] = None
     post_type: PostType | SkipJsonSchema[None] = None

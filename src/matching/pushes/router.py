@@ -102,7 +102,7 @@ def list_pushes(
 
 
 @router.get(
-    "/v1/pushes/{push_id}",
+    "/v1/pushes/{push_id:id}",
     summary="Read a push / 查看推送",
     operation_id="get_push",
     responses=problem_responses(404),
@@ -117,7 +117,7 @@ def get_push(
 
 
 @router.post(
-    "/v1/pushes/{push_id}/events",
+    "/v1/pushes/{push_id:id}/events",
     summary="Record an outcome / 记录推送结果",
     operation_id="record_push_event",
     responses=problem_responses(404, 409, 422),
@@ -143,7 +143,7 @@ def record_event(
 
 
 @router.get(
-    "/v1/labourers/{labourer_id}/pushes",
+    "/v1/labourers/{labourer_id:id}/pushes",
     summary="A labourer's push inbox / 推送收件箱",
     operation_id="labourer_inbox",
     responses=problem_responses(404),
@@ -167,7 +167,7 @@ def inbox(
 
 
 @router.get(
-    "/v1/posts/{post_id}/outcomes",
+    "/v1/posts/{post_id:id}/outcomes",
     summary="Pushes and outcomes of a post / 岗位推送结果统计",
     operation_id="post_outcomes",
     responses=problem_responses(404),
