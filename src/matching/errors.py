@@ -5,6 +5,7 @@ from typing import Any, ClassVar, NamedTuple
 from pydantic import BaseModel, Field
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+INTERNAL_ERROR_DETAIL = "An unexpected error occurred; nothing was changed. Quote the request id."
 PROBLEM_BASE = "https://matching.invalid/problems/"  # a name, not a page: problem types are ids
 
 

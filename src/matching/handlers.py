@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import (
+    INTERNAL_ERROR_DETAIL,
     PROBLEM_BASE,
     PROBLEM_KINDS,
     PROBLEM_MEDIA_TYPE,
@@ -18,6 +19,7 @@ from matching.errors import (
     Unprocessable,
     problem_kind,
 )
+from matching.observability import describe_error
 
 logger = logging.getLogger("matching.errors")
 
@@ -135,15 +137,15 @@ def allowed_methods(request: Request) -> str:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception(
-        "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
-    )
+    # Only reached outside RequestContextMiddleware (which answers errors itself): no message.
+    request_id = getattr(request.state, "request_id", None)
+    logger.error("unhandled error", extra={"request_id": request_id, **describe_error(exc)})
     return problem_response(
         request,
         status=500,
         type_uri=PROBLEM_BASE + PROBLEM_KINDS[500].slug,
         title=PROBLEM_KINDS[500].title,
-        detail="An unexpected error occurred; nothing was changed. Quote the request id.",
+        detail=INTERNAL_ERROR_DETAIL,
     )
 
 

@@ -5,6 +5,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any
 
@@ -12,11 +13,39 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matching.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
+from matching.errors import (
+    INTERNAL_ERROR_DETAIL,
+    PROBLEM_BASE,
+    PROBLEM_KINDS,
+    PROBLEM_MEDIA_TYPE,
+    PayloadTooLarge,
+)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _access_log = logging.getLogger("matching.access")
+_error_log = logging.getLogger("matching.errors")
+
+
+def describe_error(exc: BaseException) -> dict[str, Any]:
+    """What the log keeps of an unexpected error: its type, where it was raised (file, line,
+    function of each frame) and, for a database error, the SQLSTATE and the statement — never
+    the message or the parameters, which carry the row (PostgreSQL's "Failing row contains (…
+    name, ID number, birth date …)")."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    out: dict[str, Any] = {
+        "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "error_at": [f"{f.filename}:{f.lineno} {f.name}" for f in frames[-8:]],
+    }
+    original = getattr(exc, "orig", None)
+    if original is not None:  # SQLAlchemy's DBAPIError wraps the driver's error
+        out["db_error"] = f"{type(original).__module__}.{type(original).__qualname__}"
+        out["sqlstate"] = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        statement = getattr(exc, "statement", None)
+        out["statement"] = statement[:500] if isinstance(statement, str) else None
+    else:
+        out["error"] = str(exc)[:300]
+    return out
 
 
 class JsonFormatter(logging.Formatter):
@@ -118,15 +147,47 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        started_response = {"sent": False}
+
+        async def send_tracked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started_response["sent"] = True
+            await send_with_id(message)
+
         try:
             if _declared_length(scope) > self.max_body_bytes:
                 await self._too_large(scope, send_with_id, request_id)
                 return
-            await self.app(scope, _limited(receive, self.max_body_bytes), send_with_id)
+            await self.app(scope, _limited(receive, self.max_body_bytes), send_tracked)
         except _BodyTooLarge:
             await self._too_large(scope, send_with_id, request_id)
+        except Exception as exc:
+            # Answered here, not re-raised: re-raised, it reaches the server, which then closes
+            # the client's keep-alive connection, and its 500 carries no request id.
+            status_holder["status"] = 500
+            _error_log.error(
+                "unhandled error", extra={"request_id": request_id, **describe_error(exc)}
+            )
+            if not started_response["sent"]:
+                await self._internal_error(scope, send_with_id, request_id)
         finally:
             self._record(scope, status_holder["status"], started, request_id)
+
+    async def _internal_error(self, scope: Scope, send: Send, request_id: str) -> None:
+        body = json.dumps(
+            {
+                "type": PROBLEM_BASE + PROBLEM_KINDS[500].slug,
+                "title": PROBLEM_KINDS[500].title,
+                "status": 500,
+                "detail": INTERNAL_ERROR_DETAIL,
+                "instance": scope.get("path"),
+                "request_id": request_id,
+            }
+        ).encode()
+        headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode())]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
         body = json.dumps(
