@@ -105,7 +105,9 @@ def upsert_batch(
         created=[post for _, _, post, _ in written if isinstance(post, NewPost)],
         updated=[p for _, _, p, outcome in written if isinstance(p, Post) and outcome == "updated"],
     )
-    look_alikes = service.near_duplicates_of(session, [post for _, _, post, _ in written])
+    look_alikes = service.near_duplicates_of(
+        session, [post for _, _, post, _ in written], principal
+    )
     for index, body, post, outcome in written:
         results[index] = BatchItemResult(
             index=index,

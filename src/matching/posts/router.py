@@ -46,7 +46,7 @@ def create_post(
     return PostWritten(
         **present_post(post, today).model_dump(),
         resolutions=resolutions,
-        near_duplicates=service.near_duplicates(session, post),
+        near_duplicates=service.near_duplicates(session, post, principal),
     )
 
 
@@ -170,7 +170,7 @@ def update_post(
     return PostWritten(
         **present_post(post, today).model_dump(),
         resolutions=resolutions,
-        near_duplicates=service.near_duplicates(session, post),
+        near_duplicates=service.near_duplicates(session, post, principal),
     )
 
 

@@ -436,16 +436,23 @@ def withdraw_post(session: Session, post: Post, *, principal: Principal) -> Post
     return post
 
 
-def near_duplicates(session: Session, post: Post) -> list[int]:
-    """Posts with the same fingerprint from another source (agency or station)."""
-    return near_duplicates_of(session, [post]).get(post.id, [])
+def near_duplicates(session: Session, post: Post, principal: Principal) -> list[int]:
+    """Posts with the same fingerprint from another source (agency or station) that the caller
+    may read."""
+    return near_duplicates_of(session, [post], principal).get(post.id, [])
 
 
-def near_duplicates_of(session: Session, posts: Sequence[Post | NewPost]) -> dict[int, list[int]]:
-    """For each post, up to 20 posts with its fingerprint from another source (one query).
+def near_duplicates_of(
+    session: Session, posts: Sequence[Post | NewPost], principal: Principal
+) -> dict[int, list[int]]:
+    """For each post, up to 20 posts with its fingerprint from another source (one query), of
+    those the caller may read: an agency reads only its own posts, so it is told of none (the
+    ids of another agency's posts are that agency's business).
 
     A source is one agency, or the stations together (agency_id None).
     """
+    if principal.role == Role.agency:
+        return {post.id: [] for post in posts}
     prints = sorted({p.fingerprint for p in posts})
     found: dict[str, list[tuple[int, int | None]]] = {}
     for condition in member_of(session, Post.fingerprint, prints):
