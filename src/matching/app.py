@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from matching import __version__, clock
@@ -133,6 +134,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for route in [*api_routes(), *app.router.routes]
         if isinstance(route, Route) and route.methods
     ]
+    if settings.cors_origins:  # an allow-list only: nothing cross-origin unless configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"],
+        )
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
     )

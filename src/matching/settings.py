@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         20 * 1024 * 1024, gt=0, description="Largest request body accepted (413 beyond)."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS), e.g. "
+        '["https://app.example.cn"]; empty: no cross-origin browser calls.',
+    )
     idempotency_ttl_hours: int = Field(48, ge=24)
     log_level: str = "INFO"
     log_json: bool = True
