@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--region", action="append", default=[], help="staff scope (repeatable)")
     create.add_argument("--agency-id", type=int)
+    create.add_argument("--expires-on", type=date.fromisoformat, help="last day it works")
     key_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = key_sub.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id", type=int)
@@ -102,6 +104,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
                     role=Role(args.role),
                     region_scopes=args.region,
                     agency_id=args.agency_id,
+                    expires_on=args.expires_on,
                 )
                 print(f"id={record.id} role={record.role} name={record.name}", file=sys.stderr)
                 print(secret)

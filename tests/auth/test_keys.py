@@ -1,6 +1,7 @@
 """Minting, listing and revoking API keys, over HTTP and from the command line."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching import cli
+from matching import cli, clock
 from matching.auth.models import ApiKey
 from matching.kit.crypto import hash_api_key
 from matching.settings import Settings, get_settings
@@ -134,3 +135,29 @@ def test_the_last_active_admin_key_stays(
     assert client.get("/v1/keys", headers=admin).status_code == 200
     # Other roles are revoked as before; and the command line can still revoke anything.
     assert client.delete(f"/v1/keys/{staff.json()['id']}", headers=admin).status_code == 200
+
+
+def test_a_key_works_through_its_last_day_and_then_says_it_expired(
+    client: TestClient, auth: Callable[..., dict[str, str]], test_clock: clock.FixedClock
+) -> None:
+    today = clock.today()
+    minted = client.post("/v1/keys", json={"name": "临时 clerk", "role": "staff",
+                                          "region_scopes": ["430981"],
+                                          "expires_on": today.isoformat()},
+                         headers=auth())  # fmt: skip
+    assert minted.status_code == 201 and minted.json()["expires_on"] == today.isoformat()
+    key = {"Authorization": f"Bearer {minted.json()['key']}"}
+    assert client.get("/v1/posts", headers=key).status_code == 200
+    test_clock.set(clock.china_midnight(today + timedelta(days=1)) + timedelta(minutes=1))
+    expired = client.get("/v1/posts", headers=key)
+    assert expired.status_code == 401 and f"expired on {today}" in expired.json()["detail"]
+
+
+def test_an_expiry_in_the_past_is_refused(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    yesterday = clock.today() - timedelta(days=1)
+    refused = client.post("/v1/keys", json={"name": "x", "role": "app",
+                                           "expires_on": yesterday.isoformat()},
+                          headers=auth())  # fmt: skip
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "expires_on"

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
+from matching import clock
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
 from matching.deps import SessionDep
@@ -33,6 +34,11 @@ def authenticate(
     if key is None or key.revoked_at is not None:
         raise Unauthorized(
             "The API key is not recognised or has been revoked / API 密钥无效或已吊销"
+        )
+    if key.expires_on is not None and clock.today() > key.expires_on:
+        raise Unauthorized(
+            f"The API key expired on {key.expires_on} (its last day); ask for a new one / "
+            "API 密钥已过期"
         )
     request.state.key_id = key.id
     return Principal.from_key(key)

@@ -1,9 +1,9 @@
 """API keys: stored only as hashes, each with one role and its scope."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String
+from sqlalchemy import JSON, Date, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matching.database import Base, utcnow
@@ -32,3 +32,4 @@ class ApiKey(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    expires_on: Mapped[date | None] = mapped_column(Date)  # works through this China day

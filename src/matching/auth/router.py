@@ -21,13 +21,15 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses
     responses=problem_responses(422),
 )
 def create_api_key(body: ApiKeyCreate, session: SessionDep, _: AdminOnly) -> ApiKeyCreated:
-    """Mint a key; the secret is in this response only."""
+    """Mint a key; the secret is in this response only. With `expires_on` it works through that
+    day (China time) and is a 401 saying so after."""
     key, secret = service.create_key(
         session,
         name=body.name,
         role=body.role,
         region_scopes=body.region_scopes,
         agency_id=body.agency_id,
+        expires_on=body.expires_on,
     )
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
 

@@ -1,10 +1,11 @@
 """API key request and response bodies."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from matching.auth.models import Role
+from matching.schemas import Day
 
 
 class ApiKeyCreate(BaseModel):
@@ -22,6 +23,9 @@ class ApiKeyCreate(BaseModel):
     agency_id: int | None = Field(
         None, ge=1, le=2_147_483_647, description="Agency only: the agency the key acts for"
     )
+    expires_on: Day | None = Field(
+        None, description="The last day (China time) the key works; none: until revoked / 有效期至"
+    )
 
 
 class ApiKeyRead(BaseModel):
@@ -37,6 +41,7 @@ class ApiKeyRead(BaseModel):
     agency_id: int | None
     created_at: datetime
     revoked_at: datetime | None
+    expires_on: date | None = Field(description="The last day the key works (China time)")
 
 
 class ApiKeyCreated(ApiKeyRead):

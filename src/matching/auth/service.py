@@ -1,8 +1,12 @@
 """Minting, listing and revoking API keys."""
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching import clock
 from matching.agencies.models import Agency
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
@@ -19,6 +23,7 @@ def create_key(
     role: Role,
     region_scopes: list[str] | None = None,
     agency_id: int | None = None,
+    expires_on: date | None = None,
 ) -> tuple[ApiKey, str]:
     """Mint a key; returns the stored record and the secret, which is not kept."""
     scopes = [
@@ -36,6 +41,8 @@ def create_key(
             raise Unprocessable.for_field("agency_id", f"no agency with id {agency_id}")
     elif agency_id is not None:
         raise Unprocessable.for_field("agency_id", "only agency keys are bound to an agency")
+    if expires_on is not None and expires_on < clock.today():
+        raise Unprocessable.for_field("expires_on", f"is in the past (today is {clock.today()})")
     secret = generate_api_key()
     key = ApiKey(
         name=name,
@@ -44,10 +51,16 @@ def create_key(
         role=role,
         region_scopes=sorted(set(scopes)),
         agency_id=agency_id,
+        expires_on=expires_on,
     )
     session.add(key)
     session.flush()
     return key, secret
+
+
+def _unexpired() -> Any:
+    """Keys that still work today (China time)."""
+    return ApiKey.expires_on.is_(None) | (ApiKey.expires_on >= clock.today())
 
 
 def list_keys(session: Session, *, include_revoked: bool = True) -> list[ApiKey]:
@@ -91,7 +104,7 @@ def revoke_key(
     if key.role == Role.admin:
         active = session.scalars(
             select(ApiKey.id)
-            .where(ApiKey.role == Role.admin, ApiKey.revoked_at.is_(None))
+            .where(ApiKey.role == Role.admin, ApiKey.revoked_at.is_(None), _unexpired())
             .with_for_update()
         ).all()
         if set(active) <= {key.id}:
