@@ -20,6 +20,7 @@ from matching.labourers.roster_format import (
     DATE_HELP,
     FLAG_FIELDS,
     HEADERS,
+    MAX_ROWS,
     NO,
     REQUIRED,
     WORDS,
@@ -31,7 +32,6 @@ from matching.labourers.schemas import LabourerCreate
 from matching.labourers.service import LabourerDraft
 
 _SPLIT = re.compile(r"[、，,;；/|\s]+")
-MAX_ROWS = 100_000
 
 
 @dataclass

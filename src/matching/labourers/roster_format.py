@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -136,15 +137,61 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+# A roster's budget, checked on the package before anything is parsed: an .xlsx is a zip, and
+# a few KB can unpack to gigabytes of blank rows or declare a sheet of 16,384 columns.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 64  # the template has fewer; columns past the header's last one are never read
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200  # a real sheet compresses 5-20 times; blank-row bombs thousands of times
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]*[0-9]*(?::[A-Z]*([0-9]+))?"')
+
+
+def _check_package(content: bytes) -> None:
+    """Refuse an .xlsx whose package unpacks too far, compresses suspiciously well or whose
+    sheets declare more rows than a roster may have — before openpyxl reads a byte of it."""
+    try:
+        package = zipfile.ZipFile(io.BytesIO(content))
+        entries = package.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise RosterFormatError(f"not a readable .xlsx workbook: {exc}") from exc
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise RosterFormatError(
+            f"the workbook unpacks to {unpacked // 2**20} MB; at most "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB / 文件解压后过大，请删除空白行后重新保存"
+        )
+    for entry in entries:
+        if entry.file_size > 2**20 and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
+            raise RosterFormatError(
+                f"{entry.filename} is mostly empty space ({entry.file_size // 2**20} MB from "
+                f"{entry.compress_size // 1024} KB) / 文件含大量空白行，请删除后重新保存"
+            )
+        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
+            with package.open(entry) as sheet:
+                head = sheet.read(4096)
+            declared = _DIMENSION.search(head)
+            if declared and declared.group(1) and int(declared.group(1)) > MAX_ROWS + 1:
+                raise RosterFormatError(
+                    f"the sheet declares {int(declared.group(1)):,} rows; at most {MAX_ROWS:,} "
+                    "a file / 行数过多，请分成多个文件"
+                )
+
+
 def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    _check_package(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise RosterFormatError(f"not a readable .xlsx workbook: {exc}") from exc
-    rows = book.worksheets[0].iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    sheet = book.worksheets[0]
+    first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+    header = [_cell(v) for v in first]
+    while header and not header[-1]:
+        header.pop()  # trailing blank header cells: the columns end at the last named one
+    width = max(len(header), 1)
 
     def body() -> Iterator[tuple[int, list[str]]]:
+        rows = sheet.iter_rows(min_row=2, max_row=MAX_ROWS + 2, max_col=width, values_only=True)
         for line, row in enumerate(rows, start=2):
             yield line, [_cell(v) for v in row]
 
