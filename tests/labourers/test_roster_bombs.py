@@ -26,7 +26,8 @@ def _upload(client: TestClient, auth: Auth, content: bytes) -> dict[str, object]
 
 def _roster(client: TestClient, auth: Auth) -> bytes:
     template = client.get("/v1/labourers/import/template", headers=auth("staff"))
-    return template.content
+    content: bytes = template.content
+    return content
 
 
 def _with_sheet(content: bytes, rewrite: Callable[[bytes], bytes]) -> bytes:
