@@ -121,18 +121,13 @@ async def check_request(request: Request) -> None:
         raise Unprocessable.for_field(_shown(".".join(where)), _NUL_REASON, "nul_character")
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
-
-
-def _query_names(dependant: Any) -> frozenset[str]:
-    """The query parameters an operation takes, its dependencies' included (cached per route)."""
-    found = _QUERY_NAMES.get(id(dependant))
-    if found is None:
-        names = {field.alias for field in dependant.query_params}
-        for sub in dependant.dependencies:
-            names |= _query_names(sub)
-        found = _QUERY_NAMES[id(dependant)] = frozenset(names)
-    return found
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters an operation takes, its dependencies' included (a walk over a
+    handful of objects: not worth a cache keyed by something that outlives them)."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def _shown(name: str) -> str:
