@@ -28,10 +28,10 @@ _error_log = logging.getLogger("matching.errors")
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
-    """What the log keeps of an unexpected error: its type, where it was raised (file, line,
-    function of each frame) and, for a database error, the SQLSTATE and the statement — never
-    the message or the parameters, which carry the row (PostgreSQL's "Failing row contains (…
-    name, ID number, birth date …)")."""
+    """What the log keeps of an unexpected error: its type (and its causes' types), where it was
+    raised (file, line, function of each frame) and, for a database error, the SQLSTATE and the
+    statement — never a message or parameters, which can carry a row (PostgreSQL's "Failing
+    row contains (… name, ID number, birth date …)", a validation error's input)."""
     frames = traceback.extract_tb(exc.__traceback__)
     out: dict[str, Any] = {
         "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
@@ -43,8 +43,13 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
         out["sqlstate"] = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
         statement = getattr(exc, "statement", None)
         out["statement"] = statement[:500] if isinstance(statement, str) else None
-    else:
-        out["error"] = str(exc)[:300]
+    causes: list[str] = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(causes) < 5:
+        causes.append(f"{type(cause).__module__}.{type(cause).__qualname__}")
+        cause = cause.__cause__ or cause.__context__
+    if causes:
+        out["error_causes"] = causes
     return out
 
 

@@ -71,3 +71,4 @@ def test_a_500_is_problem_details_on_a_connection_that_stays(
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "unhandled error" in logged and "IntegrityError" in logged and "23502" in logged
     assert "张建国" not in logged and "Failing row" not in logged and "1985-06-12" not in logged
+    assert "null value" not in logged  # no message at all, only types, frames and SQLSTATE
