@@ -61,7 +61,7 @@ def _groups_in(bucket: list[Labourer]) -> list[DuplicateGroup]:
             assert a.birth_date is not None
             groups.append(
                 DuplicateGroup(
-                    birth_date=a.birth_date,
+                    birth_year=a.birth_date.year,
                     hukou_region=a.hukou_region,
                     similarity=round(similarity, 3),
                     labourers=[

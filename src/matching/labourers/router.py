@@ -116,7 +116,8 @@ def get_labourer(
         bool, Query(description="Show ID number and phone unmasked (audited) / 显示完整证件号")
     ] = False,
 ) -> LabourerRead:
-    """A labourer, masked; `reveal=true` shows ID number and phone and writes the audit log."""
+    """A labourer, masked; `reveal=true` shows ID number, phone and birth date and writes the
+    audit log."""
     labourer = service.get_labourer(session, labourer_id, principal)
     current = current_period(session, labourer.id, today)
     if not reveal:

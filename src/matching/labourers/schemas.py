@@ -141,7 +141,11 @@ class LabourerRead(BaseModel):
     id_number: str | None = Field(description="Masked, e.g. 4309**********1234, unless revealed")
     phone: str | None
     sex: Sex | None
-    birth_date: date | None
+    birth_date: date | None = Field(
+        description="Only with reveal=true (audited): with the hukou region and the masked ID "
+        "number's last four, it would rebuild the ID number / 出生日期，仅在查看完整信息时显示"
+    )
+    birth_year: int | None = Field(description="出生年份")
     age: int | None
     hukou_region: str
     hukou_region_name: str
@@ -217,9 +221,10 @@ class DuplicateCandidate(BaseModel):
 
 
 class DuplicateGroup(BaseModel):
-    """Records that may be one person: same birth date and village, similar names."""
+    """Records that may be one person: same birth date and village, similar names (the date
+    itself is not shown: with the village and the masked ID numbers it would rebuild them)."""
 
-    birth_date: date
+    birth_year: int
     hukou_region: str
     similarity: float
     labourers: list[DuplicateCandidate]
