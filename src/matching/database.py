@@ -61,6 +61,15 @@ def utcnow() -> datetime:
     return clock.now()
 
 
+def id_chunks(ids: list[int] | None, size: int = 20_000) -> Iterator[list[int] | None]:
+    """`ids` in slices of `size` for `IN (...)` lists; None (read every row) stays one None."""
+    if ids is None:
+        yield None
+        return
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and explicit transactions."""
     parsed = make_url(url)

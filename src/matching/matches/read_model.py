@@ -1,10 +1,11 @@
 """The read model: what the matching indexes hold, as one request sees them on one day.
 
-Every feature that needs labourer profiles, post records, the table of current posts, a
-labourer's reach, scores or explanations asks a `ReadModel` (docs/architecture.md, "The read
-model"); none reaches into the indexes' snapshots, blocks or tables, which stay this package's
-business. Each call brings the index it reads up to date with the database first (one counter
-query when nothing changed) — once per read model: a request sees one state of each index.
+Every feature that needs labourer profiles, post records, the table of current posts, scores
+or explanations asks a `ReadModel` (docs/architecture.md, "The read model"; a labourer's reach
+is `scoring.reach`); none reaches into the indexes' snapshots, blocks or tables, which stay
+this package's business. Each index is brought up to date with the database when first read
+(one counter query when nothing changed) — once per read model: a request sees one state of
+each index.
 """
 
 from collections.abc import Iterable, Sequence
@@ -31,7 +32,7 @@ from matching.scoring import (
 )
 from matching.scoring.arrays import PostColumns
 from matching.scoring.codes import day_number
-from matching.scoring.reach import KeyRange, reach
+from matching.scoring.reach import KeyRange
 from matching.scoring.sparse import invert
 
 I64 = npt.NDArray[np.int64]
@@ -44,7 +45,8 @@ _READ_DIRECTLY_UP_TO = 500
 @dataclass(frozen=True, slots=True)
 class PostTable:
     """Every current post as one array set ordered by region key, with the look-ups a bulk
-    search needs. Rows of one region are contiguous: `span(reach(profile))` finds them."""
+    search needs. Rows of one region are contiguous: `span(scoring.reach.reach(profile))`
+    finds them."""
 
     arrays: PostArrays
     keys: I64  # region key per row, ascending
@@ -99,6 +101,7 @@ class ReadModel:
         self.today = today
         self._posts: Snapshot[PostArrays, PostRecord] | None = None
         self._labourers: Snapshot[LabourerArrays, LabourerProfile] | None = None
+        self._tables: dict[date, PostTable] = {}  # a plan's widening search asks again
 
     def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
         if self._posts is None:
@@ -146,17 +149,13 @@ class ReadModel:
         """A post as the scorer sees it, whatever its status (to explain any pair)."""
         return post_record(post)
 
-    @staticmethod
-    def reach(profile: LabourerProfile) -> KeyRange | None:
-        """The region keys of every workplace inside the labourer's relocation willingness
-        (None for anywhere; scoring.reach)."""
-        return reach(profile)
-
     def post_table(self, day: date | None = None) -> PostTable:
         """Every open post, with which pass the post-only hard filters on `day` (today when
         not given: a plan for next month judges posts on its first day)."""
-        snapshot = self._post_snapshot()
-        return PostTable.of(snapshot, day or self.today)
+        day = day or self.today
+        if day not in self._tables:
+            self._tables[day] = PostTable.of(self._post_snapshot(), day)
+        return self._tables[day]
 
     def explain(self, profile: LabourerProfile, post: PostRecord) -> Explanation:
         """The pair's score, breakdown, reasons and the hard filters it fails, today."""

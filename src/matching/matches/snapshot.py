@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from matching.database import id_chunks
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill
 from matching.labourers.presenter import age_on
 from matching.posts.models import Post, PostSkill, PostStatus
@@ -20,8 +21,6 @@ from matching.scoring import LabourerProfile, PostKind, PostRecord, Willingness
 from matching.scoring.arrays import PostColumns, by_value
 from matching.scoring.dtypes import I32, I64
 from matching.skills.taxonomy import get_taxonomy
-
-_CHUNK = 20_000
 
 
 @lru_cache(maxsize=65_536)
@@ -116,7 +115,7 @@ def _post_skills(session: Session, post_ids: list[int] | None) -> tuple[I64, I32
     None reads all of them (a full load needs no id list)."""
     found: list[Any] = []
     query = select(PostSkill.post_id, PostSkill.skill_id).where(PostSkill.required.is_(True))
-    for chunk in _chunks(post_ids):
+    for chunk in id_chunks(post_ids):
         found += (
             session.connection()
             .execute(query if chunk is None else query.where(PostSkill.post_id.in_(chunk)))
@@ -206,18 +205,10 @@ def _indices(skill_ids: Iterable[str]) -> list[int]:
     return [i for i in (_skill_index(s) for s in skill_ids) if i is not None]
 
 
-def _chunks(ids: list[int] | None) -> Iterable[list[int] | None]:
-    if ids is None:
-        yield None
-        return
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def _labourer_skills(session: Session, ids: list[int] | None) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     query = select(LabourerSkill.labourer_id, LabourerSkill.skill_id)
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids):
         rows = session.execute(
             query if chunk is None else query.where(LabourerSkill.labourer_id.in_(chunk))
         )

@@ -8,7 +8,6 @@ period is one integer, day × 8 + status code, so the latest period on or before
 largest such integer, and integers aggregate and compare faster than text.
 """
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from matching.database import id_chunks
 from matching.labourers.models import EmploymentStatus, Labourer
 from matching.labourers.models import StatusPeriod as Period
 from matching.rules.period import ReportPeriod
@@ -24,8 +24,6 @@ from matching.rules.period import ReportPeriod
 EMPLOYED = [s.value for s in EmploymentStatus if s.is_employed]
 # 单位就业: everything employed except self-employment / flexible work.
 IN_ORGANISATION = [s for s in EMPLOYED if s != EmploymentStatus.self_employed.value]
-
-_CHUNK = 20_000
 
 
 def status_as_of(labourer_id: Any, as_of: date) -> Any:
@@ -72,20 +70,12 @@ def statuses_on(
         .where(Period.effective_from <= day)
         .order_by(Period.labourer_id, Period.effective_from)
     )
-    for chunk in _chunks(labourer_ids):
+    for chunk in id_chunks(labourer_ids):
         rows = session.execute(
             query if chunk is None else query.where(Period.labourer_id.in_(chunk))
         )
-        found.update((int(i), EmploymentStatus(s)) for i, s in rows)  # later overwrite earlier
+        found.update(rows.all())  # later periods overwrite earlier; enum values already
     return found
-
-
-def _chunks(ids: list[int] | None) -> Iterable[list[int] | None]:
-    if ids is None:
-        yield None
-        return
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 # Status codes for the integer stamps.
