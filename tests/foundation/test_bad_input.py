@@ -64,16 +64,19 @@ def test_a_bad_query_is_a_422_naming_it(
     _refused(client.get(path, headers=world["admin"]), field)
 
 
-def test_a_cursor_the_list_gave_still_works(client: TestClient, world: dict[str, Any]) -> None:
-    page = client.get("/v1/posts?limit=1", headers=world["admin"]).json()
-    assert (
-        page["next_cursor"] is None
-        or client.get(
-            f"/v1/posts?limit=1&cursor={page['next_cursor']}", headers=world["admin"]
-        ).status_code
-        == 200
-    )
-    assert client.get(f"/v1/posts?cursor={_cursor('after:0')}", headers=world["admin"]).json()
+def test_a_cursor_the_list_gave_still_works(
+    client: TestClient, world: dict[str, Any], post_body: Callable[..., dict[str, object]]
+) -> None:
+    admin = world["admin"]
+    second = client.post("/v1/posts", json=post_body(title="叉车司机"), headers=admin).json()["id"]
+    first = client.get("/v1/posts?limit=1", headers=admin).json()
+    assert first["next_cursor"], first  # two posts, one a page
+    rest = client.get(f"/v1/posts?limit=1&cursor={first['next_cursor']}", headers=admin)
+    assert rest.status_code == 200, rest.text
+    seen = {first["items"][0]["id"], rest.json()["items"][0]["id"]}
+    assert seen == {world["post"], second}
+    start = client.get(f"/v1/posts?cursor={_cursor('after:0')}", headers=admin)
+    assert start.status_code == 200 and len(start.json()["items"]) == 2
 
 
 @pytest.mark.parametrize(
