@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from matching import __version__, clock
 from matching.agencies.router import router as agencies_router
+from matching.audit.router import router as audit_router
 from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
 from matching.database import make_engine, make_sessionmaker
@@ -25,6 +26,7 @@ from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
 from matching.kit.personal import PersonalData
+from matching.labourers.app_router import router as app_link_router
 from matching.labourers.import_router import router as import_router
 from matching.labourers.router import router as labourers_router
 from matching.matches.matcher import Matcher
@@ -60,12 +62,14 @@ ROUTERS = (
     skills_router,
     import_router,
     labourers_router,
+    app_link_router,
     posts_router,
     matches_router,
     pushes_router,
     employment_router,
     reports_router,
     plans_router,
+    audit_router,
 )
 
 TAGS = [
@@ -81,6 +85,7 @@ TAGS = [
     {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
     {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
     {"name": "plans", "description": "Monthly push plans: preview, then commit / 月度推送计划"},
+    {"name": "audit", "description": "Who revealed or changed whose data (admin) / 审计日志"},
 ]
 
 

@@ -17,7 +17,7 @@ from matching.database import utcnow
 from matching.kit.idnumber import id_check_digit
 from matching.kit.personal import PersonalData
 from matching.labourers import service as labourers
-from matching.labourers.models import EmploymentStatus, Relocation
+from matching.labourers.models import EmploymentStatus, Labourer, Relocation
 from matching.labourers.schemas import LabourerCreate, SkillInput
 from matching.posts import service as posts
 from matching.posts.schemas import PostCreate
@@ -90,14 +90,21 @@ def _load(session: Session, admin: Principal, personal: PersonalData, today: dat
         for town in towns
         for _ in range(8)
     ]
-    count = len(labourers.insert_labourers(session, drafts, key_id=admin.key_id))
+    ids = labourers.insert_labourers(session, drafts, key_id=admin.key_id)
+    count = len(ids)
+    # Half of them use the mobile app, so the app key has labourers to act for.
+    enrolled = ids[::2]
+    session.execute(
+        update(Labourer).where(Labourer.id.in_(enrolled)).values(app_linked_at=utcnow())
+    )
     local = [_local_post(p, rng.choice(towns), today) for p in LOCAL_POSTS]
     for post_body in local:
         posts.create_post(session, post_body, principal=admin, today=today)
     agencies = _partner_posts(session, admin, today)
     session.flush()
     return (
-        f"demo data loaded: {count} labourers in {len(towns)} towns of 沅江市, "
+        f"demo data loaded: {count} labourers in {len(towns)} towns of 沅江市 "
+        f"({len(enrolled)} enrolled in the app), "
         f"{len(local)} local posts, {agencies} partner posts"
     )
 

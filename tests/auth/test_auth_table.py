@@ -50,6 +50,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/labourers/{labourer_id}/status/history"): STAFF,
     ("GET", "/v1/labourers/import/template"): STAFF,
     ("POST", "/v1/labourers/import"): STAFF,
+    ("GET", "/v1/labourers/{labourer_id}/app-link"): STAFF,
+    ("PUT", "/v1/labourers/{labourer_id}/app-link"): STAFF,
+    ("DELETE", "/v1/labourers/{labourer_id}/app-link"): frozenset({"admin", "staff", "app"}),
+    ("POST", "/v1/app/enrolments"): frozenset({"app"}),
     ("POST", "/v1/posts"): PUBLISHERS,
     ("GET", "/v1/posts"): ALL,
     ("POST", "/v1/posts/batch"): frozenset({"admin", "agency"}),
@@ -81,6 +85,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/plans"): STAFF,
     ("GET", "/v1/plans/{plan_id}"): STAFF,
     ("POST", "/v1/plans/{plan_id}/commit"): STAFF,
+    ("GET", "/v1/audit"): ADMIN,
 }
 
 SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "year": "2026"}

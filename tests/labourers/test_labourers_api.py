@@ -85,13 +85,14 @@ def test_reveal_is_audited(
     created = client.post("/v1/labourers", json=body, headers=auth()).json()
     masked = client.get(f"/v1/labourers/{created['id']}", headers=auth("staff")).json()
     assert "*" in masked["id_number"]
-    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    reveals = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "reveal")
+    assert session.scalar(reveals) == 0
     revealed = client.get(f"/v1/labourers/{created['id']}?reveal=true", headers=auth("staff"))
     assert revealed.json()["id_number"] == body["id_number"]
     assert revealed.json()["phone"] == "13807371234"
     assert revealed.json()["birth_date"] == "1985-06-12"
     assert masked["birth_date"] is None and masked["birth_year"] == 1985
-    entries = session.scalars(select(AuditEntry)).all()
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "reveal")).all()
     assert len(entries) == 1
     assert entries[0].labourer_id == created["id"]
     assert entries[0].request_id == revealed.headers["x-request-id"]

@@ -48,6 +48,7 @@ def test_ranking_breakdown_and_reasons(
             required_skills=[{"term": "保洁"}],
         ),
     )
+    client.put(f"/v1/labourers/{lid}/app-link", headers=admin)
     data = client.get(f"/v1/labourers/{lid}/matches?k=10", headers=auth("app")).json()
     ids = [m["post"]["id"] for m in data["items"]]
     assert ids[0] == near

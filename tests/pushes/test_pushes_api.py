@@ -215,6 +215,7 @@ def test_the_app_records_view_apply_decline_only(
     push_id = _push(client, staff, world["posts"][:1], world["labourers"][:1]).json()["items"][0][
         "id"
     ]
+    client.put(f"/v1/labourers/{world['labourers'][0]}/app-link", headers=staff)
     assert _event(client, app_key, push_id, "viewed").status_code == 200
     assert _event(client, app_key, push_id, "applied").status_code == 200
     refused = _event(client, app_key, push_id, "interviewed")
@@ -228,6 +229,7 @@ def test_the_inbox_lists_a_labourers_pushes_with_the_post(
 ) -> None:
     labourer = world["labourers"][0]
     _push(client, staff, world["posts"], [labourer])
+    client.put(f"/v1/labourers/{labourer}/app-link", headers=staff)
     inbox = client.get(f"/v1/labourers/{labourer}/pushes", headers=auth("app"))
     assert inbox.status_code == 200, inbox.text
     items = inbox.json()["items"]

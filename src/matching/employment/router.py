@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
 
+from matching.audit.trail import AuditAction, record
 from matching.auth.deps import StaffOrAdmin
-from matching.deps import IdPath, SessionDep, TodayDep
+from matching.auth.principal import Principal
+from matching.deps import IdPath, RequestIdDep, SessionDep, TodayDep
 from matching.employment import service
 from matching.employment.models import Employment
 from matching.employment.schemas import (
@@ -32,6 +35,20 @@ def _read(job: Employment) -> EmploymentRead:
     )  # fmt: skip
 
 
+def _audit(
+    session: Session, principal: Principal, labourer_id: int, request_id: str | None
+) -> None:
+    # A job is a write to the labourer: it sets the employment status from its dates.
+    record(
+        session,
+        AuditAction.employment,
+        key_id=principal.key_id,
+        labourer_id=labourer_id,
+        fields=("employment", "employment_status"),
+        request_id=request_id,
+    )
+
+
 @router.post(
     "/v1/labourers/{labourer_id:id}/employments",
     status_code=status.HTTP_201_CREATED,
@@ -45,6 +62,7 @@ def create_employment(
     session: SessionDep,
     principal: StaffOrAdmin,
     today: TodayDep,
+    request_id: RequestIdDep,
 ) -> EmploymentRead:
     """A job not from a push (or recorded after the fact); the status follows from its dates.
 
@@ -87,6 +105,7 @@ def create_employment(
         note=body.note,
         key_id=principal.key_id,
     )
+    _audit(session, principal, labourer.id, request_id)
     return _read(job)
 
 
@@ -115,6 +134,7 @@ def end_employment(
     session: SessionDep,
     principal: StaffOrAdmin,
     today: TodayDep,
+    request_id: RequestIdDep,
 ) -> EmploymentRead:
     """The labourer is unemployed from the end day (unless another job is still held)."""
     job = service.get_job(session, employment_id)
@@ -123,7 +143,9 @@ def end_employment(
         raise Unprocessable.for_field("end_date", "is in the future / 离职日期不能晚于今天")
     if body.note:
         job.note = body.note
-    return _read(service.end_job(session, job, labourer, body.end_date, key_id=principal.key_id))
+    ended = service.end_job(session, job, labourer, body.end_date, key_id=principal.key_id)
+    _audit(session, principal, labourer.id, request_id)
+    return _read(ended)
 
 
 @router.post(

@@ -56,12 +56,16 @@ class PersonalData:
             mask=mask_id_number(parsed.number),
         )
 
-    def seal_phone(self, raw: str, *, field: str = "phone") -> SealedPhone:
-        """Validate and seal a phone number, or 422 on the field."""
+    def normalised_phone(self, raw: str, *, field: str = "phone") -> str:
+        """A phone number in its one stored form, or 422 on the field."""
         try:
-            phone = normalise_phone(raw)
+            return normalise_phone(raw)
         except InvalidPhone as exc:
             raise Unprocessable.for_field(field, str(exc), "phone") from exc
+
+    def seal_phone(self, raw: str, *, field: str = "phone") -> SealedPhone:
+        """Validate and seal a phone number, or 422 on the field."""
+        phone = self.normalised_phone(raw, field=field)
         return SealedPhone(cipher=self.cipher.encrypt(phone), mask=mask_phone(phone))
 
     def reveal(self, cipher: str | None) -> str | None:

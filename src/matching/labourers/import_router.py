@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from matching.auth.deps import StaffOrAdmin
-from matching.deps import PersonalDep, SessionDep, TodayDep
+from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.errors import Unprocessable, problem_responses
 from matching.labourers.roster import import_roster
 from matching.labourers.roster_format import RosterFormatError, template
@@ -76,6 +76,7 @@ def post_import(
     principal: StaffOrAdmin,
     personal: PersonalDep,
     today: TodayDep,
+    request_id: RequestIdDep,
     file: Annotated[UploadFile, File(description=".xlsx or .csv with the template's headers")],
     dry_run: Annotated[bool, Query(description="Check only, write nothing / 仅校验")] = True,
 ) -> ImportReportRead:
@@ -89,6 +90,7 @@ def post_import(
             personal=personal,
             today=today,
             dry_run=dry_run,
+            request_id=request_id,
         )
     except RosterFormatError as exc:
         raise Unprocessable.for_field("file", str(exc)) from exc

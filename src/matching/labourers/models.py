@@ -114,6 +114,9 @@ class Labourer(Base):
     lianghousheng: Mapped[bool] = mapped_column(default=False)  # 两后生
     disabled: Mapped[bool] = mapped_column(default=False)
     change_seq: Mapped[int] = mapped_column(default=0, index=True)
+    # Enrolled in the mobile app since (docs/domain.md, "Roles"): the app key acts only for a
+    # labourer with this set; unlinking clears it.
+    app_linked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

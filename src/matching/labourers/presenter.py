@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from matching.audit.models import AuditEntry
+from matching.audit.trail import AuditAction, record
 from matching.auth.principal import Principal
 from matching.kit.personal import PersonalData
 from matching.labourers.models import EmploymentStatus, Labourer, StatusPeriod
@@ -76,6 +76,7 @@ def present(
         disabled=labourer.disabled,
         employment_status=status.status if status else EmploymentStatus.unemployed,
         status_since=status.effective_from if status else labourer.created_at.date(),
+        app_linked_at=labourer.app_linked_at,
         created_at=labourer.created_at,
         updated_at=labourer.updated_at,
     )
@@ -84,13 +85,12 @@ def present(
 def audit_reveal(
     session: Session, principal: Principal, labourer: Labourer, request_id: str | None
 ) -> None:
-    """Write who read which labourer's ID number and phone unmasked."""
-    session.add(
-        AuditEntry(
-            key_id=principal.key_id,
-            action="reveal",
-            labourer_id=labourer.id,
-            fields="id_number,phone",
-            request_id=request_id,
-        )
+    """Write who read which labourer's ID number, phone and birth date unmasked."""
+    record(
+        session,
+        AuditAction.reveal,
+        key_id=principal.key_id,
+        labourer_id=labourer.id,
+        fields=("id_number", "phone", "birth_date"),
+        request_id=request_id,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.audit.trail import AuditAction, record_many
 from matching.auth.principal import Principal
 from matching.errors import Conflict, ProblemError
 from matching.kit.personal import PersonalData
@@ -115,8 +116,10 @@ def import_roster(
     personal: PersonalData,
     today: date,
     dry_run: bool,
+    request_id: str | None = None,
 ) -> ImportReport:
-    """Check every row; unless a dry run with no errors, write them all in one go."""
+    """Check every row; unless a dry run with no errors, write them all in one go (and an
+    audit entry per labourer created, naming the file's columns)."""
     header, rows = read_rows(content, filename)
     report = ImportReport(dry_run=dry_run)
     missing = [h for h in REQUIRED if h not in header]
@@ -139,7 +142,15 @@ def import_roster(
     report.valid = len(built) - _lines_with_errors(report, built)
     if dry_run or report.errors:
         return report
-    _write(session, built, principal.key_id)
+    ids = _write(session, built, principal.key_id)
+    record_many(
+        session,
+        AuditAction.import_,
+        key_id=principal.key_id,
+        labourer_ids=ids,
+        fields=(HEADERS[h] for h in header if h in HEADERS),
+        request_id=request_id,
+    )
     report.created = len(built)
     return report
 
@@ -204,10 +215,10 @@ def _lines_with_errors(report: ImportReport, built: list[tuple[int, LabourerDraf
     return sum(1 for line, _ in built if line in bad)
 
 
-def _write(session: Session, built: list[tuple[int, LabourerDraft]], key_id: int) -> None:
+def _write(session: Session, built: list[tuple[int, LabourerDraft]], key_id: int) -> list[int]:
     try:
         with session.begin_nested():
-            service.insert_labourers(session, [draft for _, draft in built], key_id=key_id)
+            return service.insert_labourers(session, [draft for _, draft in built], key_id=key_id)
     except IntegrityError as exc:  # an ID number registered meanwhile by another request
         raise Conflict(
             "Some of these ID numbers were registered while the file was being imported; "

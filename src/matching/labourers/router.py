@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from matching.audit.trail import AuditAction, record
 from matching.auth.deps import StaffOrAdmin
 from matching.auth.models import Role
 from matching.deps import IdPath, PersonalDep, RequestIdDep, SessionDep, TodayDep
@@ -45,10 +46,19 @@ def create_labourer(
     principal: StaffOrAdmin,
     personal: PersonalDep,
     today: TodayDep,
+    request_id: RequestIdDep,
 ) -> LabourerWritten:
     """Validate the ID number, seal personal data, normalise skills, record the status."""
     labourer, resolutions = service.register(
         session, body, principal=principal, personal=personal, today=today
+    )
+    record(
+        session,
+        AuditAction.register,
+        key_id=principal.key_id,
+        labourer_id=labourer.id,
+        fields=body.model_fields_set,
+        request_id=request_id,
     )
     read = present(labourer, current_period(session, labourer.id, today), today=today)
     return LabourerWritten(**read.model_dump(), resolutions=resolutions)
@@ -141,11 +151,21 @@ def update_labourer(
     principal: StaffOrAdmin,
     personal: PersonalDep,
     today: TodayDep,
+    request_id: RequestIdDep,
 ) -> LabourerWritten:
-    """Change the fields given; the rest stays."""
+    """Change the fields given; the rest stays. The audit log records which fields were
+    written (never their values)."""
     labourer = service.get_labourer(session, labourer_id, principal)
     resolutions = service.update(
         session, labourer, body, principal=principal, personal=personal, today=today
+    )
+    record(
+        session,
+        AuditAction.update,
+        key_id=principal.key_id,
+        labourer_id=labourer.id,
+        fields=body.model_fields_set,
+        request_id=request_id,
     )
     read = present(labourer, current_period(session, labourer.id, today), today=today)
     return LabourerWritten(**read.model_dump(), resolutions=resolutions)
@@ -159,11 +179,23 @@ def update_labourer(
     responses=problem_responses(404, 422),
 )
 def change_status(
-    labourer_id: IdPath, body: StatusChange, session: SessionDep, principal: StaffOrAdmin
+    labourer_id: IdPath,
+    body: StatusChange,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    request_id: RequestIdDep,
 ) -> StatusRead:
     """The status holds from `effective_from` until the next recorded change."""
     labourer = service.get_labourer(session, labourer_id, principal)
     period = service.change_status(session, labourer, body, key_id=principal.key_id)
+    record(
+        session,
+        AuditAction.status,
+        key_id=principal.key_id,
+        labourer_id=labourer.id,
+        fields=("employment_status",),
+        request_id=request_id,
+    )
     return StatusRead.model_validate(period)
 
 

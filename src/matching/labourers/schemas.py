@@ -165,6 +165,10 @@ class LabourerRead(BaseModel):
     disabled: bool
     employment_status: EmploymentStatus
     status_since: date
+    app_linked_at: datetime | None = Field(
+        description="Enrolled in the mobile app since; null when not (the app key cannot act "
+        "for this labourer) / 绑定应用时间"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -228,3 +232,25 @@ class DuplicateGroup(BaseModel):
     hukou_region: str
     similarity: float
     labourers: list[DuplicateCandidate]
+
+
+class AppLink(BaseModel):
+    """Whether a labourer is enrolled in the mobile app."""
+
+    labourer_id: int
+    linked: bool = Field(description="The app key may act for this labourer / 已绑定应用")
+    linked_at: datetime | None = Field(description="Since when; null when not linked")
+
+
+class AppEnrolment(BaseModel):
+    """A labourer enrolling through the app proves who they are with ID number and phone."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id_number": "430981199003150012", "phone": "13812345678"}]
+        },
+    )
+
+    id_number: str = Field(min_length=15, max_length=32, description="身份证号")
+    phone: str = Field(min_length=5, max_length=32, description="登记的联系电话")

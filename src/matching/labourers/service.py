@@ -1,13 +1,15 @@
 """Registering, changing, reading and listing labourers."""
 
+import hmac
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
@@ -298,20 +300,77 @@ def update(
 
 
 def get_labourer(session: Session, labourer_id: int, principal: Principal) -> Labourer:
-    """One labourer inside the caller's scope: 404 if absent, 403 if outside the scope."""
+    """One labourer the caller may act for: 404 if absent (or, for the app key, not enrolled in
+    the app), 403 if outside a staff key's regions."""
     labourer = session.get(Labourer, labourer_id, options=[selectinload(Labourer.skills)])
     if labourer is None:
-        raise NotFound(f"No labourer with id {labourer_id}")
-    check_scope(principal, labourer.hukou_region, "labourer")
+        raise _no_labourer(principal, labourer_id)
+    _check_reach(principal, labourer_id, labourer.hukou_region, labourer.app_linked_at)
     return labourer
 
 
 def check_access(session: Session, labourer_id: int, principal: Principal) -> None:
-    """404 if there is no such labourer, 403 if it lies outside the caller's scope (one query)."""
-    region = session.scalar(select(Labourer.hukou_region).where(Labourer.id == labourer_id))
-    if region is None:
-        raise NotFound(f"No labourer with id {labourer_id}")
+    """The same check as `get_labourer` without loading the labourer (one query)."""
+    row = session.execute(
+        select(Labourer.hukou_region, Labourer.app_linked_at).where(Labourer.id == labourer_id)
+    ).first()
+    if row is None:
+        raise _no_labourer(principal, labourer_id)
+    _check_reach(principal, labourer_id, row.hukou_region, row.app_linked_at)
+
+
+def _check_reach(
+    principal: Principal, labourer_id: int, region: str, linked_at: datetime | None
+) -> None:
+    # The app backend acts only for the labourers enrolled in the app (docs/domain.md, "Roles");
+    # for the others it gets the same 404 as for an id that does not exist, so it cannot probe.
+    if principal.role == Role.app and linked_at is None:
+        raise _no_labourer(principal, labourer_id)
     check_scope(principal, region, "labourer")
+
+
+def _no_labourer(principal: Principal, labourer_id: int) -> NotFound:
+    suffix = " enrolled in the app / 未绑定应用" if principal.role == Role.app else ""
+    return NotFound(f"No labourer with id {labourer_id}{suffix}")
+
+
+def link_app(labourer: Labourer) -> bool:
+    """Enrol a labourer in the app; False when enrolled already (the first day is kept)."""
+    if labourer.app_linked_at is not None:
+        return False
+    labourer.app_linked_at = utcnow()
+    return True
+
+
+def unlink_app(labourer: Labourer) -> bool:
+    """Take a labourer out of the app: the app key stops acting for them at once."""
+    if labourer.app_linked_at is None:
+        return False
+    labourer.app_linked_at = None
+    return True
+
+
+def find_for_enrolment(
+    session: Session, personal: PersonalData, id_number: str, phone: str
+) -> Labourer:
+    """The labourer whose ID number and registered phone both match, or a 404 that does not
+    say which of the two failed (so the answer cannot be used to test ID numbers). A value that
+    cannot be an ID number or a phone at all is a 422 naming the field."""
+    refused = NotFound(
+        "No registered labourer has this ID number and phone; ask the township station to "
+        "check the registration / 身份证号与登记电话不匹配"
+    )
+    digest = personal.id_digest(id_number)  # a malformed one is a 422 naming the field
+    wanted = personal.normalised_phone(phone)
+    labourer = session.scalar(
+        select(Labourer).where(Labourer.id_number_hash == digest).with_for_update()
+    )
+    registered = personal.reveal(labourer.phone_cipher) if labourer else None
+    if labourer is None or registered is None:
+        raise refused
+    if not hmac.compare_digest(registered.encode(), wanted.encode()):
+        raise refused
+    return labourer
 
 
 def change_status(

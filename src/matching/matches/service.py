@@ -37,8 +37,12 @@ def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
     return [ReasonRead.of(r) for r in reasons]
 
 
-def _seeker_profile(indexes: ReadModel, labourer_id: int, principal: Principal) -> LabourerProfile:
+def _seeker_profile(
+    session: Session, indexes: ReadModel, labourer_id: int, principal: Principal
+) -> LabourerProfile:
     """The labourer's profile (404 when there is none, 403 outside the caller's regions)."""
+    if principal.role == Role.app:  # enrolment is not in the index: one indexed read
+        labourers.check_access(session, labourer_id, principal)
     profile = indexes.profile(labourer_id)
     if profile is None:
         raise NotFound(f"No labourer with id {labourer_id}")
@@ -60,7 +64,7 @@ def matches_for_labourer(
 ) -> PostMatches:
     """Top-k open posts for a labourer, with filters."""
     today = indexes.today
-    profile = _seeker_profile(indexes, labourer_id, principal)
+    profile = _seeker_profile(session, indexes, labourer_id, principal)
     found = indexes.top_posts(
         profile,
         k=k,

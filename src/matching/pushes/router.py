@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from matching.audit.trail import AuditAction, record
 from matching.auth.deps import RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
+from matching.deps import IdPath, NowDep, RequestIdDep, SessionDep, SettingsDep, TodayDep
 from matching.errors import problem_responses
 from matching.labourers import service as labourers
 from matching.matches.deps import ReadModelDep
@@ -129,6 +130,7 @@ def record_event(
     principal: StaffAdminApp,
     today: TodayDep,
     now: NowDep,
+    request_id: RequestIdDep,
 ) -> PushRead:
     """delivered → viewed → applied → interviewed → hired, or declined / rejected / no_response.
 
@@ -137,7 +139,16 @@ def record_event(
     declined; staff record the rest. **hired** takes one of the post's openings (409 when none is
     left), records the job and sets the labourer employed from its start day.
     """
-    push, _ = service.record_event(session, push_id, body, principal=principal, now=now)
+    push, written = service.record_event(session, push_id, body, principal=principal, now=now)
+    if written and body.state == PushState.hired:  # the hire records a job and sets the status
+        record(
+            session,
+            AuditAction.employment,
+            key_id=principal.key_id,
+            labourer_id=push.labourer_id,
+            fields=("employment", "employment_status"),
+            request_id=request_id,
+        )
     post = service.posts_by_id(session, [push.post_id])[push.post_id]
     return present_push(push, post, today=today)
 

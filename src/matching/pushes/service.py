@@ -162,11 +162,10 @@ def _labourer_regions(
     session: Session, labourer_ids: list[int], principal: Principal
 ) -> dict[int, str]:
     wanted = list(dict.fromkeys(labourer_ids))
-    found = dict(
-        session.execute(select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(wanted)))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(wanted))
+    ).all()
+    found: dict[int, str] = dict(rows)
     for labourer_id in wanted:
         region = found.get(labourer_id)
         if region is None:
@@ -213,15 +212,21 @@ def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[int]:
 def get_push(
     session: Session, push_id: int, principal: Principal, *, for_update: bool = False
 ) -> Push:
-    """One push the caller may see: 404 if absent, 403 outside a staff key's regions."""
+    """One push the caller may see: 404 if absent (for the app key, also when its labourer is
+    not enrolled in the app), 403 outside a staff key's regions."""
     query = select(Push).where(Push.id == push_id).options(selectinload(Push.events))
     if for_update:
         query = query.with_for_update()
     push = session.scalar(query)
-    if push is None:
+    if push is None or (principal.role == Role.app and not _enrolled(session, push.labourer_id)):
         raise NotFound(f"No push with id {push_id}")
     check_scope(principal, push.labourer_region, "push")
     return push
+
+
+def _enrolled(session: Session, labourer_id: int) -> bool:
+    linked = session.scalar(select(Labourer.app_linked_at).where(Labourer.id == labourer_id))
+    return linked is not None
 
 
 def record_event(
