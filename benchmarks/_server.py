@@ -20,6 +20,12 @@ BENCH_ENV = {
     "MATCHING_HASH_KEY": "benchmark-hash-key-0123456789abcdefghijklmnop",
     "MATCHING_LOG_LEVEL": "WARNING",
     "MATCHING_MAX_BODY_BYTES": str(64 * 1024 * 1024),
+    # A benchmark measures the service, not its per-key budgets (0: no limit).
+    **{
+        f"MATCHING_{kind}__{role}": "0"
+        for kind in ("RATE_LIMITS", "BULK_RATE_LIMITS")
+        for role in ("ADMIN", "STAFF", "AGENCY", "APP")
+    },
 }
 
 

@@ -31,10 +31,12 @@ from matching.auth.models import Role
 from matching.database import make_engine, session_scope
 from matching.demo import load_demo
 from matching.migrations_state import alembic_config
-from matching.settings import Settings
+from matching.settings import BulkLimits, RoleLimits, Settings
 
 TEST_DATA_KEY = "test-data-key-0123456789abcdefghijklmnopqrstuvwxyz"
 TEST_HASH_KEY = "test-hash-key-0123456789abcdefghijklmnopqrstuvwxyz"
+NO_LIMITS = RoleLimits(admin=0, staff=0, agency=0, app=0)
+NO_BULK_LIMITS = BulkLimits(admin=0, staff=0, agency=0, app=0)
 
 
 def _test_now() -> datetime:
@@ -99,6 +101,10 @@ def settings_for(database_url: str) -> Settings:
         log_level="WARNING",
         max_body_bytes=2 * 1024 * 1024,
         warm_indexes=False,  # a background thread must not share the test's connection
+        # No request budgets: a test (and schemathesis) calls faster than any clerk; the limits
+        # have their own tests (tests/foundation/test_rate_limits.py).
+        rate_limits=NO_LIMITS,
+        bulk_rate_limits=NO_BULK_LIMITS,
     )
 
 

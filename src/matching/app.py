@@ -21,7 +21,7 @@ from matching.database import make_engine, make_sessionmaker
 from matching.deps import check_request
 from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
-from matching.errors import FieldError, Problem
+from matching.errors import FieldError, Problem, problem_kind
 from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
@@ -35,6 +35,7 @@ from matching.observability import Metrics, RequestContextMiddleware, configure_
 from matching.planning.router import router as plans_router
 from matching.posts.router import router as posts_router
 from matching.pushes.router import router as pushes_router
+from matching.ratelimit import BULK, DEFAULT, RateLimiter
 from matching.regions.router import router as regions_router
 from matching.reports.router import router as reports_router
 from matching.settings import Settings, get_settings
@@ -129,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
     app.state.matcher = Matcher(settings)
+    app.state.rate_limiter = RateLimiter(
+        {DEFAULT: settings.rate_limits.model_dump(), BULK: settings.bulk_rate_limits.model_dump()}
+    )
     for router in ROUTERS:
         app.include_router(router)
     install_problem_handlers(app)
@@ -208,8 +212,22 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.get("responses", {})
             _problem_422(responses)
+            if operation.get("x-roles"):  # every call with a key spends the key's budget
+                responses.setdefault("429", _TOO_MANY)
     app.openapi_schema = schema
     return schema
+
+
+_TOO_MANY = {
+    "description": problem_kind(429).description,
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the key may call again / 重试等待秒数",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 def _problem_422(responses: dict[str, Any]) -> None:

@@ -38,6 +38,11 @@ PROBLEM_KINDS: dict[int, ProblemKind] = {
         "payload-too-large", "Request body too large", "Request body too large / 请求体过大"
     ),
     415: ProblemKind("unsupported-media-type", "Unsupported media type", "Unsupported media type"),
+    429: ProblemKind(
+        "too-many-requests",
+        "Too many requests",
+        "This key's request rate is used up; retry after `Retry-After` seconds / 请求过于频繁",
+    ),
     422: ProblemKind(
         "validation-error", "Invalid input", "Invalid input; `errors` names each field / 输入无效"
     ),
@@ -138,6 +143,13 @@ class Unprocessable(ProblemError):
     def for_field(cls, field: str, reason: str, code: str | None = None) -> "Unprocessable":
         """A 422 naming one field."""
         return cls(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason, type=code)])
+
+
+class TooManyRequests(ProblemError):
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 class ServiceUnavailable(ProblemError):

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matching.scoring.types import ScoringWeights
@@ -16,6 +16,25 @@ PLACEHOLDER_HASH_KEY = "development-only-hash-key-change-me"
 MIN_SECRET_LENGTH = 32
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class RoleLimits(BaseModel):
+    """Requests a minute per API key, by the key's role; 0: no limit for that role. The app
+    backend speaks for many labourers through one key, so its budget is the largest."""
+
+    admin: int = Field(1200, ge=0)
+    staff: int = Field(600, ge=0)
+    agency: int = Field(600, ge=0)
+    app: int = Field(6000, ge=0)
+
+
+class BulkLimits(RoleLimits):
+    """Batches, imports, pushes, plans and workbooks a minute per API key, by role."""
+
+    admin: int = Field(60, ge=0)
+    staff: int = Field(30, ge=0)
+    agency: int = Field(60, ge=0)
+    app: int = Field(30, ge=0)
 
 
 class Settings(BaseSettings):
@@ -50,6 +69,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed to call the API (CORS), e.g. "
         '["https://app.example.cn"]; empty: no cross-origin browser calls.',
+    )
+    # Per-key budgets (ratelimit.py), e.g. MATCHING_RATE_LIMITS__STAFF=300.
+    rate_limits: RoleLimits = Field(
+        default_factory=RoleLimits,
+        description="Requests a minute per key, by role (429 with Retry-After beyond).",
+    )
+    bulk_rate_limits: BulkLimits = Field(
+        default_factory=BulkLimits,
+        description="Batches, imports, pushes and plans a minute per key, by role, on top.",
     )
     idempotency_ttl_hours: int = Field(48, ge=24)
     log_level: str = "INFO"

@@ -12,6 +12,7 @@ from matching.auth.principal import Principal
 from matching.deps import SessionDep
 from matching.errors import Forbidden, Unauthorized
 from matching.kit.crypto import hash_api_key
+from matching.ratelimit import BULK
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -41,7 +42,18 @@ def authenticate(
             "API 密钥已过期"
         )
     request.state.key_id = key.id
+    request.app.state.rate_limiter.take(key.id, key.role.value)
     return Principal.from_key(key)
+
+
+def limit_bulk(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> None:
+    """Spend one of the key's bulk requests (batches, imports, pushes, plans, workbooks): each
+    costs as much as hundreds of reads, so they have a budget of their own (ratelimit.py)."""
+    request.app.state.rate_limiter.take(principal.key_id, principal.role.value, BULK)
+
+
+# For a route's `dependencies=`: the route is a bulk request.
+Bulk = Depends(limit_bulk)
 
 
 class RequireRoles:

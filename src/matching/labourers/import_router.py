@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from matching.auth.deps import StaffOrAdmin
+from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.errors import Unprocessable, problem_responses
 from matching.labourers.roster import import_roster
@@ -69,6 +69,7 @@ def get_template(
     "",
     summary="Import a roster (.xlsx/.csv) / 导入花名册",
     operation_id="import_roster",
+    dependencies=[Bulk],
     responses=problem_responses(400, 409, 413, 422),  # 400: a body that is not multipart
 )
 def post_import(

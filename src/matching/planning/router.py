@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from matching.auth.deps import StaffOrAdmin
+from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep
 from matching.errors import problem_responses
 from matching.matches.deps import ReadModelDep
@@ -29,6 +29,7 @@ Cursor = Annotated[str | None, Query(max_length=100)]
     status_code=status.HTTP_201_CREATED,
     summary="Plan a month's pushes / 生成月度推送计划",
     operation_id="create_plan",
+    dependencies=[Bulk],
     responses=problem_responses(422),
 )
 def create_plan(
@@ -115,6 +116,7 @@ def get_plan(
     "/v1/plans/{plan_id:id}/commit",
     summary="Commit a plan: write its pushes / 执行推送计划",
     operation_id="commit_plan",
+    dependencies=[Bulk],
     responses=problem_responses(404, 409),
 )
 def commit_plan(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from matching.auth.deps import AnyRole, RequireRoles, StaffOrAdmin
+from matching.auth.deps import AnyRole, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.database import utcnow
@@ -87,6 +87,7 @@ def list_posts(
     "/batch",
     summary="Push in up to 1,000 posts (upsert) / 批量推送岗位",
     operation_id="upsert_posts_batch",
+    dependencies=[Bulk],
     responses=problem_responses(409, 422),
 )
 def upsert_batch(

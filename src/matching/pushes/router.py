@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from matching.audit.trail import AuditAction, record
-from matching.auth.deps import RequireRoles, StaffOrAdmin
+from matching.auth.deps import Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import IdPath, NowDep, RequestIdDep, SessionDep, SettingsDep, TodayDep
@@ -42,6 +42,7 @@ Cursor = Annotated[str | None, Query(max_length=100)]
     status_code=status.HTTP_201_CREATED,
     summary="Push posts to labourers / 推送岗位",
     operation_id="create_pushes",
+    dependencies=[Bulk],
     responses=problem_responses(404, 409, 422),
 )
 def create_pushes(

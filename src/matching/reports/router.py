@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import select
 
-from matching.auth.deps import AdminOnly, RequireRoles, StaffOrAdmin
+from matching.auth.deps import AdminOnly, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import SessionDep, SettingsDep, TodayDep
@@ -76,6 +76,7 @@ def targets_report(report: ReportDep) -> TargetsReport:
     "/v1/reports/targets.xlsx",
     summary="Monthly targets report as Excel / 导出任务完成情况",
     operation_id="targets_report_xlsx",
+    dependencies=[Bulk],
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
 )
