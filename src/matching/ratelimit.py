@@ -2,10 +2,10 @@
 
 A key may make `per_minute` requests a minute of its role's budget, in bursts up to that many;
 the bucket refills evenly. Batches, imports, pushes and plans draw on a second, smaller budget
-as well, because one of them costs as much as hundreds of reads. Buckets live in the process: with
-several workers each holds its own, so a key's limit is per worker (README, "Roles and errors"). They
-run on the monotonic clock, not the service's clock: a limit is about real elapsed time, and
-the service's clock may be fixed or moved (tests, `PUT /v1/clock`).
+as well, because one of them costs as much as hundreds of reads. Buckets live in the process:
+with several workers each holds its own, so a key's limit is per worker (README, "Roles and
+errors"). They run on the monotonic clock, not the service's clock: a limit is about real
+elapsed time, and the service's clock may be fixed or moved (tests, `PUT /v1/clock`).
 """
 
 import math
