@@ -29,9 +29,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("labourers", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "app_linked_at", matching.database.UTCDateTime(timezone=True), nullable=True
-            )
+            sa.Column("app_linked_at", matching.database.UTCDateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.alter_column(
