@@ -5,7 +5,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -21,7 +20,6 @@ from matching.database import make_engine, make_sessionmaker
 from matching.deps import check_request
 from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
-from matching.errors import FieldError, Problem, problem_kind
 from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
@@ -32,6 +30,7 @@ from matching.labourers.router import router as labourers_router
 from matching.matches.matcher import Matcher
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
+from matching.openapi_document import build_document
 from matching.planning.router import router as plans_router
 from matching.posts.router import router as posts_router
 from matching.pushes.router import router as pushes_router
@@ -113,7 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     app = FastAPI(
-        title="就业扶贫岗位匹配服务 Job Matching",
+        # ASCII: generated clients take their package name from the title (pip refuses others).
+        title="Job Matching API",
+        summary="就业扶贫岗位匹配服务 — job matching for registered poor labourers",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
@@ -155,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
     )
     _document_roles()
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.openapi = lambda: build_document(app)  # type: ignore[method-assign]
     return app
 
 
@@ -184,58 +185,3 @@ def _document_roles() -> None:
         # Rebuilt from the docstring each time: the routers are shared by every app instance.
         doc = inspect.getdoc(route.endpoint) or ""
         route.description = f"{doc}\n\n**Roles / 角色**: {label}".strip()
-
-
-def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with the problem-details schemas the error responses refer to."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
-
-    schema = get_openapi(
-        title=app.title,
-        version=app.version,
-        description=app.description,
-        routes=app.routes,
-        tags=app.openapi_tags,
-        separate_input_output_schemas=False,
-    )
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(problem.pop("$defs", {}))
-    components["Problem"] = problem
-    components.setdefault("FieldError", FieldError.model_json_schema())
-    # FastAPI's native validation-error schemas are replaced by Problem everywhere.
-    components.pop("HTTPValidationError", None)
-    components.pop("ValidationError", None)
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            responses = operation.get("responses", {})
-            _problem_422(responses)
-            if operation.get("x-roles"):  # every call with a key spends the key's budget
-                responses.setdefault("429", _TOO_MANY)
-    app.openapi_schema = schema
-    return schema
-
-
-_TOO_MANY = {
-    "description": problem_kind(429).description,
-    "headers": {
-        "Retry-After": {
-            "description": "Seconds until the key may call again / 重试等待秒数",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
-
-
-def _problem_422(responses: dict[str, Any]) -> None:
-    """FastAPI's own 422 entry describes its native error shape; ours is problem details."""
-    if "422" in responses:
-        responses["422"] = {
-            "description": "Invalid input; `errors` names each field / 输入无效",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }

@@ -12,7 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from matching import clock
 from matching.database import session_scope
-from matching.errors import Unprocessable
+from matching.errors import Unprocessable, field_path
 from matching.kit.personal import PersonalData
 from matching.settings import Settings
 
@@ -118,7 +118,7 @@ async def check_request(request: Request) -> None:
         return  # the route's own parsing answers a body that is not JSON
     where = _nul_in(body, ("body",))
     if where is not None:
-        raise Unprocessable.for_field(_shown(".".join(where)), _NUL_REASON, "nul_character")
+        raise Unprocessable.for_field(_shown(field_path(*where)), _NUL_REASON, "nul_character")
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -138,7 +138,7 @@ def _shown(name: str) -> str:
 _NUL_REASON = "must not contain the NUL character (\\u0000) / 不能包含空字符"
 
 
-def _nul_in(value: object, path: tuple[str, ...]) -> tuple[str, ...] | None:
+def _nul_in(value: object, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
     """The path of the first string (or key) holding a NUL character, depth first."""
     if isinstance(value, str):
         return path if "\x00" in value else None
@@ -151,7 +151,7 @@ def _nul_in(value: object, path: tuple[str, ...]) -> tuple[str, ...] | None:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_in(item, (*path, str(index)))
+            found = _nul_in(item, (*path, index))
             if found is not None:
                 return found
     return None

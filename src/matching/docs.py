@@ -37,7 +37,7 @@ def install_offline_docs(app: FastAPI) -> None:
 
     app.mount(STATIC_URL, StaticFiles(directory=_ASSETS), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
-    title = app.title
+    title = f"就业扶贫岗位匹配服务 {app.title}"
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:

@@ -56,10 +56,37 @@ def problem_kind(status: int) -> ProblemKind:
     return PROBLEM_KINDS.get(status, ProblemKind("http-error", "HTTP error", "Error"))
 
 
+# Where a field is: its part of the request, then names joined by dots and list positions in
+# brackets — body.items[3].wage_min, query.month, path.labourer_id, header.Idempotency-Key.
+LOCATIONS = ("body", "query", "path", "header")
+FIELD_CONVENTION = (
+    "Where the field is: the request part (body, query, path, header), then names joined by "
+    "dots and list positions in brackets, e.g. `body.items[3].wage_min`, `query.month`, "
+    "`header.Idempotency-Key` / 字段位置"
+)
+
+
+def field_path(*parts: str | int) -> str:
+    """A field's location in the one convention: field_path("body", "items", 3, "wage_min")."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def located(field: str) -> str:
+    """A field name with its request part; a bare name is a body field."""
+    head = field.split(".", 1)[0].split("[", 1)[0]
+    return field if head in LOCATIONS else f"body.{field}"
+
+
 class FieldError(BaseModel):
     """One offending input field and why it was refused."""
 
-    field: str = Field(description="Dotted location of the field, e.g. body.items.3.wage_min")
+    field: str = Field(description=FIELD_CONVENTION)
     reason: str = Field(description="Why the value was refused / 原因")
     type: str | None = Field(None, description="Machine-readable reason code")
 
@@ -74,6 +101,27 @@ class Problem(BaseModel):
     instance: str | None = Field(None, description="The request path")
     request_id: str | None = Field(None, description="Request id, also in the X-Request-ID header")
     errors: list[FieldError] | None = Field(None, description="Offending fields, for 422")
+    # Members some problems add, so a generated client can read them (each only where named).
+    existing_id: int | None = Field(
+        None, description="409 on a duplicate: the record that exists already / 已存在的记录"
+    )
+    current_state: str | None = Field(
+        None, description="409 on an outcome that may not follow: the push's state now / 当前状态"
+    )
+    allowed: list[str] | None = Field(
+        None, description="409 on an outcome: the states that may follow / 可记录的状态"
+    )
+    post_id: int | None = Field(None, description="409 on a push: the post that is not open")
+    post_status: str | None = Field(
+        None, description="409 on a push or a hire: the post's status / 岗位状态"
+    )
+    openings_left: int | None = Field(
+        None, description="409 on a hire: openings the post has left / 剩余名额"
+    )
+    report: dict[str, Any] | None = Field(
+        None,
+        description="422 on a roster commit with bad rows: the dry run's report (ImportReportRead)",
+    )
 
 
 class ProblemError(Exception):
@@ -142,7 +190,8 @@ class Unprocessable(ProblemError):
     @classmethod
     def for_field(cls, field: str, reason: str, code: str | None = None) -> "Unprocessable":
         """A 422 naming one field."""
-        return cls(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason, type=code)])
+        where = located(field)
+        return cls(f"{where}: {reason}", errors=[FieldError(field=where, reason=reason, type=code)])
 
 
 class TooManyRequests(ProblemError):

@@ -17,6 +17,7 @@ from matching.errors import (
     Problem,
     ProblemError,
     Unprocessable,
+    field_path,
     problem_kind,
 )
 from matching.observability import describe_error
@@ -53,7 +54,7 @@ def problem_response(
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+    return field_path(*loc)
 
 
 def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:

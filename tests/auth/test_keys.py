@@ -48,7 +48,7 @@ def test_region_scope_is_canonicalised_and_checked(
         headers=auth(),
     )
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "region_scopes.1"
+    assert bad.json()["errors"][0]["field"] == "body.region_scopes[1]"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_role_and_scope_must_fit(
 ) -> None:
     response = client.post("/v1/keys", json={"name": "k", **payload}, headers=auth())
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == field
+    assert response.json()["errors"][0]["field"] == f"body.{field}"
 
 
 def test_unknown_key_id_is_404(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
@@ -160,4 +160,4 @@ def test_an_expiry_in_the_past_is_refused(
     refused = client.post("/v1/keys", json={"name": "x", "role": "app",
                                            "expires_on": yesterday.isoformat()},
                           headers=auth())  # fmt: skip
-    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "expires_on"
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.expires_on"

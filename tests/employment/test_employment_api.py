@@ -62,9 +62,9 @@ def test_a_job_sets_the_status_from_its_start_and_ending_it_sets_unemployed(
     [
         ({"employer": "x", "start_date": "2026-03-01", "end_date": "2026-02-01"}, "body"),
         ({"start_date": "2026-03-01"}, "body"),
-        ({"employer": "x", "start_date": "2027-03-01"}, "start_date"),
+        ({"employer": "x", "start_date": "2027-03-01"}, "body.start_date"),
         ({"employer": "x", "start_date": "2026-03-01", "workplace_region": "99"},
-         "workplace_region"),
+         "body.workplace_region"),
         ({"employer": "x", "start_date": "2026-03-01", "monthly_wage": -1}, "body.monthly_wage"),
     ],
 )  # fmt: skip

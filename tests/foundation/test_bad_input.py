@@ -130,11 +130,11 @@ def test_nul_characters_anywhere_in_a_body(
              "body.employer")  # fmt: skip
     skills = [{"term": "电焊"}, {"term": "叉\u0000车"}]
     _refused(client.post("/v1/posts", json=post_body(required_skills=skills), headers=admin),
-             "body.required_skills.1.term")  # fmt: skip
+             "body.required_skills[1].term")  # fmt: skip
     url = f"/v1/labourers/{world['labourer']}"
     _refused(client.patch(url, json={"name": "张\u0000三"}, headers=admin), "body.name")
     batch = {"items": [post_body(external_id="a"), post_body(external_id="b", title="x\u0000")]}
-    _refused(client.post("/v1/posts/batch", json=batch, headers=admin), "body.items.1.title")
+    _refused(client.post("/v1/posts/batch", json=batch, headers=admin), "body.items[1].title")
     assert client.get(url, headers=admin).json()["name"] == "李四"
 
 

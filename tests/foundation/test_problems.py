@@ -74,7 +74,7 @@ def test_business_rule_error_names_the_field(
         "/v1/keys", json={"name": "clerk", "role": "staff", "region_scopes": []}, headers=auth()
     )
     body = _assert_problem(response, 422)
-    assert body["errors"][0]["field"] == "region_scopes"
+    assert body["errors"][0]["field"] == "body.region_scopes"
 
 
 def test_body_over_the_limit_is_413_and_writes_nothing(

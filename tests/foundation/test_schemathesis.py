@@ -21,6 +21,15 @@ load_all_checks()
 # is one post to many labourers or many posts to one, no string holds a NUL character.
 EXCLUDED = {"positive_data_acceptance"}
 CHECKS_RUN: list[Any] = [check for check in CHECKS.get_all() if check.__name__ not in EXCLUDED]
+# A batch is answered item by item: an item that breaks PostBatchItem is reported as rejected in
+# a 200 beside the items that were written (the document says so), so for this one operation an
+# invalid item is not a request to refuse whole.
+ITEM_BY_ITEM = {"POST /v1/posts/batch"}
+BATCH_CHECKS = [c for c in CHECKS_RUN if c.__name__ != "negative_data_rejection"]
+
+
+def _checks(case: schemathesis.Case[Any]) -> list[Any]:
+    return BATCH_CHECKS if case.operation.label in ITEM_BY_ITEM else CHECKS_RUN
 
 
 @pytest.fixture
@@ -47,7 +56,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_api_conforms_to_its_schema(
     case: schemathesis.Case[Any], auth: Callable[..., dict[str, str]]
 ) -> None:
-    case.call_and_validate(headers=auth("admin"), checks=CHECKS_RUN)
+    case.call_and_validate(headers=auth("admin"), checks=_checks(case))
 
 
 @schema.parametrize()
@@ -63,7 +72,7 @@ def test_api_conforms_to_its_schema_for_every_role(
     """The same checks with the other roles' keys, each case once per role: their refusals
     (403, the app's 404 for a labourer not enrolled) are documented answers too, never a 5xx."""
     for role in ("staff", "agency", "app"):
-        case.call_and_validate(headers=auth(role), checks=CHECKS_RUN)
+        case.call_and_validate(headers=auth(role), checks=_checks(case))
 
 
 def test_every_check_but_one_runs() -> None:

@@ -105,7 +105,7 @@ def test_the_stateful_phase_follows_the_links(
 
     Workflow.run(
         settings=settings(
-            max_examples=60,
+            max_examples=100,
             stateful_step_count=8,
             derandomize=True,
             deadline=None,

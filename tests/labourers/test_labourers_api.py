@@ -53,7 +53,7 @@ def test_bad_id_number_names_the_field_and_writes_nothing(
     broken = str(body["id_number"])[:-1] + ("0" if str(body["id_number"])[-1] != "0" else "1")
     response = client.post("/v1/labourers", json={**body, "id_number": broken}, headers=auth())
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "id_number"
+    assert response.json()["errors"][0]["field"] == "body.id_number"
     assert session.scalar(select(func.count()).select_from(Labourer)) == before
 
 
@@ -64,7 +64,7 @@ def test_unknown_region_is_422_naming_the_field(
         "/v1/labourers", json=labourer_body(hukou_region="999999"), headers=auth()
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "hukou_region"
+    assert response.json()["errors"][0]["field"] == "body.hukou_region"
 
 
 def test_staff_scope_is_enforced(

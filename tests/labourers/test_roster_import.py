@@ -133,7 +133,7 @@ def test_commit_writes_all_rows_from_xlsx_and_gbk_csv(
 def test_wrong_file_type_is_422(client: TestClient, auth: Auth) -> None:
     response = _upload(client, auth, b"%PDF-1.4", "roster.pdf", dry_run=True)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "file"
+    assert response.json()["errors"][0]["field"] == "body.file"
 
 
 def test_a_body_that_is_not_multipart_is_a_400_problem(

@@ -65,7 +65,7 @@ def test_next_month_is_planned_in_the_last_days_and_committed_in_its_month(
     staff = first_month["staff"]
     early = _plan(client, staff, month="2027-01")
     assert early.status_code == 422
-    assert early.json()["errors"][0]["field"] == "month"
+    assert early.json()["errors"][0]["field"] == "body.month"
     assert "2026-12-25" in early.json()["detail"]
     test_clock.set(datetime(2026, 12, 28, 2, tzinfo=UTC))
     ahead = _plan(client, staff, month="2027-01")

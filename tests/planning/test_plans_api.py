@@ -157,7 +157,7 @@ def test_plan_checks(client: TestClient, county: dict[str, Any], auth: Headers) 
     assert bad.json()["errors"][0]["field"] == "body.pushes_per_labourer"
     few = _plan(client, county["staff"], pushes_per_labourer=5, candidates_per_labourer=2)
     assert few.status_code == 422
-    assert few.json()["errors"][0]["field"] == "candidates_per_labourer"
+    assert few.json()["errors"][0]["field"] == "body.candidates_per_labourer"
     assert (
         client.post("/v1/plans", json={"region": "99"}, headers=county["staff"]).status_code == 422
     )

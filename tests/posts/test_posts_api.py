@@ -42,7 +42,7 @@ def test_invalid_post_is_refused_whole(
     )
     assert response.status_code == 422
     response = client.post("/v1/posts", json=post_body(workplace_region="000000"), headers=auth())
-    assert response.json()["errors"][0]["field"] == "workplace_region"
+    assert response.json()["errors"][0]["field"] == "body.workplace_region"
     assert session.scalar(select(func.count()).select_from(Post)) == before
 
 
@@ -95,7 +95,7 @@ def test_openings_cannot_drop_below_hires(
     session.flush()
     refused = client.patch(f"/v1/posts/{post['id']}", json={"openings": 2}, headers=headers)
     assert refused.status_code == 422
-    assert refused.json()["errors"][0]["field"] == "openings"
+    assert refused.json()["errors"][0]["field"] == "body.openings"
     ok = client.patch(f"/v1/posts/{post['id']}", json={"openings": 3}, headers=headers).json()
     assert (ok["openings"], ok["openings_left"], ok["status"]) == (3, 0, "filled")
 
@@ -120,8 +120,8 @@ def test_batch_upsert_reports_each_item(client: TestClient, auth: Auth, post_bod
         "rejected",
         "rejected",
     ]
-    assert second["items"][3]["errors"][0]["field"] == "items.3.openings"
-    assert second["items"][4]["errors"][0]["field"] == "items.4.external_id"
+    assert second["items"][3]["errors"][0]["field"] == "body.items[3].openings"
+    assert second["items"][4]["errors"][0]["field"] == "body.items[4].external_id"
     assert second["items"][1]["post_id"] == first["items"][1]["post_id"]
     listed = client.get("/v1/posts", headers=headers).json()["items"]
     assert len(listed) == 3

@@ -198,7 +198,7 @@ def test_event_times_are_checked(
     future = (NOW + timedelta(hours=1)).isoformat()
     response = _event(client, staff, push_id, "viewed", occurred_at=future)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "occurred_at"
+    assert response.json()["errors"][0]["field"] == "body.occurred_at"
     before_push = (NOW - timedelta(days=1)).isoformat()
     assert _event(client, staff, push_id, "viewed", occurred_at=before_push).status_code == 422
     naive = _event(client, staff, push_id, "viewed", occurred_at="2026-11-20T09:00:00")

@@ -11,7 +11,7 @@ from matching.agencies.models import Agency
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
 from matching.database import utcnow
-from matching.errors import Conflict, NotFound, Unprocessable
+from matching.errors import Conflict, NotFound, Unprocessable, field_path
 from matching.kit.crypto import generate_api_key, hash_api_key
 from matching.regions.validation import canonical_region_code
 
@@ -27,7 +27,7 @@ def create_key(
 ) -> tuple[ApiKey, str]:
     """Mint a key; returns the stored record and the secret, which is not kept."""
     scopes = [
-        canonical_region_code(code, field=f"region_scopes.{i}")
+        canonical_region_code(code, field=field_path("body", "region_scopes", i))
         for i, code in enumerate(region_scopes or [])
     ]
     if role == Role.staff and not scopes:

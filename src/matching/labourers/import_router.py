@@ -1,15 +1,16 @@
 """Roster import endpoints (花名册导入)."""
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
-from matching.errors import Unprocessable, problem_responses
+from matching.downloads import attachment
+from matching.errors import Unprocessable, field_path, problem_responses
 from matching.labourers.roster import import_roster
 from matching.labourers.roster_format import RosterFormatError, template
 
@@ -22,8 +23,19 @@ class RowErrorRead(BaseModel):
     """One refused row."""
 
     line: int = Field(description="Line in the file (the header is line 1) / 行号")
-    field: str = Field(description="Column / 列")
+    field: str = Field(description="Column, as the sheet heads it / 列")
+    location: str = Field(
+        description="The same place in the convention of every other error's `field`: "
+        "`body.file[line].column`, e.g. `body.file[12].身份证号` / 位置"
+    )
     reason: str = Field(description="Why / 原因")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _locate(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "location" not in data:
+            return {**data, "location": field_path("body", "file", data["line"], data["field"])}
+        return data
 
 
 class ImportReportRead(BaseModel):
@@ -52,17 +64,13 @@ class ImportReportRead(BaseModel):
     },
 )
 def get_template(
+    request: Request,
     _: StaffOrAdmin,
     file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
 ) -> Response:
     """The Chinese-headed template with an example row and the accepted words."""
     content, media_type = template(file_format)
-    filename = f"roster-template.{file_format}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return attachment(request, content, media_type, f"roster-template.{file_format}")
 
 
 @router.post(

@@ -101,6 +101,7 @@ def row_to_fields(header: list[str], cells: list[str]) -> dict[str, Any]:
 
 
 def _column_of(field_name: str) -> str:
+    field_name = field_name.removeprefix("body.")  # a problem names the body field it refuses
     for column, name in HEADERS.items():
         if name == field_name:
             return column

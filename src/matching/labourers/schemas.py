@@ -248,7 +248,7 @@ class AppEnrolment(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"id_number": "430981199003150012", "phone": "13812345678"}]
+            "examples": [{"id_number": "430981199003150011", "phone": "13812345678"}]
         },
     )
 

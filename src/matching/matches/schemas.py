@@ -1,21 +1,31 @@
 """Match bodies."""
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from matching.posts.schemas import PostRead
 from matching.schemas import ReasonRead
 
 
-class Breakdown(BaseModel):
-    """Each component's score in [0, 1] (the total is their weighted sum)."""
+def _four_places(value: float) -> float:
+    # The scoring core works in float32; 0.4000000059604645 leaves the service as 0.4, rounded
+    # like the total it sums to.
+    return round(float(value), 4)
 
-    location: float
-    skills: float
-    wage: float
-    preference: float
-    priority: float
+
+Component = Annotated[float, AfterValidator(_four_places)]
+
+
+class Breakdown(BaseModel):
+    """Each component's score in [0, 1], to four places like the total (their weighted sum)."""
+
+    location: Component
+    skills: Component
+    wage: Component
+    preference: Component
+    priority: Component
 
 
 class PostMatch(BaseModel):

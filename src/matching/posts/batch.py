@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from matching.auth.principal import Principal
 from matching.changes import POSTS, next_seq
 from matching.database import utcnow
-from matching.errors import Conflict, FieldError, ProblemError
+from matching.errors import Conflict, FieldError, ProblemError, field_path
 from matching.posts import service
 from matching.posts.models import Post, PostSkill, PostStatus
 from matching.posts.schemas import BatchItemResult, BatchResult, PostCreate
@@ -33,22 +33,25 @@ def _rejected(index: int, external_id: str | None, errors: list[FieldError]) -> 
 
 def _validation_errors(exc: ValidationError, index: int) -> list[FieldError]:
     return [
-        FieldError(
-            field=".".join(["items", str(index), *(str(p) for p in e["loc"])]),
-            reason=e["msg"],
-            type=e["type"],
-        )
+        FieldError(field=field_path("body", "items", index, *e["loc"]), reason=e["msg"],
+                   type=e["type"])
         for e in exc.errors()
-    ]
+    ]  # fmt: skip
+
+
+def _in_item(field: str, index: int) -> str:
+    # A body field of the item (body.wage_max) is that field of the batch's item index.
+    item = field_path("body", "items", index)
+    return item + field.removeprefix("body")
 
 
 def _problem_errors(exc: ProblemError, index: int) -> list[FieldError]:
     if exc.errors:
         return [
-            FieldError(field=f"items.{index}.{e.field}", reason=e.reason, type=e.type)
+            FieldError(field=_in_item(e.field, index), reason=e.reason, type=e.type)
             for e in exc.errors
         ]
-    return [FieldError(field=f"items.{index}", reason=exc.detail, type=exc.slug)]
+    return [FieldError(field=field_path("body", "items", index), reason=exc.detail, type=exc.slug)]
 
 
 def _parse(
@@ -65,7 +68,7 @@ def _parse(
         except ValidationError as exc:
             rejected[index] = _rejected(index, external_id, _validation_errors(exc, index))
             continue
-        field = f"items.{index}.external_id"
+        field = field_path("body", "items", index, "external_id")
         if body.external_id is None:
             reason = "required in a batch"
         elif body.external_id in seen:

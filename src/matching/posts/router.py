@@ -105,7 +105,12 @@ def upsert_batch(
         int | None, Query(ge=1, le=MAX_ID, description="Admin only: the agency pushed for")
     ] = None,
 ) -> BatchResult:
-    """Upsert by (agency, external_id): created / updated / unchanged / rejected per item."""
+    """Upsert by (agency, external_id): created / updated / unchanged / rejected per item.
+
+    Items are answered one by one: an item that does not fit `PostBatchItem` is `rejected` with
+    its fields named (`body.items[3].wage_min`) and the others are still written, in a 200. Only
+    a request that is not a batch at all (no items, more than 1,000) is a 422.
+    """
     principal = _acting_agency(principal, agency_id)
     scope = f"agency:{principal.agency_id}"
     body_hash = ""

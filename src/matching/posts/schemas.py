@@ -192,6 +192,14 @@ class PostPage(BaseModel):
     next_cursor: str | None
 
 
+class PostBatchItem(PostCreate):
+    """One item of a batch: a PostCreate whose `external_id` is required (the upsert key)."""
+
+    external_id: str = Field(
+        min_length=1, max_length=100, description="The agency's own id (upsert key) / 机构岗位编号"
+    )
+
+
 class PostBatch(BaseModel):
     """Up to 1,000 posts from one agency; each item is a PostCreate with `external_id`."""
 

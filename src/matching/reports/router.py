@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from matching.auth.deps import AdminOnly, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import SessionDep, SettingsDep, TodayDep
+from matching.downloads import attachment
 from matching.errors import Forbidden, Unprocessable, problem_responses
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post
@@ -80,15 +81,11 @@ def targets_report(report: ReportDep) -> TargetsReport:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
 )
-def targets_report_xlsx(report: ReportDep) -> Response:
+def targets_report_xlsx(request: Request, report: ReportDep) -> Response:
     """The same report as an .xlsx workbook with Chinese headers: the region's figures, and one
     row per child region."""
     filename = f"targets-{report.region}-{report.month}.xlsx"
-    return Response(
-        targets_workbook(report),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return attachment(request, targets_workbook(report), XLSX, filename)
 
 
 @router.get(
