@@ -32,6 +32,14 @@ _WWW_AUTHENTICATE = {
     "description": "The scheme to authenticate with: Bearer / 认证方式",
     "schema": {"type": "string"},
 }
+_LOCATION = {
+    "description": "Where the record just created is read / 新记录的地址",
+    "schema": {"type": "string"},
+}
+# The creators that answer 201 with Location (the record's own path).
+CREATES_WITH_LOCATION = {
+    "create_agency", "create_api_key", "create_labourer", "create_post", "create_plan",
+}  # fmt: skip
 _REPLAYED = {
     "description": "`true` when this is the stored answer to an earlier request with the same "
     "Idempotency-Key / 幂等重放",
@@ -93,6 +101,8 @@ def _finish_operation(operation: dict[str, Any]) -> None:
         headers["X-Request-ID"] = _REQUEST_ID
         if takes_key and status.startswith("2"):
             headers["Idempotent-Replayed"] = _REPLAYED
+        if status == "201" and operation.get("operationId") in CREATES_WITH_LOCATION:
+            headers["Location"] = _LOCATION
         _binary_download(response)
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from matching.agencies import service
 from matching.agencies.schemas import AgencyCreate, AgencyRead
@@ -23,7 +23,9 @@ AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agenc
     operation_id="create_agency",
     responses=problem_responses(409, 422),
 )
-def create_agency(body: AgencyCreate, session: SessionDep, _: AdminOnly) -> AgencyRead:
+def create_agency(
+    body: AgencyCreate, session: SessionDep, _: AdminOnly, response: Response
+) -> AgencyRead:
     """Register a partner-province HR agency."""
     agency = service.create_agency(
         session,
@@ -31,6 +33,7 @@ def create_agency(body: AgencyCreate, session: SessionDep, _: AdminOnly) -> Agen
         province_code=body.province_code,
         callback_url=str(body.callback_url) if body.callback_url else None,
     )
+    response.headers["Location"] = f"/v1/agencies/{agency.id}"
     return AgencyRead.model_validate(agency)
 
 

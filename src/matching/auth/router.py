@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from matching.auth import service
 from matching.auth.deps import AdminOnly
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses
     operation_id="create_api_key",
     responses=problem_responses(422),
 )
-def create_api_key(body: ApiKeyCreate, session: SessionDep, _: AdminOnly) -> ApiKeyCreated:
+def create_api_key(
+    body: ApiKeyCreate, session: SessionDep, _: AdminOnly, response: Response
+) -> ApiKeyCreated:
     """Mint a key; the secret is in this response only. With `expires_on` it works through that
     day (China time) and is a 401 saying so after."""
     key, secret = service.create_key(
@@ -31,6 +33,7 @@ def create_api_key(body: ApiKeyCreate, session: SessionDep, _: AdminOnly) -> Api
         agency_id=body.agency_id,
         expires_on=body.expires_on,
     )
+    response.headers["Location"] = f"/v1/keys/{key.id}"
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from matching.audit.trail import AuditAction, record
 from matching.auth.deps import StaffOrAdmin
@@ -47,6 +47,7 @@ def create_labourer(
     personal: PersonalDep,
     today: TodayDep,
     request_id: RequestIdDep,
+    response: Response,
 ) -> LabourerWritten:
     """Validate the ID number, seal personal data, normalise skills, record the status."""
     labourer, resolutions = service.register(
@@ -61,6 +62,7 @@ def create_labourer(
         request_id=request_id,
     )
     read = present(labourer, current_period(session, labourer.id, today), today=today)
+    response.headers["Location"] = f"/v1/labourers/{labourer.id}"
     return LabourerWritten(**read.model_dump(), resolutions=resolutions)
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep
@@ -39,6 +39,7 @@ def create_plan(
     settings: SettingsDep,
     indexes: ReadModelDep,
     now: NowDep,
+    response: Response,
     limit: PageSize = 50,
 ) -> PlanRead:
     """Plan this month (or, in its last days, the next) for a region: U (unemployed, able
@@ -75,6 +76,7 @@ def create_plan(
         rules=service.rules_from(settings),
         workers=settings.planner_workers,
     )
+    response.headers["Location"] = f"/v1/plans/{plan.id}"
     return present_plan(session, indexes, plan, after=0, limit=limit)
 
 

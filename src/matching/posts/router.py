@@ -39,10 +39,15 @@ AgencyOrAdmin = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agenc
     responses=problem_responses(409, 422),
 )
 def create_post(
-    body: PostCreate, session: SessionDep, principal: Publisher, today: TodayDep
+    body: PostCreate,
+    session: SessionDep,
+    principal: Publisher,
+    today: TodayDep,
+    response: Response,
 ) -> PostWritten:
     """Publish one post; skills are normalised to the taxonomy and look-alikes reported."""
     post, resolutions = service.create_post(session, body, principal=principal, today=today)
+    response.headers["Location"] = f"/v1/posts/{post.id}"
     return PostWritten(
         **present_post(post, today).model_dump(),
         resolutions=resolutions,

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -258,8 +258,9 @@ def record_event(
         raise Unprocessable.for_field("occurred_at", "is in the future / 不能晚于当前时间")
     last = push.events[-1].occurred_at if push.events else push.pushed_at
     if occurred < last:
+        when = last.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # UTC as in every body
         raise Unprocessable.for_field(
-            "occurred_at", f"is before the previous step ({last.isoformat()}) / 早于上一步"
+            "occurred_at", f"is before the previous step ({when}) / 早于上一步"
         )
     # Compare-and-set: a concurrent event on the same push finds the state changed and loses.
     moved = session.execute(
