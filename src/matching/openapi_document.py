@@ -90,8 +90,6 @@ def _finish_operation(operation: dict[str, Any]) -> None:
         responses["429"]["headers"] = {"Retry-After": _RETRY_AFTER}
     # Should one happen, a 500 is problem details too, with the request id.
     responses.setdefault("500", _problem_entry(500))
-    if "503" in responses:
-        responses["503"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
     takes_key = any(
         p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key"
         for p in operation.get("parameters", [])
