@@ -53,17 +53,13 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _field_name(loc: tuple[int | str, ...]) -> str:
-    return field_path(*loc)
-
-
 def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
     """Turn FastAPI/Pydantic validation errors into named fields with reasons."""
     fields = []
     for error in exc.errors():
         reason = str(error.get("msg", "invalid value"))
         fields.append(
-            FieldError(field=_field_name(error["loc"]), reason=reason, type=error["type"])
+            FieldError(field=field_path(*error["loc"]), reason=reason, type=error["type"])
         )
     return fields
 

@@ -153,3 +153,24 @@ def test_bad_filters_are_named(client: TestClient, auth: Auth, params: dict[str,
 def test_only_admin_reads_the_log(client: TestClient, auth: Auth) -> None:
     for role in ("staff", "agency", "app"):
         assert client.get("/v1/audit", headers=auth(role)).status_code == 403
+
+
+def test_a_hire_through_a_push_is_a_write_to_the_labourer(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    admin, staff = auth(), auth("staff")
+    lid = client.post("/v1/labourers", json=labourer_body(), headers=staff).json()["id"]
+    post = client.post("/v1/posts", json=post_body(), headers=admin).json()["id"]
+    pushed = client.post(
+        "/v1/pushes",
+        json={"post_ids": [post], "labourer_ids": [lid], "channel": "sms"},
+        headers=staff,
+    ).json()["items"][0]["id"]
+    viewed = {"state": "viewed"}
+    assert client.post(f"/v1/pushes/{pushed}/events", json=viewed, headers=staff).is_success
+    assert [e["action"] for e in _audit(client, admin, labourer_id=lid)] == ["register"]
+    hired = {"state": "hired", "hire": {"monthly_wage": 5200}}
+    assert client.post(f"/v1/pushes/{pushed}/events", json=hired, headers=staff).is_success
+    entries = _audit(client, admin, labourer_id=lid)
+    assert [e["action"] for e in entries] == ["employment", "register"]
+    assert entries[0]["fields"] == ["employment", "employment_status"]

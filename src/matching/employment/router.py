@@ -3,11 +3,8 @@
 from datetime import timedelta
 
 from fastapi import APIRouter, status
-from sqlalchemy.orm import Session
 
-from matching.audit.trail import AuditAction, record
 from matching.auth.deps import StaffOrAdmin
-from matching.auth.principal import Principal
 from matching.deps import IdPath, RequestIdDep, SessionDep, TodayDep
 from matching.employment import service
 from matching.employment.models import Employment
@@ -33,20 +30,6 @@ def _read(job: Employment) -> EmploymentRead:
         {**{c: getattr(job, c) for c in EmploymentRead.model_fields if c != "from_push"},
          "from_push": job.push_id is not None}
     )  # fmt: skip
-
-
-def _audit(
-    session: Session, principal: Principal, labourer_id: int, request_id: str | None
-) -> None:
-    # A job is a write to the labourer: it sets the employment status from its dates.
-    record(
-        session,
-        AuditAction.employment,
-        key_id=principal.key_id,
-        labourer_id=labourer_id,
-        fields=("employment", "employment_status"),
-        request_id=request_id,
-    )
 
 
 @router.post(
@@ -105,7 +88,9 @@ def create_employment(
         note=body.note,
         key_id=principal.key_id,
     )
-    _audit(session, principal, labourer.id, request_id)
+    service.audit_job(
+        session, key_id=principal.key_id, labourer_id=labourer.id, request_id=request_id
+    )
     return _read(job)
 
 
@@ -144,7 +129,9 @@ def end_employment(
     if body.note:
         job.note = body.note
     ended = service.end_job(session, job, labourer, body.end_date, key_id=principal.key_id)
-    _audit(session, principal, labourer.id, request_id)
+    service.audit_job(
+        session, key_id=principal.key_id, labourer_id=labourer.id, request_id=request_id
+    )
     return _read(ended)
 
 

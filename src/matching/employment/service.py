@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from matching.audit.trail import AuditAction, record
 from matching.changes import POSTS, next_seq
 from matching.employment.models import Employment, ServiceKind, ServiceRecord
 from matching.errors import Conflict, NotFound, Unprocessable
@@ -124,6 +125,21 @@ def start_job(
         _unemployed_from(session, labourer, end_date, employer, key_id)
     session.flush()
     return job
+
+
+def audit_job(
+    session: Session, *, key_id: int | None, labourer_id: int, request_id: str | None
+) -> None:
+    """The audit entry of a job started, ended or taken by a hire: a job is a write to the
+    labourer, since it sets the employment status from its dates."""
+    record(
+        session,
+        AuditAction.employment,
+        key_id=key_id,
+        labourer_id=labourer_id,
+        fields=("employment", "employment_status"),
+        request_id=request_id,
+    )
 
 
 def job_from_post(post: Post) -> dict[str, object]:

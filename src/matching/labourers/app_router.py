@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from matching.audit.trail import AuditAction, record
 from matching.auth.deps import RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
@@ -53,15 +52,7 @@ def link_app(
     """From now on the app key reads this labourer's matches and inbox and records their
     answers. Linking a linked labourer changes nothing (the first day is kept)."""
     labourer = service.get_labourer(session, labourer_id, principal)
-    if service.link_app(labourer):
-        record(
-            session,
-            AuditAction.app_link,
-            key_id=principal.key_id,
-            labourer_id=labourer.id,
-            fields=("app_linked_at",),
-            request_id=request_id,
-        )
+    service.set_app_link(session, labourer, True, key_id=principal.key_id, request_id=request_id)
     return _link(labourer)
 
 
@@ -76,15 +67,7 @@ def unlink_app(
     """The app key stops acting for this labourer at once (its next request is a 404). The app
     may unlink only a labourer it is linked to; unlinking twice changes nothing."""
     labourer = service.get_labourer(session, labourer_id, principal)
-    if service.unlink_app(labourer):
-        record(
-            session,
-            AuditAction.app_unlink,
-            key_id=principal.key_id,
-            labourer_id=labourer.id,
-            fields=("app_linked_at",),
-            request_id=request_id,
-        )
+    service.set_app_link(session, labourer, False, key_id=principal.key_id, request_id=request_id)
     return _link(labourer)
 
 
@@ -105,13 +88,5 @@ def enrol(
     (a 404 otherwise, never saying which of the two did not). The answer gives the labourer's
     id for the app's later calls."""
     labourer = service.find_for_enrolment(session, personal, body.id_number, body.phone)
-    if service.link_app(labourer):
-        record(
-            session,
-            AuditAction.app_link,
-            key_id=principal.key_id,
-            labourer_id=labourer.id,
-            fields=("app_linked_at",),
-            request_id=request_id,
-        )
+    service.set_app_link(session, labourer, True, key_id=principal.key_id, request_id=request_id)
     return _link(labourer)

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from matching.audit.trail import AuditAction, record
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
@@ -334,20 +335,28 @@ def _no_labourer(principal: Principal, labourer_id: int) -> NotFound:
     return NotFound(f"No labourer with id {labourer_id}{suffix}")
 
 
-def link_app(labourer: Labourer) -> bool:
-    """Enrol a labourer in the app; False when enrolled already (the first day is kept)."""
-    if labourer.app_linked_at is not None:
-        return False
-    labourer.app_linked_at = utcnow()
-    return True
-
-
-def unlink_app(labourer: Labourer) -> bool:
-    """Take a labourer out of the app: the app key stops acting for them at once."""
-    if labourer.app_linked_at is None:
-        return False
-    labourer.app_linked_at = None
-    return True
+def set_app_link(
+    session: Session,
+    labourer: Labourer,
+    linked: bool,
+    *,
+    key_id: int | None,
+    request_id: str | None,
+) -> None:
+    """Enrol a labourer in the app or take them out (the app key stops acting for them at
+    once), with an audit entry; asking for what is already so changes nothing, and an
+    enrolment keeps its first day."""
+    if (labourer.app_linked_at is not None) == linked:
+        return
+    labourer.app_linked_at = utcnow() if linked else None
+    record(
+        session,
+        AuditAction.app_link if linked else AuditAction.app_unlink,
+        key_id=key_id,
+        labourer_id=labourer.id,
+        fields=("app_linked_at",),
+        request_id=request_id,
+    )
 
 
 def find_for_enrolment(

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from matching.audit.trail import AuditAction, record
 from matching.auth.deps import Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import IdPath, NowDep, RequestIdDep, SessionDep, SettingsDep, TodayDep
+from matching.employment import service as jobs
 from matching.errors import problem_responses
 from matching.labourers import service as labourers
 from matching.matches.deps import ReadModelDep
@@ -141,14 +141,9 @@ def record_event(
     left), records the job and sets the labourer employed from its start day.
     """
     push, written = service.record_event(session, push_id, body, principal=principal, now=now)
-    if written and body.state == PushState.hired:  # the hire records a job and sets the status
-        record(
-            session,
-            AuditAction.employment,
-            key_id=principal.key_id,
-            labourer_id=push.labourer_id,
-            fields=("employment", "employment_status"),
-            request_id=request_id,
+    if written and body.state == PushState.hired:  # the hire recorded a job
+        jobs.audit_job(
+            session, key_id=principal.key_id, labourer_id=push.labourer_id, request_id=request_id
         )
     post = service.posts_by_id(session, [push.post_id])[push.post_id]
     return present_push(push, post, today=today)
