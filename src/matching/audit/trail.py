@@ -19,6 +19,7 @@ class AuditAction(StrEnum):
     """What an audit entry records."""
 
     reveal = "reveal"  # ID number, phone and birth date shown unmasked
+    lookup = "lookup"  # labourers searched for by full ID number or phone
     register = "register"  # a labourer registered one by one
     import_ = "import"  # a labourer created by a roster import commit
     update = "update"  # a labourer's fields changed

@@ -27,6 +27,7 @@ class SealedPhone:
 
     cipher: str
     mask: str
+    digest: str  # the keyed hash staff find the labourer by
 
 
 class PersonalData:
@@ -66,7 +67,19 @@ class PersonalData:
     def seal_phone(self, raw: str, *, field: str = "phone") -> SealedPhone:
         """Validate and seal a phone number, or 422 on the field."""
         phone = self.normalised_phone(raw, field=field)
-        return SealedPhone(cipher=self.cipher.encrypt(phone), mask=mask_phone(phone))
+        return SealedPhone(
+            cipher=self.cipher.encrypt(phone),
+            mask=mask_phone(phone),
+            digest=self._phone_hash(phone),
+        )
+
+    def phone_digest(self, raw: str, *, field: str = "phone") -> str:
+        """The keyed hash used to find a labourer by phone, or 422 on the field."""
+        return self._phone_hash(self.normalised_phone(raw, field=field))
+
+    def _phone_hash(self, phone: str) -> str:
+        # Its own domain, so that a phone's hash can never equal an ID number's.
+        return self.hasher.digest(f"phone:{phone}")
 
     def reveal(self, cipher: str | None) -> str | None:
         """Decrypt a sealed field (callers audit the read)."""

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matching.database import Base, utcnow
@@ -91,7 +91,9 @@ class Labourer(Base):
     __tablename__ = "labourers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    # kit.spelling: |zhangjianguo|zjg|, what a clerk types to find 张建国.
+    name_spellings: Mapped[str] = mapped_column(Text, default="|", server_default="|")
     id_number_cipher: Mapped[str | None] = mapped_column(String(200))
     id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     id_number_mask: Mapped[str | None] = mapped_column(String(18))
@@ -99,6 +101,7 @@ class Labourer(Base):
     birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     phone_cipher: Mapped[str | None] = mapped_column(String(200))
     phone_mask: Mapped[str | None] = mapped_column(String(20))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     hukou_region: Mapped[str] = mapped_column(String(12), index=True)
     residence_region: Mapped[str | None] = mapped_column(String(12))
     household_id: Mapped[str | None] = mapped_column(String(40), index=True)

@@ -70,7 +70,9 @@ def create_labourer(
 def list_labourers(
     session: SessionDep,
     principal: StaffOrAdmin,
+    personal: PersonalDep,
     today: TodayDep,
+    request_id: RequestIdDep,
     region: Annotated[str | None, Query(description="Region code prefix / 区划")] = None,
     employment_status: Annotated[EmploymentStatus | None, Query(description="就业状态")] = None,
     wants_work: Annotated[bool | None, Query(description="就业意愿")] = None,
@@ -79,10 +81,47 @@ def list_labourers(
     sanwu: Annotated[bool | None, Query(description="三无")] = None,
     lianghousheng: Annotated[bool | None, Query(description="两后生")] = None,
     zero_employment_household: Annotated[bool | None, Query(description="零就业家庭")] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=50,
+            description="Name or its start (张建, 张建国), or pinyin / its initials "
+            "(zhangjianguo, zhangj, zjg) / 姓名、拼音或拼音首字母",
+        ),
+    ] = None,
+    id_number: Annotated[
+        str | None,
+        Query(
+            min_length=15,
+            max_length=18,
+            description="Full ID number (looked up by its keyed hash; audited) / 完整身份证号",
+        ),
+    ] = None,
+    phone: Annotated[
+        str | None,
+        Query(
+            min_length=5,
+            max_length=20,
+            description="Registered phone (looked up by its keyed hash; audited) / 登记电话",
+        ),
+    ] = None,
+    household_id: Annotated[
+        str | None, Query(min_length=1, max_length=40, description="Household id / 户编号")
+    ] = None,
+    sort: Annotated[
+        service.LabourerSort,
+        Query(
+            description="Order: id, name, -name, registered, -registered, changed, -changed, "
+            "status (seekers first) / 排序"
+        ),
+    ] = service.LabourerSort.id,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> LabourerPage:
-    """Filter by region prefix, status, willingness, skill and flags; paged by cursor."""
+    """Find and filter labourers: by name (characters or pinyin), full ID number, phone or
+    household, region prefix, status, willingness, skill and flags; sorted and paged by cursor.
+    A look-up by ID number or phone is written to the audit log."""
     filters = service.LabourerFilters(
         region=canonical_region_code(region, field="query.region") if region else None,
         employment_status=employment_status,
@@ -92,10 +131,28 @@ def list_labourers(
         sanwu=sanwu,
         lianghousheng=lianghousheng,
         zero_employment_household=zero_employment_household,
+        id_number_hash=personal.id_digest(id_number, field="query.id_number")
+        if id_number is not None
+        else None,
+        phone_hash=personal.phone_digest(phone, field="query.phone") if phone is not None else None,
+        name=name,
+        household_id=household_id,
     )
     rows, next_cursor = service.list_labourers(
-        session, filters, principal, today=today, limit=limit, cursor=cursor
+        session, filters, principal, today=today, limit=limit, cursor=cursor, sort=sort
     )
+    looked_up = [f for f, v in (("id_number", id_number), ("phone", phone)) if v is not None]
+    if looked_up:  # who searched for a person by identifier, and whom it found
+        found: list[int | None] = [r.id for r in rows]
+        for labourer_id in found or [None]:
+            record(
+                session,
+                AuditAction.lookup,
+                key_id=principal.key_id,
+                labourer_id=labourer_id,
+                fields=looked_up,
+                request_id=request_id,
+            )
     statuses = periods_on(session, [r.id for r in rows], today)
     items = [present(r, statuses.get(r.id), today=today) for r in rows]
     return LabourerPage(items=items, next_cursor=next_cursor)

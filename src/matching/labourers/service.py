@@ -3,9 +3,10 @@
 import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, insert, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -16,9 +17,15 @@ from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.kit.personal import PersonalData
+from matching.kit.spelling import is_typed_spelling, spellings
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
-from matching.pagination import decode_cursor, encode_cursor
+from matching.pagination import (
+    decode_cursor,
+    decode_keyset_cursor,
+    encode_cursor,
+    encode_keyset_cursor,
+)
 from matching.regions.validation import canonical_region_code
 from matching.rules.status import EMPLOYED, status_as_of
 from matching.scope import check_scope, scope_clause
@@ -37,6 +44,23 @@ class LabourerFilters:
     sanwu: bool | None = None
     lianghousheng: bool | None = None
     zero_employment_household: bool | None = None
+    id_number_hash: str | None = None  # the keyed hash of a full ID number
+    phone_hash: str | None = None
+    name: str | None = None  # Chinese characters: the name or its start; letters: pinyin
+    household_id: str | None = None
+
+
+class LabourerSort(StrEnum):
+    """How a list of labourers is ordered (ties by id)."""
+
+    id = "id"
+    name = "name"
+    name_desc = "-name"
+    registered = "registered"  # oldest registration first
+    registered_desc = "-registered"
+    changed = "changed"  # least recently changed first
+    changed_desc = "-changed"
+    status = "status"  # by employment status today, seekers first
 
 
 @dataclass(slots=True)
@@ -50,8 +74,10 @@ class LabourerDraft:
     id_number_mask: str | None = None
     sex: Any = None
     birth_date: date | None = None
+    name_spellings: str = "|"
     phone_cipher: str | None = None
     phone_mask: str | None = None
+    phone_hash: str | None = None
     residence_region: str | None = None
     household_id: str | None = None
     poverty_status: Any = None
@@ -117,6 +143,7 @@ def build_labourer(
         )
     draft = LabourerDraft(
         name=body.name,
+        name_spellings=spellings(body.name),
         hukou_region=hukou,
         status=body.employment_status,
         status_from=body.status_effective_from or today,
@@ -125,6 +152,7 @@ def build_labourer(
     if body.phone is not None:
         sealed = personal.seal_phone(body.phone)
         draft.phone_cipher, draft.phone_mask = sealed.cipher, sealed.mask
+        draft.phone_hash = sealed.digest
     resolutions = _apply_fields(draft, body.model_dump(exclude={"skills"}), body.skills)
     return draft, resolutions
 
@@ -286,6 +314,7 @@ def update(
         labourer.hukou_region = values["hukou_region"]
     if "name" in values:
         labourer.name = values["name"]
+        labourer.name_spellings = spellings(values["name"])
     if "id_number" in values and values["id_number"] is not None:
         _apply_identity(labourer, values["id_number"], None, None, personal, today)
         _ensure_unique_id(session, labourer)
@@ -293,6 +322,7 @@ def update(
         sealed = personal.seal_phone(values["phone"]) if values["phone"] else None
         labourer.phone_cipher = sealed.cipher if sealed else None
         labourer.phone_mask = sealed.mask if sealed else None
+        labourer.phone_hash = sealed.digest if sealed else None
     skills = body.skills if "skills" in body.model_fields_set else None
     resolutions = _apply_fields(labourer, values, skills)
     labourer.change_seq = next_seq(session, LABOURERS)
@@ -437,7 +467,80 @@ def list_query(filters: LabourerFilters, principal: Principal, today: date) -> S
     if filters.zero_employment_household is not None:
         clause = zero_employment_clause(today)
         query = query.where(clause if filters.zero_employment_household else ~clause)
+    if filters.id_number_hash is not None:
+        query = query.where(Labourer.id_number_hash == filters.id_number_hash)
+    if filters.phone_hash is not None:
+        query = query.where(Labourer.phone_hash == filters.phone_hash)
+    if filters.household_id is not None:
+        query = query.where(Labourer.household_id == filters.household_id)
+    if filters.name:
+        typed = filters.name.strip()
+        if is_typed_spelling(typed):
+            query = query.where(Labourer.name_spellings.like(f"%|{typed.lower()}%", escape="\\"))
+        else:
+            query = query.where(Labourer.name.like(f"{_like_escaped(typed)}%", escape="\\"))
     return query
+
+
+def _like_escaped(text: str) -> str:
+    """Text matched literally by LIKE (a clerk's 100% or 王_ are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# The order of `status` sorting: seekers first, then the kinds of work, then not seeking.
+_STATUS_RANK = {status: rank for rank, status in enumerate(EmploymentStatus)}
+_NO_STATUS_RANK = len(_STATUS_RANK)
+
+
+def _sort_key(sort: LabourerSort, today: date) -> Any:
+    """The SQL value a sort orders by (before the id tie-break)."""
+    if sort in (LabourerSort.name, LabourerSort.name_desc):
+        return Labourer.name
+    if sort in (LabourerSort.registered, LabourerSort.registered_desc):
+        return Labourer.created_at
+    if sort in (LabourerSort.changed, LabourerSort.changed_desc):
+        return Labourer.updated_at
+    return case(
+        *[(status_as_of(Labourer.id, today) == s.value, r) for s, r in _STATUS_RANK.items()],
+        else_=_NO_STATUS_RANK,
+    )
+
+
+def _key_of(sort: LabourerSort, labourer: Labourer, today: date, session: Session) -> str:
+    """The last row's sort value, as the cursor carries it."""
+    if sort in (LabourerSort.name, LabourerSort.name_desc):
+        return labourer.name
+    if sort in (LabourerSort.registered, LabourerSort.registered_desc):
+        return labourer.created_at.isoformat()
+    if sort in (LabourerSort.changed, LabourerSort.changed_desc):
+        return labourer.updated_at.isoformat()
+    period = session.scalar(
+        select(StatusPeriod.status)
+        .where(StatusPeriod.labourer_id == labourer.id, StatusPeriod.effective_from <= today)
+        .order_by(StatusPeriod.effective_from.desc())
+        .limit(1)
+    )
+    return str(_STATUS_RANK.get(period, _NO_STATUS_RANK) if period else _NO_STATUS_RANK)
+
+
+def _key_value(sort: LabourerSort, key: str) -> Any:
+    """The cursor's key back as the column's type, or a 422 naming `cursor`."""
+    try:
+        if sort in (LabourerSort.name, LabourerSort.name_desc):
+            return key
+        if sort == LabourerSort.status:
+            rank = int(key)
+            if not 0 <= rank <= _NO_STATUS_RANK:
+                raise ValueError(key)
+            return rank
+        moment = datetime.fromisoformat(key)
+        if moment.tzinfo is None:
+            raise ValueError(key)
+        return moment
+    except ValueError as exc:
+        raise Unprocessable.for_field(
+            "query.cursor", f"not a cursor this list returned for sort={sort.value}"
+        ) from exc
 
 
 def zero_employment_clause(today: date) -> ColumnElement[bool]:
@@ -458,13 +561,31 @@ def list_labourers(
     today: date,
     limit: int,
     cursor: str | None,
+    sort: LabourerSort = LabourerSort.id,
 ) -> tuple[list[Labourer], str | None]:
-    """A page of labourers by id, and the cursor for the next page."""
+    """A page of labourers in the given order, and the cursor for the next page."""
     if filters.region and not principal.unrestricted:
         check_scope(principal, filters.region, "region")
     query = list_query(filters, principal, today).options(selectinload(Labourer.skills))
+    if sort == LabourerSort.id:
+        if cursor:
+            query = query.where(Labourer.id > decode_cursor(cursor))
+        rows = list(session.scalars(query.order_by(Labourer.id).limit(limit + 1)))
+        next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+    key = _sort_key(sort, today)
+    descending = sort.value.startswith("-")
     if cursor:
-        query = query.where(Labourer.id > decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Labourer.id).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        raw_key, last_id = decode_keyset_cursor(cursor, sort.value)
+        after = _key_value(sort, raw_key)
+        if descending:
+            query = query.where(or_(key < after, and_(key == after, Labourer.id < last_id)))
+        else:
+            query = query.where(or_(key > after, and_(key == after, Labourer.id > last_id)))
+    order = (key.desc(), Labourer.id.desc()) if descending else (key, Labourer.id)
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_keyset_cursor(sort.value, _key_of(sort, last, today, session), last.id)
     return rows[:limit], next_cursor
