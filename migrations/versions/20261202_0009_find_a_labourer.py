@@ -50,6 +50,11 @@ def _fill_existing_rows() -> None:
         sa.column("name_spellings", sa.Text),
         sa.column("phone_hash", sa.String),
     )
+    update = (
+        labourers.update()
+        .where(labourers.c.id == sa.bindparam("row_id"))
+        .values(name_spellings=sa.bindparam("spelled"), phone_hash=sa.bindparam("hashed"))
+    )
     personal: PersonalData | None = None
     last = 0
     while True:
@@ -61,17 +66,15 @@ def _fill_existing_rows() -> None:
         ).all()
         if not rows:
             return
+        values = []
         for id_, name, phone_cipher in rows:
             phone_hash = None
             if phone_cipher is not None:
                 personal = personal or PersonalData(get_settings())
                 phone = personal.reveal(phone_cipher)
                 phone_hash = personal.phone_digest(phone) if phone else None
-            bind.execute(
-                labourers.update()
-                .where(labourers.c.id == id_)
-                .values(name_spellings=spellings(name), phone_hash=phone_hash)
-            )
+            values.append({"row_id": id_, "spelled": spellings(name), "hashed": phone_hash})
+        bind.execute(update, values)  # one statement per batch, not per row
         last = rows[-1].id
 
 

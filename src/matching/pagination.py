@@ -2,9 +2,12 @@
 
 import base64
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from matching.errors import Unprocessable
 
+T = TypeVar("T")
 _KIND = "after"
 # Exactly what encode_cursor writes: no sign, no spaces, no underscores, no leading zeros, and
 # an id the database's integer column can hold.
@@ -40,16 +43,17 @@ def encode_keyset_cursor(sort: str, key: str, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_keyset_cursor(cursor: str, sort: str) -> tuple[str, int]:
-    """The (key, id) a cursor of this sort points after, or a 422 naming `cursor`."""
+def decode_keyset_cursor(cursor: str, sort: str, parse: Callable[[str], T]) -> tuple[T, int]:
+    """The (key, id) a cursor of this sort points after, the key read back by `parse` (which
+    raises ValueError on what it cannot read), or a 422 naming `cursor`."""
     refused = Unprocessable.for_field(
         "query.cursor", f"not a cursor this list returned for sort={sort}"
     )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        found = _KEYSET.fullmatch(raw)
+        if found is None or found.group(1) != sort or int(found.group(2)) > MAX_ID:
+            raise refused
+        return parse(found.group(3)), int(found.group(2))
     except (ValueError, UnicodeDecodeError) as exc:
         raise refused from exc
-    found = _KEYSET.fullmatch(raw)
-    if found is None or found.group(1) != sort or int(found.group(2)) > MAX_ID:
-        raise refused
-    return found.group(3), int(found.group(2))

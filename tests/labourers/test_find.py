@@ -51,6 +51,7 @@ def _names(client: TestClient, headers: dict[str, str], **params: Any) -> list[s
         ("ZhangJian", ["张建华", "张建国", "章剑"]),  # 章剑 is zhang jian too
         ("zhangjianh", ["张建华"]),
         ("zjg", ["张建国"]),
+        ("Zhang Jianguo", ["张建国"]),  # typed with a space, as on a name card
         ("zj", ["张建华", "张建国", "章剑"]),  # 章剑 is zhang jian too
         ("zengguofan", ["曾国藩"]),  # a surname read two ways: the clerk's reading finds it
         ("cengguofan", ["曾国藩"]),
@@ -87,7 +88,7 @@ def test_an_id_number_nobody_has_finds_nobody_and_is_still_audited(
 def test_a_malformed_identifier_is_a_422_naming_it(
     client: TestClient, people: dict[str, Any]
 ) -> None:
-    for param, value in (("id_number", "430981198506121230"), ("phone", "12345")):
+    for param, value in (("id_number", "430981198506121230"), ("phone", "12345"), ("name", " ")):
         response = client.get("/v1/labourers", params={param: value}, headers=people["staff"])
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == f"query.{param}"
@@ -207,7 +208,10 @@ def test_the_migration_fills_spellings_and_phone_hashes_of_existing_rows(
                 "'able', 1, 'anywhere', '[]', '[]', 0, 0, 0, 0, '2026-11-01 00:00:00', "
                 "'2026-11-01 00:00:00')"
             ),
-            {"name": "张建国", "cipher": personal.seal_phone("13807371234").cipher},
+            [
+                {"name": "张建国", "cipher": personal.seal_phone("13807371234").cipher},
+                {"name": "曾丽", "cipher": None},
+            ],
         )
     monkeypatch.setenv("MATCHING_DATA_KEY", settings.data_key.get_secret_value())
     monkeypatch.setenv("MATCHING_HASH_KEY", settings.hash_key.get_secret_value())
@@ -217,7 +221,11 @@ def test_the_migration_fills_spellings_and_phone_hashes_of_existing_rows(
     finally:
         get_settings.cache_clear()
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT name_spellings, phone_hash FROM labourers")).one()
+        rows = conn.execute(
+            sa.text("SELECT name_spellings, phone_hash FROM labourers ORDER BY id")
+        ).all()
     engine.dispose()
-    assert row.name_spellings == spellings("张建国") == "|zhangjianguo|zjg|"
-    assert row.phone_hash == personal.phone_digest("13807371234")
+    assert [tuple(r) for r in rows] == [
+        ("|zhangjianguo|zjg|", personal.phone_digest("13807371234")),
+        (spellings("曾丽"), None),
+    ]

@@ -30,6 +30,8 @@ def spellings(name: str) -> str:
     return _SEPARATOR + _SEPARATOR.join(found) + _SEPARATOR
 
 
-def is_typed_spelling(text: str) -> bool:
-    """A query a clerk typed in Latin letters (pinyin or initials), not Chinese characters."""
-    return text.isascii() and text.isalpha()
+def typed_spelling(text: str) -> str | None:
+    """What a clerk typed in Latin letters (pinyin or initials, ``Zhang Jianguo`` as
+    ``zhangjianguo``), in the form `spellings` stores; None for Chinese characters."""
+    compact = text.translate(_DROPPED)
+    return compact.lower() if compact.isascii() and compact.isalpha() else None

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from matching.audit.trail import AuditAction, record
+from matching.audit.trail import AuditAction, record, record_many
 from matching.auth.deps import StaffOrAdmin
 from matching.auth.models import Role
 from matching.deps import IdPath, PersonalDep, RequestIdDep, SessionDep, TodayDep
-from matching.errors import Forbidden, problem_responses
+from matching.errors import Forbidden, Unprocessable, problem_responses
 from matching.labourers import duplicates, service
 from matching.labourers.models import EmploymentStatus, Relocation
 from matching.labourers.presenter import audit_reveal, present
@@ -135,27 +135,37 @@ def list_labourers(
         if id_number is not None
         else None,
         phone_hash=personal.phone_digest(phone, field="query.phone") if phone is not None else None,
-        name=name,
+        name=_searched_name(name),
         household_id=household_id,
     )
     rows, next_cursor = service.list_labourers(
         session, filters, principal, today=today, limit=limit, cursor=cursor, sort=sort
     )
     looked_up = [f for f, v in (("id_number", id_number), ("phone", phone)) if v is not None]
-    if looked_up:  # who searched for a person by identifier, and whom it found
-        found: list[int | None] = [r.id for r in rows]
-        for labourer_id in found or [None]:
-            record(
-                session,
-                AuditAction.lookup,
-                key_id=principal.key_id,
-                labourer_id=labourer_id,
-                fields=looked_up,
-                request_id=request_id,
-            )
+    if looked_up and rows:  # who searched for a person by identifier, and whom it found
+        record_many(
+            session,
+            AuditAction.lookup,
+            key_id=principal.key_id,
+            labourer_ids=[r.id for r in rows],
+            fields=looked_up,
+            request_id=request_id,
+        )
+    elif looked_up:  # a search that found nobody is a look-up all the same
+        record(session, AuditAction.lookup, key_id=principal.key_id, labourer_id=None,
+               fields=looked_up, request_id=request_id)  # fmt: skip
     statuses = periods_on(session, [r.id for r in rows], today)
     items = [present(r, statuses.get(r.id), today=today) for r in rows]
     return LabourerPage(items=items, next_cursor=next_cursor)
+
+
+def _searched_name(name: str | None) -> str | None:
+    """The name searched for, trimmed; blank is a 422 (it would otherwise match everyone)."""
+    if name is None:
+        return None
+    if not name.strip():
+        raise Unprocessable.for_field("query.name", "is blank / 姓名不能为空")
+    return name.strip()
 
 
 @router.get(

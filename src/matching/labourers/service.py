@@ -17,7 +17,7 @@ from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.kit.personal import PersonalData
-from matching.kit.spelling import is_typed_spelling, spellings
+from matching.kit.spelling import spellings, typed_spelling
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.schemas import LabourerCreate, LabourerUpdate, SkillInput, StatusChange
 from matching.pagination import (
@@ -473,12 +473,12 @@ def list_query(filters: LabourerFilters, principal: Principal, today: date) -> S
         query = query.where(Labourer.phone_hash == filters.phone_hash)
     if filters.household_id is not None:
         query = query.where(Labourer.household_id == filters.household_id)
-    if filters.name:
-        typed = filters.name.strip()
-        if is_typed_spelling(typed):
-            query = query.where(Labourer.name_spellings.like(f"%|{typed.lower()}%", escape="\\"))
+    if filters.name is not None:
+        spelled = typed_spelling(filters.name)
+        if spelled is not None:  # only letters: no LIKE wildcard can be in it
+            query = query.where(Labourer.name_spellings.like(f"%|{spelled}%"))
         else:
-            query = query.where(Labourer.name.like(f"{_like_escaped(typed)}%", escape="\\"))
+            query = query.where(Labourer.name.like(f"{_like_escaped(filters.name)}%", escape="\\"))
     return query
 
 
@@ -506,41 +506,31 @@ def _sort_key(sort: LabourerSort, today: date) -> Any:
     )
 
 
-def _key_of(sort: LabourerSort, labourer: Labourer, today: date, session: Session) -> str:
-    """The last row's sort value, as the cursor carries it."""
+def _key_text(value: Any) -> str:
+    """A row's sort value as the cursor carries it."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _key_parser(sort: LabourerSort) -> Any:
+    """Reads a cursor's key back as the sort's SQL type (ValueError on anything else)."""
     if sort in (LabourerSort.name, LabourerSort.name_desc):
-        return labourer.name
-    if sort in (LabourerSort.registered, LabourerSort.registered_desc):
-        return labourer.created_at.isoformat()
-    if sort in (LabourerSort.changed, LabourerSort.changed_desc):
-        return labourer.updated_at.isoformat()
-    period = session.scalar(
-        select(StatusPeriod.status)
-        .where(StatusPeriod.labourer_id == labourer.id, StatusPeriod.effective_from <= today)
-        .order_by(StatusPeriod.effective_from.desc())
-        .limit(1)
-    )
-    return str(_STATUS_RANK.get(period, _NO_STATUS_RANK) if period else _NO_STATUS_RANK)
+        return str
+    if sort == LabourerSort.status:
 
-
-def _key_value(sort: LabourerSort, key: str) -> Any:
-    """The cursor's key back as the column's type, or a 422 naming `cursor`."""
-    try:
-        if sort in (LabourerSort.name, LabourerSort.name_desc):
-            return key
-        if sort == LabourerSort.status:
-            rank = int(key)
-            if not 0 <= rank <= _NO_STATUS_RANK:
+        def rank(key: str) -> int:
+            if not key.isdigit() or int(key) > _NO_STATUS_RANK:
                 raise ValueError(key)
-            return rank
-        moment = datetime.fromisoformat(key)
-        if moment.tzinfo is None:
+            return int(key)
+
+        return rank
+
+    def moment(key: str) -> datetime:
+        value = datetime.fromisoformat(key)
+        if value.tzinfo is None:
             raise ValueError(key)
-        return moment
-    except ValueError as exc:
-        raise Unprocessable.for_field(
-            "query.cursor", f"not a cursor this list returned for sort={sort.value}"
-        ) from exc
+        return value
+
+    return moment
 
 
 def zero_employment_clause(today: date) -> ColumnElement[bool]:
@@ -576,16 +566,16 @@ def list_labourers(
     key = _sort_key(sort, today)
     descending = sort.value.startswith("-")
     if cursor:
-        raw_key, last_id = decode_keyset_cursor(cursor, sort.value)
-        after = _key_value(sort, raw_key)
+        after, last_id = decode_keyset_cursor(cursor, sort.value, _key_parser(sort))
         if descending:
             query = query.where(or_(key < after, and_(key == after, Labourer.id < last_id)))
         else:
             query = query.where(or_(key > after, and_(key == after, Labourer.id > last_id)))
     order = (key.desc(), Labourer.id.desc()) if descending else (key, Labourer.id)
-    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    # The key comes back with each row, so the cursor holds exactly the value SQL ordered by.
+    keyed = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_keyset_cursor(sort.value, _key_of(sort, last, today, session), last.id)
-    return rows[:limit], next_cursor
+    if len(keyed) > limit:
+        last, last_key = keyed[limit - 1]
+        next_cursor = encode_keyset_cursor(sort.value, _key_text(last_key), last.id)
+    return [row[0] for row in keyed[:limit]], next_cursor
