@@ -1,5 +1,7 @@
 """Typed errors carrying their HTTP status, rendered as RFC 9457 problem details by one handler."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -192,6 +194,35 @@ class Unprocessable(ProblemError):
         """A 422 naming one field."""
         where = located(field)
         return cls(f"{where}: {reason}", errors=[FieldError(field=where, reason=reason, type=code)])
+
+
+class Problems:
+    """The problems of independent checks, gathered so one answer names them all (a form or a
+    roster row with three mistakes is corrected in one round, not three)."""
+
+    def __init__(self) -> None:
+        self.found: list[ProblemError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run one check; a problem it raises is kept and the next check runs."""
+        try:
+            yield
+        except ProblemError as exc:
+            self.found.append(exc)
+
+    def raise_found(self) -> None:
+        """Raise what was found: a refusal that is not a 422 (a region outside the key's
+        scope) by itself, else one 422 naming every field."""
+        if not self.found:
+            return
+        other = next((p for p in self.found if not isinstance(p, Unprocessable)), None)
+        if other is not None:
+            raise other
+        if len(self.found) == 1:
+            raise self.found[0]
+        errors = [e for p in self.found for e in p.errors or []]
+        raise Unprocessable("; ".join(p.detail for p in self.found), errors=errors)
 
 
 class TooManyRequests(ProblemError):

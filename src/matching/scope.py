@@ -33,7 +33,16 @@ def scope_clause(principal: Scoped, region_column: Any) -> ColumnElement[bool] |
     return or_(*(region_column.startswith(prefix) for prefix in principal.region_scopes))
 
 
+class OutOfScope(Forbidden):
+    """A region outside the caller's scope, with the field that named it (a roster row puts
+    the refusal in that column)."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field} {code} is outside this key's regions / 超出管辖范围")
+        self.field = field
+
+
 def check_scope(principal: Scoped, code: str, field: str) -> None:
     """403 when a region code lies outside the caller's scope."""
     if not principal.covers_region(code):
-        raise Forbidden(f"{field} {code} is outside this key's regions / 超出管辖范围")
+        raise OutOfScope(field, code)

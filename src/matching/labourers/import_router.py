@@ -11,7 +11,7 @@ from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.downloads import attachment
 from matching.errors import Unprocessable, field_path, problem_responses
-from matching.labourers.roster import import_roster
+from matching.labourers.roster import ImportMode, Outcome, import_roster
 from matching.labourers.roster_format import RosterFormatError, template
 
 router = APIRouter(
@@ -38,14 +38,40 @@ class RowErrorRead(BaseModel):
         return data
 
 
+class FieldChangeRead(BaseModel):
+    """One field a row changes on a known person."""
+
+    field: str = Field(description="The field, as the labourer API names it / 字段")
+    old: Any = Field(description="Stored value (a phone masked, skills by name) / 原值")
+    new: Any = Field(description="The row's value / 新值")
+
+
+class RowOutcomeRead(BaseModel):
+    """What one row does; on a dry run, what the commit would do."""
+
+    line: int = Field(description="Line in the file (the header is line 1) / 行号")
+    outcome: Outcome = Field(
+        description="created 新增 / updated 更新 / unchanged 无变化 / error 错误"
+    )
+    labourer_id: int | None = Field(
+        description="The person it updates; for a created row, the new id after a commit"
+    )
+    changes: list[FieldChangeRead] = Field(description="For an update: each field, old → new")
+    errors: list[RowErrorRead] = Field(description="Every reason the row is refused / 错误")
+
+
 class ImportReportRead(BaseModel):
     """What the import found and did."""
 
     dry_run: bool
+    mode: ImportMode
     rows: int = Field(description="Rows read (blank rows skipped)")
     valid: int = Field(description="Rows without errors")
     created: int = Field(description="Labourers written (0 on a dry run or any error)")
-    errors: list[RowErrorRead]
+    updated: int = Field(description="Known labourers changed (0 on a dry run or any error)")
+    counts: dict[Outcome, int] = Field(description="Rows by outcome / 各结果行数")
+    errors: list[RowErrorRead] = Field(description="Every error of every row / 全部错误")
+    lines: list[RowOutcomeRead] = Field(description="Every row, in file order / 逐行结果")
     unresolved_skills: dict[str, int] = Field(description="Skill terms kept as free text, counted")
 
 
@@ -88,8 +114,19 @@ def post_import(
     request_id: RequestIdDep,
     file: Annotated[UploadFile, File(description=".xlsx or .csv with the template's headers")],
     dry_run: Annotated[bool, Query(description="Check only, write nothing / 仅校验")] = True,
+    mode: Annotated[
+        ImportMode,
+        Query(
+            description="create: every row is a new person (a registered ID number is an "
+            "error). update: rows are matched by ID number — new people are created, known "
+            "people get the fields their filled cells change (a blank cell changes nothing), "
+            "a changed 就业状态 starts a new period on the row's 状态起始日期 (or today), "
+            "unchanged rows are skipped / 导入方式：新增或按身份证号更新"
+        ),
+    ] = ImportMode.create,
 ) -> ImportReportRead:
-    """Dry run (default) reports every bad row; a commit writes all rows or, on any error, none."""
+    """Dry run (default) says what each row would do and reports every error of every row; a
+    commit writes all rows or, on any error, none."""
     try:
         report = import_roster(
             session,
@@ -99,6 +136,7 @@ def post_import(
             personal=personal,
             today=today,
             dry_run=dry_run,
+            mode=mode,
             request_id=request_id,
         )
     except RosterFormatError as exc:

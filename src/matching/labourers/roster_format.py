@@ -53,6 +53,10 @@ YES = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 NO = {"否", "无", "n", "no", "false", "0", "×", ""}
 DATE_FIELDS = {"status_effective_from"}
 DATE_HELP = "2026-03-01、2026/3/1、2026.3.1、2026年3月1日 或 20260301；空白为导入当天"
+UPDATE_HELP = (
+    "导入时选 mode=update：按身份证号匹配，新身份证号新增人员；已登记人员只修改填写了且有变化的"
+    "单元格，空白单元格不修改；就业状态变化记为从状态起始日期（空白为导入当天）开始的新状态"
+)
 _DATE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$|^(\d{4})(\d{2})(\d{2})$"
 )
@@ -232,6 +236,8 @@ def template(kind: str) -> tuple[bytes, str]:
         words = "、".join(WORDS.get(field, {})) or ("是 / 否" if field in FLAG_FIELDS else "")
         words = DATE_HELP if field in DATE_FIELDS else words
         notes.append([header, words])
+    notes.append([])
+    notes.append(["每月更新", UPDATE_HELP])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

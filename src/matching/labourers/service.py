@@ -15,7 +15,7 @@ from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.database import utcnow
-from matching.errors import Conflict, NotFound, Unprocessable
+from matching.errors import Conflict, NotFound, Problems, Unprocessable
 from matching.kit.personal import PersonalData
 from matching.kit.spelling import spellings, typed_spelling
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
@@ -132,15 +132,28 @@ def _resolve_occupations(terms: list[str]) -> tuple[list[str], list[TermResoluti
 
 
 def build_labourer(
-    body: LabourerCreate, *, principal: Principal, personal: PersonalData, today: date
+    body: LabourerCreate,
+    *,
+    principal: Principal,
+    personal: PersonalData,
+    today: date,
+    problems: Problems | None = None,
 ) -> tuple[LabourerDraft, list[TermResolution]]:
-    """Validate and build (not yet write) a labourer and its first status; no database access."""
-    hukou = canonical_region_code(body.hukou_region, field="hukou_region")
-    check_scope(principal, hukou, "hukou_region")
-    if body.status_effective_from is not None and body.status_effective_from > today:
-        raise Unprocessable.for_field(
-            "status_effective_from", f"is after today ({today}) / 状态起始日期不能晚于今天"
-        )
+    """Validate and build (not yet write) a labourer and its first status; no database access.
+
+    Every check runs: without `problems` the answer names every refused field at once; with
+    it the problems are left there (a roster row reports them per column) and the draft
+    returned is not to be written when any were found."""
+    gathered = problems if problems is not None else Problems()
+    hukou = body.hukou_region
+    with gathered.check():
+        hukou = canonical_region_code(body.hukou_region, field="hukou_region")
+        check_scope(principal, hukou, "hukou_region")
+    with gathered.check():
+        if body.status_effective_from is not None and body.status_effective_from > today:
+            raise Unprocessable.for_field(
+                "status_effective_from", f"is after today ({today}) / 状态起始日期不能晚于今天"
+            )
     draft = LabourerDraft(
         name=body.name,
         name_spellings=spellings(body.name),
@@ -148,12 +161,18 @@ def build_labourer(
         status=body.employment_status,
         status_from=body.status_effective_from or today,
     )
-    _apply_identity(draft, body.id_number, body.sex, body.birth_date, personal, today)
+    with gathered.check():
+        _apply_identity(draft, body.id_number, body.sex, body.birth_date, personal, today)
     if body.phone is not None:
-        sealed = personal.seal_phone(body.phone)
-        draft.phone_cipher, draft.phone_mask = sealed.cipher, sealed.mask
-        draft.phone_hash = sealed.digest
-    resolutions = _apply_fields(draft, body.model_dump(exclude={"skills"}), body.skills)
+        with gathered.check():
+            sealed = personal.seal_phone(body.phone)
+            draft.phone_cipher, draft.phone_mask = sealed.cipher, sealed.mask
+            draft.phone_hash = sealed.digest
+    resolutions: list[TermResolution] = []
+    with gathered.check():
+        resolutions = _apply_fields(draft, body.model_dump(exclude={"skills"}), body.skills)
+    if problems is None:
+        gathered.raise_found()
     return draft, resolutions
 
 
