@@ -235,14 +235,19 @@ def test_a_commit_with_one_bad_row_changes_nobody(
     headers, rows = registered
     moved = list(rows[1])
     moved[7] = "4800"
+    hired = list(rows[0])
+    hired[4], hired[5] = "县内就业", "2026-11-16"
     bad = list(rows[2])
     bad[7] = "很多"
-    response = _import(client, headers, _csv([moved, bad]), commit=True, mode="update")
+    response = _import(client, headers, _csv([moved, hired, bad]), commit=True, mode="update")
     assert response.status_code == 422
-    assert response.json()["report"]["counts"] == {
-        "created": 0, "updated": 1, "unchanged": 0, "error": 1,
-    }  # fmt: skip
+    report = response.json()["report"]
+    assert report["counts"] == {"created": 0, "updated": 2, "unchanged": 0, "error": 1}
+    assert {"field": "status_effective_from", "old": "2026-10-01", "new": "2026-11-16"} in (
+        _by_line(report)[3]["changes"]
+    )
     assert _labourer(session, moved, client, auth)["expected_wage"] == 3500
+    assert _labourer(session, hired, client, auth)["employment_status"] == "unemployed"
 
 
 def test_the_same_status_day_restates_the_period(

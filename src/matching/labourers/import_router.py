@@ -145,6 +145,6 @@ def post_import(
     if not dry_run and report.errors:
         raise Unprocessable(
             f"{len(report.errors)} problems in {report.rows} rows; nothing was written / 未导入",
-            extra={"report": body.model_dump()},
+            extra={"report": body.model_dump(mode="json")},
         )
     return body
