@@ -20,6 +20,7 @@ from matching.errors import (
     field_path,
     problem_kind,
 )
+from matching.kit.bilingual import in_order, prefers_english, validation_reason
 from matching.observability import describe_error
 
 logger = logging.getLogger("matching.errors")
@@ -38,7 +39,16 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """Build an application/problem+json response for this request."""
+    """Build an application/problem+json response for this request, its messages in the
+    order of the caller's Accept-Language (Chinese first unless English is preferred)."""
+    english_first = prefers_english(request.headers.get("accept-language"))
+    if detail is not None:
+        detail = in_order(detail, english_first=english_first)
+    if errors:
+        errors = [
+            e.model_copy(update={"reason": in_order(e.reason, english_first=english_first)})
+            for e in errors
+        ]
     problem = Problem(
         type=type_uri,
         title=title,
@@ -54,10 +64,11 @@ def problem_response(
 
 
 def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
-    """Turn FastAPI/Pydantic validation errors into named fields with reasons."""
+    """Turn FastAPI/Pydantic validation errors into named fields with reasons in Chinese and
+    English."""
     fields = []
     for error in exc.errors():
-        reason = str(error.get("msg", "invalid value"))
+        reason = validation_reason(error)
         fields.append(
             FieldError(field=field_path(*error["loc"]), reason=reason, type=error["type"])
         )

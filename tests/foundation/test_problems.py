@@ -58,6 +58,38 @@ def test_validation_error_names_every_field(
     assert session.scalar(select(func.count()).select_from(ApiKey)) == before
 
 
+def test_validation_errors_speak_chinese_first_unless_english_is_preferred(
+    client: TestClient,
+    auth: Callable[..., dict[str, str]],
+    labourer_body: Callable[..., dict[str, object]],
+) -> None:
+    """Missing, wrong type, too long, out of range: each in Chinese and English; the order
+    follows Accept-Language, and the domain errors' words follow it too."""
+    body = labourer_body(name="张" * 51, expected_wage="很多", sanwu="也许")
+    body.pop("hukou_region")
+    body["relocation"] = "月球"
+    default = _assert_problem(client.post("/v1/labourers", json=body, headers=auth()), 422)
+    reasons = {e["field"]: e["reason"] for e in default["errors"]}
+    assert reasons["body.hukou_region"] == "必填 / Field required"
+    assert reasons["body.name"].startswith("最多 50 个字符 / String should have at most 50")
+    assert reasons["body.expected_wage"].startswith("应为整数 / ")
+    assert reasons["body.sanwu"].startswith("应为 true 或 false / ")
+    assert reasons["body.relocation"].startswith("须为以下之一：'township'、'county'")
+    assert default["detail"].startswith("body.")
+    english = {**auth(), "Accept-Language": "en-US,en;q=0.9,zh;q=0.5"}
+    answer = _assert_problem(client.post("/v1/labourers", json=body, headers=english), 422)
+    reasons = {e["field"]: e["reason"] for e in answer["errors"]}
+    assert reasons["body.hukou_region"] == "Field required / 必填"
+    out_of_range = labourer_body(expected_wage=200_000)
+    ranged = client.post("/v1/labourers", json=out_of_range, headers=auth()).json()
+    assert ranged["errors"][0]["reason"].startswith("不能大于 100000 / ")
+    domain = labourer_body(hukou_region="999999")
+    chinese = client.post("/v1/labourers", json=domain, headers=auth()).json()
+    assert chinese["errors"][0]["reason"].startswith("未知的行政区划代码 / unknown")
+    in_english = client.post("/v1/labourers", json=domain, headers=english).json()
+    assert in_english["errors"][0]["reason"].startswith("unknown GB/T 2260 region code")
+
+
 def test_malformed_json_is_422(client: TestClient, auth: Callable[..., dict[str, str]]) -> None:
     response = client.post(
         "/v1/keys",

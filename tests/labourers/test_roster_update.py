@@ -289,3 +289,16 @@ def test_the_template_explains_the_monthly_update(client: TestClient, auth: Auth
     notes = load_workbook(io.BytesIO(content))["填写说明"]
     explained = {row[0].value: row[1].value for row in notes.iter_rows(min_row=2) if row[0].value}
     assert "mode=update" in explained["每月更新"]
+
+
+def test_row_errors_follow_accept_language(client: TestClient, auth: Auth) -> None:
+    row = ["", "", "", "430981", "打零工", "", "", "", ""]
+    english = {**auth("staff"), "Accept-Language": "en"}
+    report = _import(client, english, _csv([row]), commit=False, mode="create").json()
+    reasons = {e["field"]: e["reason"] for e in report["errors"]}
+    assert reasons["姓名"] == "Field required / 必填"
+    assert reasons["就业状态"].startswith("unknown value '打零工'")
+    chinese = _import(client, auth("staff"), _csv([row]), commit=False, mode="create").json()
+    reasons = {e["field"]: e["reason"] for e in chinese["errors"]}
+    assert reasons["姓名"] == "必填 / Field required"
+    assert reasons["就业状态"].startswith("无法识别，请填写所列之一 / unknown value")

@@ -33,9 +33,11 @@ class EmploymentCreate(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> "EmploymentCreate":
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date must not be before start_date")
+            raise ValueError("end_date must not be before start_date / 结束日期不能早于开始日期")
         if self.post_id is None and self.employer is None:
-            raise ValueError("employer is required when no post_id is given")
+            raise ValueError(
+                "employer is required when no post_id is given / 未填岗位时须填写用人单位"
+            )
         return self
 
 

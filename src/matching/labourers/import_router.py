@@ -11,6 +11,7 @@ from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.downloads import attachment
 from matching.errors import Unprocessable, field_path, problem_responses
+from matching.kit.bilingual import in_order, prefers_english
 from matching.labourers.roster import ImportMode, Outcome, import_roster
 from matching.labourers.roster_format import RosterFormatError, template
 
@@ -107,6 +108,7 @@ def get_template(
     responses=problem_responses(400, 409, 413, 422),  # 400: a body that is not multipart
 )
 def post_import(
+    request: Request,
     session: SessionDep,
     principal: StaffOrAdmin,
     personal: PersonalDep,
@@ -141,6 +143,9 @@ def post_import(
         )
     except RosterFormatError as exc:
         raise Unprocessable.for_field("file", str(exc)) from exc
+    english_first = prefers_english(request.headers.get("accept-language"))
+    for error in [*report.errors, *(e for line in report.lines for e in line.errors)]:
+        error.reason = in_order(error.reason, english_first=english_first)
     body = ImportReportRead.model_validate(asdict(report))
     if not dry_run and report.errors:
         raise Unprocessable(

@@ -19,6 +19,7 @@ from matching.audit.trail import AuditAction, record_many
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.errors import Conflict, Problems
+from matching.kit.bilingual import validation_reason
 from matching.kit.personal import PersonalData
 from matching.labourers import roster_diff, service
 from matching.labourers.models import Labourer
@@ -121,21 +122,25 @@ def _flag(column: str, value: str) -> bool:
         return True
     if lowered in NO:
         return False
-    raise _CellError(column, f"write 是 or 否, not {value!r}")
+    raise _CellError(column, f"write 是 or 否, not {value!r} / 请填写 是 或 否")
 
 
 def _cell_value(name: str, column: str, raw: str) -> Any:
     """One cell as a LabourerCreate field value (words → values)."""
     if name in WORDS:
         if raw not in WORDS[name] and raw not in {v.value for v in WORDS[name].values()}:
-            raise _CellError(column, f"unknown value {raw!r}; use one of {'、'.join(WORDS[name])}")
+            raise _CellError(
+                column,
+                f"unknown value {raw!r}; use one of {'、'.join(WORDS[name])} "
+                "/ 无法识别，请填写所列之一",
+            )
         return WORDS[name].get(raw, raw)
     if name in FLAG_FIELDS:
         return _flag(column, raw)
     if name in DATE_FIELDS:
         day = parse_date(raw)
         if day is None:
-            raise _CellError(column, f"not a date: {raw!r}; write {DATE_HELP}")
+            raise _CellError(column, f"not a date: {raw!r} / 日期无法识别，可写 {DATE_HELP}")
         return day
     if name == "skills":
         return [{"term": t} for t in _SPLIT.split(raw) if t]
@@ -185,7 +190,9 @@ def import_roster(
     report = ImportReport(dry_run=dry_run, mode=mode)
     missing = [h for h in REQUIRED if h not in header]
     if missing:
-        report.errors.append(RowError(1, "header", f"missing columns: {'、'.join(missing)}"))
+        report.errors.append(
+            RowError(1, "header", f"missing columns / 缺少列：{'、'.join(missing)}")
+        )
         return report
     rows: list[_Row] = []
     seen_hashes: dict[str, int] = {}
@@ -194,7 +201,13 @@ def import_roster(
             continue
         report.rows += 1
         if report.rows > MAX_ROWS:
-            report.errors.append(RowError(line, "file", f"more than {MAX_ROWS} rows; split it"))
+            report.errors.append(
+                RowError(
+                    line,
+                    "file",
+                    f"more than {MAX_ROWS} rows; split it / 超过 {MAX_ROWS} 行，请拆分文件",
+                )
+            )
             break
         row = _build(line, header, cells, principal, personal, today, report)
         _check_repeated(row, seen_hashes)
@@ -260,9 +273,10 @@ def _validated(row: _Row, values: dict[str, Any]) -> tuple[LabourerCreate, set[s
             dropped = False
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else "row"
-                if (name, error["msg"]) not in reported:
-                    reported.add((name, error["msg"]))
-                    row.refuse(_column_of(name), error["msg"])
+                reason = validation_reason(error)
+                if (name, reason) not in reported:
+                    reported.add((name, reason))
+                    row.refuse(_column_of(name), reason)
                 if name in values:
                     values = {k: v for k, v in values.items() if k != name}
                     dropped = True
@@ -280,7 +294,7 @@ def _check_repeated(row: _Row, seen_hashes: dict[str, int]) -> None:
         return
     first = seen_hashes.setdefault(digest, row.line)
     if first != row.line:
-        row.refuse("身份证号", f"same ID number as line {first}")
+        row.refuse("身份证号", f"same ID number as line {first} / 与第 {first} 行身份证号相同")
 
 
 def _match_registered(

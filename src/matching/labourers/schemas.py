@@ -120,7 +120,7 @@ class LabourerUpdate(BaseModel):
     @model_validator(mode="after")
     def _not_empty(self) -> "LabourerUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError("give at least one field to change / 请至少填写一个要修改的字段")
         return self
 
 

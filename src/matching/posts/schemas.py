@@ -64,11 +64,11 @@ class _PostFields(BaseModel):
     @model_validator(mode="after")
     def _ranges(self) -> "_PostFields":
         if self.wage_min > self.wage_max:
-            raise ValueError("wage_min must not exceed wage_max")
+            raise ValueError("wage_min must not exceed wage_max / 最低工资不能高于最高工资")
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError("age_min must not exceed age_max")
+            raise ValueError("age_min must not exceed age_max / 最低年龄不能高于最高年龄")
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until must not be before valid_from")
+            raise ValueError("valid_until must not be before valid_from / 截止日期不能早于开始日期")
         return self
 
 
@@ -127,7 +127,7 @@ class PostUpdate(BaseModel):
     @model_validator(mode="after")
     def _not_empty(self) -> "PostUpdate":
         if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
+            raise ValueError("give at least one field to change / 请至少填写一个要修改的字段")
         return self
 
 

@@ -124,7 +124,9 @@ class EventCreate(BaseModel):
     @model_validator(mode="after")
     def _hire_only_when_hired(self) -> "EventCreate":
         if self.state == PushState.pushed:
-            raise ValueError("'pushed' is where every push starts; it cannot be recorded")
+            raise ValueError(
+                "'pushed' is where every push starts; it cannot be recorded / 推送状态无需记录"
+            )
         if self.hire is not None and self.state != PushState.hired:
-            raise ValueError("hire details go with state=hired only")
+            raise ValueError("hire details go with state=hired only / 仅录用时填写录用信息")
         return self
