@@ -67,27 +67,36 @@ def _by_line(report: Any) -> dict[int, Any]:
     return {line["line"]: line for line in report["lines"]}
 
 
-def _labourer(session: Session, id_number_row: list[str], client: TestClient, auth: Auth):  # type: ignore[no-untyped-def]
-    found = client.get(f"/v1/labourers?id_number={id_number_row[1]}", headers=auth("staff"))
+def _labourer(client: TestClient, auth: Auth, row: list[str]) -> Any:
+    """The labourer a roster row names, found by its ID number."""
+    found = client.get(f"/v1/labourers?id_number={row[1]}", headers=auth("staff"))
     return found.json()["items"][0]
+
+
+@pytest.fixture
+def next_month(
+    registered: tuple[dict[str, str], list[list[str]]], new_id_number: Callable[..., str]
+) -> tuple[dict[str, str], list[list[str]]]:
+    """The roster a month on: one person as before, one with a new phone and a higher
+    expected wage, one who lost the job on 3 November, and a newcomer."""
+    headers, rows = registered
+    unchanged, moved, hired = (list(r) for r in rows)
+    moved[2], moved[7] = "13907379999", "4800"
+    hired[4], hired[5] = "未就业", "2026-11-03"
+    newcomer = ["赵小梅", new_id_number(), "", "430981102", "未就业", "", "", "", "本县"]
+    return headers, [unchanged, moved, hired, newcomer]
 
 
 def test_the_dry_run_says_what_each_row_does_and_writes_nothing(
     client: TestClient,
     auth: Auth,
     session: Session,
-    registered: tuple[dict[str, str], list[list[str]]],
-    new_id_number: Callable[..., str],
+    next_month: tuple[dict[str, str], list[list[str]]],
 ) -> None:
-    headers, rows = registered
-    unchanged, moved, hired = (list(r) for r in rows)
-    moved[2], moved[7] = "13907379999", "4800"  # a new phone and a higher expected wage
-    hired[4], hired[5] = "未就业", "2026-11-03"  # lost the job on 3 November
-    newcomer = ["赵小梅", new_id_number(), "", "430981102", "未就业", "", "", "", "本县"]
+    headers, rows = next_month
+    moved = rows[1]
     before = session.scalar(select(func.count()).select_from(StatusPeriod))
-    report = _import(
-        client, headers, _csv([unchanged, moved, hired, newcomer]), commit=False, mode="update"
-    ).json()
+    report = _import(client, headers, _csv(rows), commit=False, mode="update").json()
     assert report["mode"] == "update" and report["dry_run"] is True
     assert report["counts"] == {"created": 1, "updated": 2, "unchanged": 1, "error": 0}
     assert report["created"] == 0 and report["updated"] == 0  # nothing written on a dry run
@@ -102,7 +111,7 @@ def test_the_dry_run_says_what_each_row_does_and_writes_nothing(
         "status_effective_from": ("2026-10-01", "2026-11-03"),
     }
     assert lines[5]["outcome"] == "created" and lines[5]["labourer_id"] is None
-    assert _labourer(session, moved, client, auth)["expected_wage"] == 3500
+    assert _labourer(client, auth, moved)["expected_wage"] == 3500
     assert session.scalar(select(func.count()).select_from(StatusPeriod)) == before
 
 
@@ -110,27 +119,23 @@ def test_a_commit_writes_only_the_changes_and_a_second_run_changes_nothing(
     client: TestClient,
     auth: Auth,
     session: Session,
-    registered: tuple[dict[str, str], list[list[str]]],
-    new_id_number: Callable[..., str],
+    next_month: tuple[dict[str, str], list[list[str]]],
 ) -> None:
-    headers, rows = registered
-    unchanged, moved, hired = (list(r) for r in rows)
-    moved[2], moved[7] = "13907379999", "4800"
-    hired[4], hired[5] = "未就业", "2026-11-03"
-    newcomer = ["赵小梅", new_id_number(), "", "430981102", "未就业", "", "", "", "本县"]
-    sheet = _csv([unchanged, moved, hired, newcomer])
-    untouched = _labourer(session, unchanged, client, auth)
+    headers, rows = next_month
+    unchanged, moved, hired, _ = rows
+    sheet = _csv(rows)
+    untouched = _labourer(client, auth, unchanged)
     response = _import(client, headers, sheet, commit=True, mode="update")
     assert response.status_code == 200, response.text
     report = response.json()
     assert (report["created"], report["updated"]) == (1, 2)
     assert _by_line(report)[5]["labourer_id"] is not None
 
-    after = _labourer(session, moved, client, auth)
+    after = _labourer(client, auth, moved)
     assert after["expected_wage"] == 4800 and after["phone"] == "139****9999"
     assert after["skills"][0]["name"]  # a column the row left as it was is kept
-    assert _labourer(session, unchanged, client, auth)["updated_at"] == untouched["updated_at"]
-    person = _labourer(session, hired, client, auth)
+    assert _labourer(client, auth, unchanged)["updated_at"] == untouched["updated_at"]
+    person = _labourer(client, auth, hired)
     history = client.get(f"/v1/labourers/{person['id']}/status/history", headers=headers).json()
     assert [(p["status"], p["effective_from"]) for p in history] == [
         ("employed_local", "2026-10-01"),
@@ -246,8 +251,8 @@ def test_a_commit_with_one_bad_row_changes_nobody(
     assert {"field": "status_effective_from", "old": "2026-10-01", "new": "2026-11-16"} in (
         _by_line(report)[3]["changes"]
     )
-    assert _labourer(session, moved, client, auth)["expected_wage"] == 3500
-    assert _labourer(session, hired, client, auth)["employment_status"] == "unemployed"
+    assert _labourer(client, auth, moved)["expected_wage"] == 3500
+    assert _labourer(client, auth, hired)["employment_status"] == "unemployed"
 
 
 def test_the_same_status_day_restates_the_period(
@@ -261,7 +266,7 @@ def test_the_same_status_day_restates_the_period(
     corrected[4] = "省外就业"  # registered as 县内就业 from 1 October: it was 省外 all along
     response = _import(client, headers, _csv([corrected]), commit=True, mode="update")
     assert response.status_code == 200, response.text
-    person = _labourer(session, corrected, client, auth)
+    person = _labourer(client, auth, corrected)
     history = client.get(f"/v1/labourers/{person['id']}/status/history", headers=headers).json()
     assert [(p["status"], p["effective_from"]) for p in history] == [
         ("employed_out_province", "2026-10-01")
@@ -302,3 +307,24 @@ def test_row_errors_follow_accept_language(client: TestClient, auth: Auth) -> No
     reasons = {e["field"]: e["reason"] for e in chinese["errors"]}
     assert reasons["姓名"] == "必填 / Field required"
     assert reasons["就业状态"].startswith("无法识别，请填写所列之一 / unknown value")
+
+
+def test_a_period_recorded_ahead_does_not_block_todays_change(
+    client: TestClient, auth: Auth, registered: tuple[dict[str, str], list[list[str]]]
+) -> None:
+    """A job that starts next month is recorded ahead; the roster's change of today goes in
+    before it, and the period in force is the one compared with."""
+    headers, rows = registered
+    person = _labourer(client, auth, rows[0])
+    ahead = {"status": "employed_out_province", "effective_from": "2026-12-15"}
+    assert client.post(
+        f"/v1/labourers/{person['id']}/status", json=ahead, headers=headers
+    ).status_code in (200, 201)
+    changed = list(rows[0])
+    changed[4], changed[5] = "县内就业", "2026-11-18"
+    report = _import(client, headers, _csv([changed]), commit=True, mode="update").json()
+    assert _by_line(report)[2]["changes"][0] == {
+        "field": "employment_status", "old": "unemployed", "new": "employed_local",
+    }  # fmt: skip
+    history = client.get(f"/v1/labourers/{person['id']}/status/history", headers=headers).json()
+    assert [p["effective_from"] for p in history] == ["2026-10-01", "2026-11-18", "2026-12-15"]

@@ -144,7 +144,7 @@ def post_import(
     except RosterFormatError as exc:
         raise Unprocessable.for_field("file", str(exc)) from exc
     english_first = prefers_english(request.headers.get("accept-language"))
-    for error in [*report.errors, *(e for line in report.lines for e in line.errors)]:
+    for error in report.errors:  # every row's errors, the same objects as its line holds
         error.reason = in_order(error.reason, english_first=english_first)
     body = ImportReportRead.model_validate(asdict(report))
     if not dry_run and report.errors:

@@ -22,8 +22,8 @@ from matching.errors import Conflict, Problems
 from matching.kit.bilingual import validation_reason
 from matching.kit.personal import PersonalData
 from matching.labourers import roster_diff, service
-from matching.labourers.models import Labourer
-from matching.labourers.roster_diff import CurrentStatus, FieldChange, Update
+from matching.labourers.models import Labourer, StatusPeriod
+from matching.labourers.roster_diff import FieldChange, Update
 from matching.labourers.roster_format import (
     DATE_FIELDS,
     DATE_HELP,
@@ -39,6 +39,7 @@ from matching.labourers.roster_format import (
 )
 from matching.labourers.schemas import LabourerCreate
 from matching.labourers.service import LabourerDraft
+from matching.rules.status import periods_on
 from matching.scope import OutOfScope
 
 _SPLIT = re.compile(r"[、，,;；/|\s]+")
@@ -236,6 +237,8 @@ def _build(
         row.refuse(cell.column, str(cell))
     row.given = set(values)
     body, stand_ins = _validated(row, values)
+    if body is None:
+        return row
     problems = Problems()
     draft, _ = service.build_labourer(
         body, principal=principal, personal=personal, today=today, problems=problems
@@ -261,9 +264,10 @@ def _build(
 _STAND_INS = {"name": "未填写", "hukou_region": ""}
 
 
-def _validated(row: _Row, values: dict[str, Any]) -> tuple[LabourerCreate, set[str]]:
+def _validated(row: _Row, values: dict[str, Any]) -> tuple[LabourerCreate | None, set[str]]:
     """The row as a LabourerCreate, with each refused or missing field reported and left out
-    (or stood in for), so the checks on the remaining fields still run."""
+    (or stood in for), so the checks on the remaining fields still run; None when an error
+    names no field that could be left out (the row is refused with it)."""
     stand_ins: set[str] = set()
     reported: set[tuple[str, str]] = set()
     while True:
@@ -284,8 +288,8 @@ def _validated(row: _Row, values: dict[str, Any]) -> tuple[LabourerCreate, set[s
                     values = {**values, name: _STAND_INS[name]}
                     stand_ins.add(name)
                     dropped = True
-            if not dropped:  # cannot happen with the stand-ins above; refuse rather than loop
-                raise
+            if not dropped:
+                return None, stand_ins
 
 
 def _check_repeated(row: _Row, seen_hashes: dict[str, int]) -> None:
@@ -314,7 +318,7 @@ def _match_registered(
     }
     known = _registered(session, list(by_hash), lock=lock)
     statuses = (
-        roster_diff.current_statuses(session, [lab.id for lab in known.values()], today)
+        periods_on(session, [lab.id for lab in known.values()], today)
         if mode == ImportMode.update
         else {}
     )
@@ -355,7 +359,7 @@ def _registered(session: Session, hashes: list[str], *, lock: bool) -> dict[str,
 
 
 def _decide_update(
-    row: _Row, labourer: Labourer, current: CurrentStatus | None, principal: Principal
+    row: _Row, labourer: Labourer, current: StatusPeriod | None, principal: Principal
 ) -> None:
     draft = row.draft
     assert draft is not None
@@ -367,24 +371,24 @@ def _decide_update(
             "county's office updates this person / 该人员户籍不在本辖区",
         )
         return
-    current = current or CurrentStatus(None, None, None)
     changes = roster_diff.compare(labourer, draft, row.given, current)
     new_status_from = None
     if any(c.field == "employment_status" for c in changes):
         new_status_from = draft.status_from
         assert new_status_from is not None  # build_labourer defaults it to today
-        if current.latest_from is not None and new_status_from < current.latest_from:
+        if current is not None and new_status_from < current.effective_from:
             row.refuse(
                 "状态起始日期",
-                f"{new_status_from} is before the current status began ({current.latest_from}); "
-                "a roster adds a new period, it does not rewrite the history — record past "
-                f"periods with POST /v1/labourers/{labourer.id}/status / 早于当前状态起始日期",
+                f"{new_status_from} is before the current status began "
+                f"({current.effective_from}); a roster adds a new period, it does not rewrite "
+                f"the history — record past periods with POST /v1/labourers/{labourer.id}/status"
+                " / 早于当前状态起始日期",
             )
             return
     row.outcome.changes = changes
     row.outcome.outcome = Outcome.updated if changes else Outcome.unchanged
     if changes:
-        row.update = Update(labourer, draft, changes, new_status_from)
+        row.update = Update(labourer, draft, changes, new_status_from, current)
 
 
 def _summarise(report: ImportReport, rows: list[_Row]) -> None:

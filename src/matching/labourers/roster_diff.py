@@ -8,10 +8,9 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill, StatusPeriod
+from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
 from matching.labourers.service import LabourerDraft
 from matching.skills.taxonomy import get_taxonomy
 
@@ -34,16 +33,6 @@ class FieldChange:
     new: Any
 
 
-@dataclass(frozen=True, slots=True)
-class CurrentStatus:
-    """A labourer's status today and the day its period began; `latest_from` is the start
-    of the latest period of all (a new period may not begin before it)."""
-
-    status: EmploymentStatus | None
-    since: date | None
-    latest_from: date | None
-
-
 @dataclass(slots=True)
 class Update:
     """What a commit writes for one known person."""
@@ -51,7 +40,8 @@ class Update:
     labourer: Labourer
     draft: LabourerDraft
     changes: list[FieldChange]
-    new_status_from: date | None = None  # a status period to write (or to restate, same day)
+    new_status_from: date | None = None  # the day a new status period starts
+    current: StatusPeriod | None = None  # the period in force, restated when it starts that day
 
     @property
     def fields(self) -> list[str]:
@@ -76,7 +66,7 @@ def compare(
     labourer: Labourer,
     draft: LabourerDraft,
     given: set[str],
-    current: CurrentStatus,
+    current: StatusPeriod | None,
 ) -> list[FieldChange]:
     """The changes a row makes: only the fields whose cells were filled (`given`) and whose
     value differs from the stored one; a blank cell leaves a value as it is."""
@@ -95,31 +85,11 @@ def compare(
             changes.append(
                 FieldChange("skills", old, _skill_names(wanted, draft.unresolved_skills))
             )
-    if "employment_status" in given and draft.status != current.status:
-        changes.append(FieldChange("employment_status", _shown(current.status), draft.status.value))
-        changes.append(FieldChange("status_effective_from", current.since, draft.status_from))
+    status, since = (current.status, current.effective_from) if current else (None, None)
+    if "employment_status" in given and draft.status != status:
+        changes.append(FieldChange("employment_status", _shown(status), draft.status.value))
+        changes.append(FieldChange("status_effective_from", since, draft.status_from))
     return changes
-
-
-def current_statuses(
-    session: Session, labourer_ids: list[int], today: date
-) -> dict[int, CurrentStatus]:
-    """Each labourer's status today, read in one pass over their periods."""
-    found: dict[int, CurrentStatus] = {}
-    for start in range(0, len(labourer_ids), 5000):
-        chunk = labourer_ids[start : start + 5000]
-        rows = session.execute(
-            select(StatusPeriod.labourer_id, StatusPeriod.status, StatusPeriod.effective_from)
-            .where(StatusPeriod.labourer_id.in_(chunk))
-            .order_by(StatusPeriod.labourer_id, StatusPeriod.effective_from)
-        )
-        for labourer_id, status, effective_from in rows:
-            before = found.get(labourer_id, CurrentStatus(None, None, None))
-            if effective_from <= today:
-                found[labourer_id] = CurrentStatus(status, effective_from, effective_from)
-            else:  # a period recorded ahead of today: not in force, but nothing goes before it
-                found[labourer_id] = CurrentStatus(before.status, before.since, effective_from)
-    return found
 
 
 def write_updates(session: Session, updates: list[Update], *, seq: int, key_id: int | None) -> None:
@@ -135,39 +105,19 @@ def write_updates(session: Session, updates: list[Update], *, seq: int, key_id: 
             labourer.phone_cipher, labourer.phone_mask = draft.phone_cipher, draft.phone_mask
             labourer.phone_hash = draft.phone_hash
         if "skills" in fields:
-            kept = {s.skill_id: s for s in labourer.skills}  # a kept skill keeps its level
-            labourer.skills = [
-                LabourerSkill(
-                    skill_id=s["skill_id"],
-                    level=kept[s["skill_id"]].level if s["skill_id"] in kept else s["level"],
-                    certificate=(
-                        kept[s["skill_id"]].certificate
-                        if s["skill_id"] in kept
-                        else s["certificate"]
-                    ),
-                    source_text=s["source_text"],
-                )
-                for s in draft.skills
-            ]
+            labourer.skills = _skills_kept(labourer.skills, draft.skills)
             labourer.unresolved_skills = draft.unresolved_skills
         labourer.change_seq = seq
-    session.flush()
-    restated = [u for u in updates if u.new_status_from is not None]
-    existing = _periods_on(session, restated)
-    for item in restated:
         day = item.new_status_from
-        assert day is not None
-        if (item.labourer.id, day) in existing:  # the same day again: the status is restated
-            session.execute(
-                update(StatusPeriod)
-                .where(StatusPeriod.labourer_id == item.labourer.id)
-                .where(StatusPeriod.effective_from == day)
-                .values(status=item.draft.status, recorded_by_key_id=key_id)
-            )
+        if day is None:
+            continue
+        if item.current is not None and item.current.effective_from == day:
+            item.current.status = item.draft.status  # the same day again: restated
+            item.current.recorded_by_key_id = key_id
         else:
             session.add(
                 StatusPeriod(
-                    labourer_id=item.labourer.id,
+                    labourer_id=labourer.id,
                     status=item.draft.status,
                     effective_from=day,
                     recorded_by_key_id=key_id,
@@ -176,15 +126,19 @@ def write_updates(session: Session, updates: list[Update], *, seq: int, key_id: 
     session.flush()
 
 
-def _periods_on(session: Session, updates: list[Update]) -> set[tuple[int, date]]:
-    wanted = {(u.labourer.id, u.new_status_from) for u in updates}
-    ids = sorted({labourer_id for labourer_id, _ in wanted})
-    found: set[tuple[int, date]] = set()
-    for start in range(0, len(ids), 5000):
-        rows = session.execute(
-            select(StatusPeriod.labourer_id, StatusPeriod.effective_from).where(
-                StatusPeriod.labourer_id.in_(ids[start : start + 5000])
+def _skills_kept(stored: list[LabourerSkill], wanted: list[dict[str, Any]]) -> list[LabourerSkill]:
+    """The row's skills; one the labourer had already keeps its recorded level and certificate
+    (a roster cell names skills, not levels)."""
+    kept = {s.skill_id: s for s in stored}
+    skills = []
+    for new in wanted:
+        old = kept.get(new["skill_id"])
+        skills.append(
+            LabourerSkill(
+                skill_id=new["skill_id"],
+                level=old.level if old else new["level"],
+                certificate=old.certificate if old else new["certificate"],
+                source_text=new["source_text"],
             )
         )
-        found.update((i, d) for i, d in rows if (i, d) in wanted)
-    return found
+    return skills

@@ -48,15 +48,19 @@ def current_period(session: Session, labourer_id: int, as_of: date) -> Period | 
 
 
 def periods_on(session: Session, labourer_ids: list[int], day: date) -> dict[int, Period]:
-    """The period in force on a day for each of several labourers (one query)."""
-    if not labourer_ids:
-        return {}
-    periods = session.scalars(
-        select(Period)
-        .where(Period.labourer_id.in_(labourer_ids), Period.effective_from <= day)
-        .order_by(Period.labourer_id, Period.effective_from)
-    )
-    return {p.labourer_id: p for p in periods}  # later periods overwrite earlier ones
+    """The period in force on a day for each of several labourers (a query per 20,000, so a
+    whole roster's people stay inside the databases' parameter limits)."""
+    found: dict[int, Period] = {}
+    for chunk in id_chunks(labourer_ids):
+        if not chunk:
+            continue
+        periods = session.scalars(
+            select(Period)
+            .where(Period.labourer_id.in_(chunk), Period.effective_from <= day)
+            .order_by(Period.labourer_id, Period.effective_from)
+        )
+        found.update((p.labourer_id, p) for p in periods)  # later periods overwrite earlier
+    return found
 
 
 def statuses_on(
