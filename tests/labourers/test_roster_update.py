@@ -328,3 +328,25 @@ def test_a_period_recorded_ahead_does_not_block_todays_change(
     }  # fmt: skip
     history = client.get(f"/v1/labourers/{person['id']}/status/history", headers=headers).json()
     assert [p["effective_from"] for p in history] == ["2026-10-01", "2026-11-18", "2026-12-15"]
+
+
+def test_a_row_under_a_former_code_and_then_its_successor(
+    client: TestClient, auth: Auth, new_id_number: Callable[..., str]
+) -> None:
+    """An old roster gives 432302 (沅江市 until 1993); next month's gives the current code."""
+    headers = auth("staff")
+    row = ["陈桂兰", new_id_number(), "", "432302", "未就业", "2026-10-01", "", "", "县内"]
+    created = _import(client, headers, _csv([row]), commit=True, mode="create")
+    assert created.status_code == 200, created.text
+    person = _labourer(client, auth, row)
+    assert (person["hukou_region"], person["hukou_region_recorded"]) == ("430981", "432302")
+    row[3] = "430981"
+    report = _import(client, headers, _csv([row]), commit=False, mode="update").json()
+    line = _by_line(report)[2]
+    assert line["outcome"] == "updated"
+    assert line["changes"] == [{"field": "hukou_region_recorded", "old": "432302", "new": None}]
+    row[3] = "432321"  # 益阳县: no single successor
+    refused = _import(client, headers, _csv([row]), commit=False, mode="update").json()
+    errors = _by_line(refused)[2]["errors"]
+    assert [e["field"] for e in errors] == ["户籍地区划代码"], errors
+    assert "益阳县" in errors[0]["reason"]

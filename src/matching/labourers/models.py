@@ -103,6 +103,8 @@ class Labourer(Base):
     phone_mask: Mapped[str | None] = mapped_column(String(20))
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     hukou_region: Mapped[str] = mapped_column(String(12), index=True)
+    # A former code as the roster gave it (432302); hukou_region then holds its successor.
+    hukou_region_recorded: Mapped[str | None] = mapped_column(String(12))
     residence_region: Mapped[str | None] = mapped_column(String(12))
     household_id: Mapped[str | None] = mapped_column(String(40), index=True)
     poverty_status: Mapped[PovertyStatus] = mapped_column(_enum(PovertyStatus))

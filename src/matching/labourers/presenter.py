@@ -25,6 +25,17 @@ def region_name(code: str) -> str:
     return get_registry().full_name(code)
 
 
+def former_region_name(code: str | None) -> str | None:
+    """A former code as a clerk reads it: 沅江市（1988–1993年）; None for None."""
+    if code is None:
+        return None
+    former = get_registry().former(code)
+    if former is None:
+        return code
+    first, last = former.years[0][0], former.last_year
+    return f"{former.name}（{first}–{last}年）"
+
+
 def present(
     labourer: Labourer,
     status: StatusPeriod | None,
@@ -60,6 +71,8 @@ def present(
         age=age_on(labourer.birth_date, today),
         hukou_region=labourer.hukou_region,
         hukou_region_name=region_name(labourer.hukou_region),
+        hukou_region_recorded=labourer.hukou_region_recorded,
+        hukou_region_recorded_name=former_region_name(labourer.hukou_region_recorded),
         residence_region=labourer.residence_region,
         household_id=labourer.household_id,
         poverty_status=labourer.poverty_status,

@@ -17,8 +17,8 @@ from matching.skills.taxonomy import get_taxonomy
 # Fields a row may change on a known person, compared as stored. The ID number is the key;
 # sex and birth date come from it; the status is a period of its own (below).
 PLAIN_FIELDS = (
-    "name", "hukou_region", "residence_region", "household_id", "poverty_status",
-    "labour_ability", "wants_work", "relocation", "education", "expected_wage",
+    "name", "hukou_region", "hukou_region_recorded", "residence_region", "household_id",
+    "poverty_status", "labour_ability", "wants_work", "relocation", "education", "expected_wage",
     "preferred_occupations", "sanwu", "lianghousheng", "disabled",
 )  # fmt: skip
 
@@ -70,6 +70,8 @@ def compare(
 ) -> list[FieldChange]:
     """The changes a row makes: only the fields whose cells were filled (`given`) and whose
     value differs from the stored one; a blank cell leaves a value as it is."""
+    if "hukou_region" in given:  # the one cell gives both: a former code and its successor
+        given = given | {"hukou_region_recorded"}
     changes = [
         FieldChange(name, _shown(getattr(labourer, name)), _shown(getattr(draft, name)))
         for name in PLAIN_FIELDS

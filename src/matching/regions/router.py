@@ -1,23 +1,61 @@
-"""Region endpoints (行政区划)."""
+"""Region endpoints (行政区划): current codes, and codes no longer in use with their successors."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
+from matching.agencies.models import Agency
 from matching.auth.deps import AnyRole
+from matching.auth.principal import Principal
+from matching.deps import SessionDep
 from matching.errors import NotFound, problem_responses
-from matching.regions.registry import Region, get_registry
-from matching.regions.schemas import RegionBrief, RegionMatch, RegionRead
+from matching.regions.registry import HistoricalCode, Region, RegionRegistry, get_registry
+from matching.regions.schemas import FormerCode, RegionBrief, RegionMatch, RegionRead, YearSpan
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"], responses=problem_responses(401, 403))
 
 
-def _brief(region: Region) -> RegionBrief:
-    return RegionBrief(code=region.code, name=region.name, level=str(region.level.value))
+def _brief(region: Region | HistoricalCode) -> RegionBrief:
+    code = region.canonical_code if isinstance(region, HistoricalCode) else region.code
+    return RegionBrief(code=code, name=region.name, level=str(region.level.value))
 
 
-def _full_name(code: str) -> str:
-    return "".join(r.name for r in get_registry().chain(code))
+def _years(former: HistoricalCode) -> list[YearSpan]:
+    return [YearSpan(first=a, last=b) for a, b in former.years]
+
+
+def _former_code(former: HistoricalCode) -> FormerCode:
+    return FormerCode(**_brief(former).model_dump(), names=list(former.names), years=_years(former))
+
+
+def _home_province(session: SessionDep, principal: Principal) -> str | None:
+    # Staff work in their regions' province; an agency in the province it belongs to.
+    provinces = {scope[:2] for scope in principal.region_scopes}
+    if len(provinces) == 1:
+        return provinces.pop()
+    if principal.agency_id is not None:
+        return session.scalar(select(Agency.province_code).where(Agency.id == principal.agency_id))
+    return None
+
+
+def _match(registry: RegionRegistry, hit: Region | HistoricalCode, score: float) -> RegionMatch:
+    if isinstance(hit, Region):
+        return RegionMatch(
+            **_brief(hit).model_dump(),
+            full_name=registry.full_name(hit.code),
+            score=score,
+            in_use=True,
+        )
+    successor = registry.current_successor(hit)
+    return RegionMatch(
+        **_brief(hit).model_dump(),
+        full_name=hit.name,
+        score=score,
+        in_use=False,
+        years=_years(hit),
+        successor=_brief(successor) if successor else None,
+    )
 
 
 @router.get(
@@ -27,16 +65,19 @@ def _full_name(code: str) -> str:
     responses=problem_responses(422),
 )
 def search_regions(
-    _: AnyRole,
-    q: Annotated[str, Query(min_length=1, max_length=50, description="e.g. 沅江, 琼湖街道")],
+    principal: AnyRole,
+    session: SessionDep,
+    q: Annotated[
+        str, Query(min_length=1, max_length=50, description="e.g. 沅江, 琼湖街道, 沅江县")
+    ],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[RegionMatch]:
-    """Fuzzy search by Chinese name; exact and prefix matches first."""
-    hits = get_registry().search(q, limit=limit)
-    return [
-        RegionMatch(**_brief(r).model_dump(), full_name=_full_name(r.code), score=round(s, 3))
-        for r, s in hits
-    ]
+    """Search by Chinese name: exact names, short names (沅江) and former names (沅江县,
+    益阳县) first, then full paths and prefixes, then close spellings. Within each the caller's
+    own province comes first; once a match is confident, weak look-alikes are left out."""
+    registry = get_registry()
+    province = _home_province(session, principal)
+    return [_match(registry, hit, s) for hit, s in registry.search(q, limit, province=province)]
 
 
 @router.get(
@@ -46,18 +87,35 @@ def search_regions(
     responses=problem_responses(404),
 )
 def get_region(code: str, _: AnyRole) -> RegionRead:
-    """Name, level, parent chain and children of a GB/T 2260 code (padded forms accepted)."""
+    """Name, level, parent chain and children of a GB/T 2260 code (padded forms accepted), with
+    the former codes it succeeds; a code no longer in use (432302) answers with its years and
+    its current successor (430981)."""
     registry = get_registry()
     canonical = registry.normalise(code)
     region = registry.get(canonical) if canonical else None
-    if canonical is None or region is None:
+    if canonical is not None and region is not None:
+        chain = registry.chain(canonical)
+        return RegionRead(
+            **_brief(region).model_dump(),
+            in_use=True,
+            full_name="".join(r.name for r in chain),
+            parents=[_brief(r) for r in chain[:-1]],
+            children=[_brief(r) for r in registry.children(canonical)],
+            seat=registry.seat(canonical),
+            former_codes=[_former_code(f) for f in registry.former_codes(canonical)],
+        )
+    former = registry.former(code)
+    if former is None:
         raise NotFound(f"No region with code {code!r} / 未知的行政区划代码")
-    chain = registry.chain(canonical)
-    seat = registry.seat(canonical) if len(canonical) >= 2 else None
+    successor = registry.current_successor(former)
     return RegionRead(
-        **_brief(region).model_dump(),
-        full_name="".join(r.name for r in chain),
-        parents=[_brief(r) for r in chain[:-1]],
-        children=[_brief(r) for r in registry.children(canonical)],
-        seat=seat,
+        **_brief(former).model_dump(),
+        in_use=False,
+        full_name=former.name,
+        parents=[],
+        children=[],
+        seat=registry.seat(successor.code) if successor else None,
+        years=_years(former),
+        former_names=list(former.names),
+        successor=_brief(successor) if successor else None,
     )

@@ -11,17 +11,55 @@ class RegionBrief(BaseModel):
     level: str = Field(description="province, prefecture, county, township or village")
 
 
-class RegionRead(RegionBrief):
-    """A region with its place in the hierarchy."""
+class YearSpan(BaseModel):
+    """Years a yearly list of codes carried a code, first and last inclusive."""
 
+    first: int
+    last: int
+
+
+class FormerCode(RegionBrief):
+    """A code no longer in use: the names it had and the years it was listed (1980–2024)."""
+
+    names: list[str] = Field(description="Every name it was listed under, oldest first / 曾用名")
+    years: list[YearSpan] = Field(description="使用年份")
+
+
+class RegionRead(RegionBrief):
+    """A region with its place in the hierarchy, or a code no longer in use and its successor."""
+
+    in_use: bool = Field(
+        description="False for a code no longer in use (e.g. 432302, until 1993) / 是否现行代码"
+    )
     full_name: str = Field(description="e.g. 湖南省益阳市沅江市")
     parents: list[RegionBrief] = Field(description="Province first / 上级区划")
     children: list[RegionBrief] = Field(description="下级区划")
-    seat: tuple[float, float] | None = Field(description="Lat, lon of the (county) seat")
+    seat: tuple[float, float] | None = Field(
+        description="Lat, lon of the (county) seat; a former code's is its successor's"
+    )
+    years: list[YearSpan] = Field(
+        default_factory=list, description="A former code's years in use / 使用年份"
+    )
+    former_names: list[str] = Field(default_factory=list, description="A former code's names")
+    successor: RegionBrief | None = Field(
+        default=None,
+        description="The current region a former code became, where the data names one "
+        "(a hint: counties split and merged) / 现行对应区划",
+    )
+    former_codes: list[FormerCode] = Field(
+        default_factory=list,
+        description="Codes no longer in use that this region succeeds (an ID number or an old "
+        "roster may carry them) / 历史代码",
+    )
 
 
 class RegionMatch(RegionBrief):
-    """A search hit."""
+    """A search hit: a current region, or a code no longer in use found by a former name."""
 
     full_name: str
     score: float = Field(description="Match confidence in [0, 1]")
+    in_use: bool = Field(description="False for a code no longer in use / 是否现行代码")
+    years: list[YearSpan] = Field(default_factory=list, description="A former code's years")
+    successor: RegionBrief | None = Field(
+        default=None, description="The current region a former code became, if known"
+    )
