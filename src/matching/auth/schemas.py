@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from matching.auth.models import Role
 from matching.schemas import Day
@@ -20,7 +20,7 @@ class ApiKeyCreate(BaseModel):
         max_length=50,
         description="Staff only: GB/T 2260 region codes the key reaches (by prefix) / 管辖区划",
     )
-    agency_id: int | None = Field(
+    agency_id: StrictInt | None = Field(
         None, ge=1, le=2_147_483_647, description="Agency only: the agency the key acts for"
     )
     expires_on: Day | None = Field(

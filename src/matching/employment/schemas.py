@@ -3,7 +3,15 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from matching.deps import MAX_ID
 from matching.employment.models import ServiceKind
@@ -18,16 +26,18 @@ class EmploymentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    post_id: int | None = Field(None, ge=1, le=MAX_ID, description="The post, if any / 岗位")
+    post_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="The post, if any / 岗位")
     employer: Text | None = Field(None, description="Default: the post's employer / 用工单位")
     workplace_region: str | None = Field(None, description="Default: the post's / 工作地区划")
-    in_organisation: bool | None = Field(
+    in_organisation: StrictBool | None = Field(
         None, description="单位就业 (default: true, or from the post's type) vs 灵活就业"
     )
-    public_welfare: bool | None = Field(None, description="公益性岗位 (default: from the post)")
+    public_welfare: StrictBool | None = Field(
+        None, description="公益性岗位 (default: from the post)"
+    )
     start_date: EventDay = Field(description="入职日期")
     end_date: EventDay | None = Field(None, description="离职日期, for a job that has ended")
-    monthly_wage: int | None = Field(None, ge=0, le=200_000, description="月工资 (元)")
+    monthly_wage: StrictInt | None = Field(None, ge=0, le=200_000, description="月工资 (元)")
     note: Note | None = None
 
     @model_validator(mode="after")

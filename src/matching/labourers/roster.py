@@ -272,7 +272,8 @@ def _validated(row: _Row, values: dict[str, Any]) -> tuple[LabourerCreate | None
     reported: set[tuple[str, str]] = set()
     while True:
         try:
-            return LabourerCreate.model_validate(values), stand_ins
+            # A sheet's cells are text ("4000" for 期望月薪): read as a form is, not as JSON.
+            return LabourerCreate.model_validate(values, strict=False), stand_ins
         except ValidationError as exc:
             dropped = False
             for error in exc.errors():

@@ -7,6 +7,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -46,17 +48,17 @@ class _LabourerFields(BaseModel):
     household_id: str | None = Field(None, max_length=40, description="建档立卡户编号")
     poverty_status: PovertyStatus = Field(PovertyStatus.registered, description="贫困状态")
     labour_ability: LabourAbility = Field(LabourAbility.full, description="劳动能力")
-    wants_work: bool = Field(True, description="就业意愿")
+    wants_work: StrictBool = Field(True, description="就业意愿")
     relocation: Relocation = Field(Relocation.county, description="外出意愿 (how far)")
     education: Education | None = Field(None, description="文化程度")
-    expected_wage: int | None = Field(None, ge=0, le=100_000, description="期望月薪 (元/月)")
+    expected_wage: StrictInt | None = Field(None, ge=0, le=100_000, description="期望月薪 (元/月)")
     preferred_occupations: list[Term] = Field(
         default_factory=list, max_length=10, description="意向工种 (free text or ids)"
     )
     skills: list[SkillInput] = Field(default_factory=list, max_length=30, description="技能")
-    sanwu: bool = Field(False, description="三无: 无法离乡、无业可扶、无力脱贫")
-    lianghousheng: bool = Field(False, description="两后生")
-    disabled: bool = Field(False, description="残疾")
+    sanwu: StrictBool = Field(False, description="三无: 无法离乡、无业可扶、无力脱贫")
+    lianghousheng: StrictBool = Field(False, description="两后生")
+    disabled: StrictBool = Field(False, description="残疾")
 
 
 class LabourerCreate(_LabourerFields):
@@ -95,15 +97,15 @@ class LabourerUpdate(BaseModel):
     household_id: str | None = Field(None, max_length=40)
     poverty_status: PovertyStatus | SkipJsonSchema[None] = None
     labour_ability: LabourAbility | SkipJsonSchema[None] = None
-    wants_work: bool | SkipJsonSchema[None] = None
+    wants_work: StrictBool | SkipJsonSchema[None] = None
     relocation: Relocation | SkipJsonSchema[None] = None
     education: Education | None = None
-    expected_wage: int | None = Field(None, ge=0, le=100_000)
+    expected_wage: StrictInt | None = Field(None, ge=0, le=100_000)
     preferred_occupations: list[Term] | SkipJsonSchema[None] = Field(None, max_length=10)
     skills: list[SkillInput] | SkipJsonSchema[None] = Field(None, max_length=30)
-    sanwu: bool | SkipJsonSchema[None] = None
-    lianghousheng: bool | SkipJsonSchema[None] = None
-    disabled: bool | SkipJsonSchema[None] = None
+    sanwu: StrictBool | SkipJsonSchema[None] = None
+    lianghousheng: StrictBool | SkipJsonSchema[None] = None
+    disabled: StrictBool | SkipJsonSchema[None] = None
 
     _not_null = field_validator(
         "name",

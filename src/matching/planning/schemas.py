@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from matching.planning.rate import DEFAULT_SUCCESS_MARGIN
 from matching.pushes.models import Channel
@@ -20,32 +20,34 @@ class PlanCreate(BaseModel):
         pattern=MONTH_PATTERN,
         description="YYYY-MM: this month (default) or, in this month's last days, the next",
     )
-    pushes_per_labourer: int = Field(3, ge=1, le=20, description="c: pushes per labourer a month")
-    pushes_per_opening: int = Field(5, ge=1, le=100, description="m: pushes per opening left")
-    candidates_per_labourer: int = Field(
+    pushes_per_labourer: StrictInt = Field(
+        3, ge=1, le=20, description="c: pushes per labourer a month"
+    )
+    pushes_per_opening: StrictInt = Field(5, ge=1, le=100, description="m: pushes per opening left")
+    candidates_per_labourer: StrictInt = Field(
         10,
         ge=1,
         le=50,
         description="Best posts per labourer the optimiser chooses from; "
         "doubled (up to 50) while posts' caps keep the plan short of coverage",
     )
-    coverage: float | None = Field(
+    coverage: StrictFloat | None = Field(
         None,
         gt=0,
         le=5,
         description="Pushes to make as a share of U; default the region's push target (policy 50%)",
     )
-    success_margin: float = Field(
+    success_margin: StrictFloat = Field(
         DEFAULT_SUCCESS_MARGIN,
         ge=0,
         le=0.5,
         description="Beyond coverage, keep a push only while the plan's "
         "expected success rate stays at the region's success target (policy 15%) plus this",
     )
-    max_pushes: int | None = Field(
+    max_pushes: StrictInt | None = Field(
         None, ge=0, le=10_000_000, description="Budget: at most this many pushes in the plan"
     )
-    min_probability: float = Field(0.0, ge=0, le=1, description="Leave out weaker pairs")
+    min_probability: StrictFloat = Field(0.0, ge=0, le=1, description="Leave out weaker pairs")
     channel: Channel = Field(Channel.app, description="Channel of the committed pushes")
 
 

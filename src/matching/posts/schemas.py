@@ -7,6 +7,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -30,7 +32,7 @@ class PostSkillInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     term: Term = Field(description="e.g. 叉车证, 电焊, S0001 / 技能要求")
-    required: bool = Field(True, description="Required, or only preferred / 必需")
+    required: StrictBool = Field(True, description="Required, or only preferred / 必需")
     min_level: SkillLevel = Field(SkillLevel.none, description="Lowest level accepted")
 
 
@@ -43,19 +45,21 @@ class _PostFields(BaseModel):
     occupation: Term | None = Field(None, description="Occupation, free text or id / 工种")
     description: str | None = Field(None, max_length=4000, description="岗位描述")
     workplace_region: str = Field(description="Workplace GB/T 2260 code / 工作地点区划")
-    openings: int = Field(ge=1, le=100_000, description="Openings / 招聘人数")
-    wage_min: int = Field(ge=0, le=MAX_WAGE, description="Monthly wage from (元/月) / 月薪下限")
-    wage_max: int = Field(ge=0, le=MAX_WAGE, description="Monthly wage to (元/月) / 月薪上限")
-    housing: bool = Field(False, description="包住")
-    meals: bool = Field(False, description="包吃")
-    age_min: int | None = Field(None, ge=16, le=80, description="年龄下限")
-    age_max: int | None = Field(None, ge=16, le=80, description="年龄上限")
+    openings: StrictInt = Field(ge=1, le=100_000, description="Openings / 招聘人数")
+    wage_min: StrictInt = Field(
+        ge=0, le=MAX_WAGE, description="Monthly wage from (元/月) / 月薪下限"
+    )
+    wage_max: StrictInt = Field(ge=0, le=MAX_WAGE, description="Monthly wage to (元/月) / 月薪上限")
+    housing: StrictBool = Field(False, description="包住")
+    meals: StrictBool = Field(False, description="包吃")
+    age_min: StrictInt | None = Field(None, ge=16, le=80, description="年龄下限")
+    age_max: StrictInt | None = Field(None, ge=16, le=80, description="年龄上限")
     sex_requirement: SexRequirement = Field(
         SexRequirement.any, description="Kept as data and flagged (usually unlawful) / 性别要求"
     )
     education_min: Education | None = Field(None, description="最低学历")
-    seasonal: bool = Field(False, description="季节性岗位")
-    min_duration_months: int | None = Field(None, ge=1, le=120, description="最短用工月数")
+    seasonal: StrictBool = Field(False, description="季节性岗位")
+    min_duration_months: StrictInt | None = Field(None, ge=1, le=120, description="最短用工月数")
     valid_from: Day | None = Field(None, description="Default today / 有效期起")
     valid_until: Day | None = Field(None, description="有效期止")
     required_skills: list[PostSkillInput] = Field(default_factory=list, max_length=20)
@@ -91,17 +95,17 @@ class PostUpdate(BaseModel):
     occupation: Term | None = None
     description: str | None = Field(None, max_length=4000)
     workplace_region: str | SkipJsonSchema[None] = None
-    openings: int | SkipJsonSchema[None] = Field(None, ge=1, le=100_000)
-    wage_min: int | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
-    wage_max: int | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
-    housing: bool | SkipJsonSchema[None] = None
-    meals: bool | SkipJsonSchema[None] = None
-    age_min: int | None = Field(None, ge=16, le=80)
-    age_max: int | None = Field(None, ge=16, le=80)
+    openings: StrictInt | SkipJsonSchema[None] = Field(None, ge=1, le=100_000)
+    wage_min: StrictInt | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
+    wage_max: StrictInt | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
+    housing: StrictBool | SkipJsonSchema[None] = None
+    meals: StrictBool | SkipJsonSchema[None] = None
+    age_min: StrictInt | None = Field(None, ge=16, le=80)
+    age_max: StrictInt | None = Field(None, ge=16, le=80)
     sex_requirement: SexRequirement | SkipJsonSchema[None] = None
     education_min: Education | None = None
-    seasonal: bool | SkipJsonSchema[None] = None
-    min_duration_months: int | None = Field(None, ge=1, le=120)
+    seasonal: StrictBool | SkipJsonSchema[None] = None
+    min_duration_months: StrictInt | None = Field(None, ge=1, le=120)
     valid_from: Day | SkipJsonSchema[None] = None
     valid_until: Day | None = None
     required_skills: list[PostSkillInput] | SkipJsonSchema[None] = Field(None, max_length=20)

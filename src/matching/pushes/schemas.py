@@ -3,7 +3,14 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from matching.deps import MAX_ID
 from matching.pushes.models import Channel, PushedBy, PushState
@@ -108,7 +115,7 @@ class HireDetails(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start_date: EventDay | None = Field(None, description="Default: the event's day / 入职日期")
-    monthly_wage: int | None = Field(None, ge=0, le=200_000, description="Default: wage_min")
+    monthly_wage: StrictInt | None = Field(None, ge=0, le=200_000, description="Default: wage_min")
 
 
 class EventCreate(BaseModel):

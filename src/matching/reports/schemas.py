@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 Share = float
 
@@ -13,20 +13,30 @@ class TargetSet(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    push_ratio: float | None = Field(None, ge=0, le=10, description="推送人次/U, default 0.5")
-    success_rate: float | None = Field(None, ge=0, le=1, description="推荐成功率, default 0.15")
-    employed_share: float | None = Field(None, ge=0, le=1, description="已就业占比, default 0.6")
-    stable_share: float | None = Field(None, ge=0, le=1, description="稳定就业占比, default 0.75")
-    willing_employment: float | None = Field(
+    push_ratio: StrictFloat | None = Field(None, ge=0, le=10, description="推送人次/U, default 0.5")
+    success_rate: StrictFloat | None = Field(
+        None, ge=0, le=1, description="推荐成功率, default 0.15"
+    )
+    employed_share: StrictFloat | None = Field(
+        None, ge=0, le=1, description="已就业占比, default 0.6"
+    )
+    stable_share: StrictFloat | None = Field(
+        None, ge=0, le=1, description="稳定就业占比, default 0.75"
+    )
+    willing_employment: StrictFloat | None = Field(
         None, ge=0, le=1, description="有意愿就业率, default 0.95"
     )
-    unit_employment: float | None = Field(None, ge=0, le=1, description="单位就业占比, default 0.5")
-    services_311: float | None = Field(None, ge=0, le=1, description="311 服务覆盖, default 1")
-    zero_employment_households: int | None = Field(
+    unit_employment: StrictFloat | None = Field(
+        None, ge=0, le=1, description="单位就业占比, default 0.5"
+    )
+    services_311: StrictFloat | None = Field(
+        None, ge=0, le=1, description="311 服务覆盖, default 1"
+    )
+    zero_employment_households: StrictInt | None = Field(
         None, ge=0, le=10_000_000, description="零就业家庭, default 0"
     )
-    workshops: int | None = Field(None, ge=0, le=1_000_000, description="扶贫车间数")
-    bases: int | None = Field(None, ge=0, le=1_000_000, description="就业扶贫基地数")
+    workshops: StrictInt | None = Field(None, ge=0, le=1_000_000, description="扶贫车间数")
+    bases: StrictInt | None = Field(None, ge=0, le=1_000_000, description="就业扶贫基地数")
 
 
 class TargetRead(TargetSet):
