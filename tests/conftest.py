@@ -113,6 +113,16 @@ def migrate(settings: Settings) -> None:
     command.upgrade(alembic_config(settings.migrations_dir, settings.database_url), "head")
 
 
+@pytest.fixture
+def fresh_settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a database of this test's own, migrated and empty (the ids it hands out
+    start at 1); dropped afterwards."""
+    with fresh_database(tmp_path) as url:
+        settings = settings_for(url)
+        migrate(settings)
+        yield settings
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test session."""

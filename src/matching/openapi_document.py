@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from matching.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_kind
+from matching.openapi_examples import EXAMPLES
 from matching.posts.schemas import PostBatchItem
 
 _PROBLEM = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -73,6 +74,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             _finish_operation(operation)
+            _example(operation)
     app.openapi_schema = document
     return document
 
@@ -102,6 +104,30 @@ def _finish_operation(operation: dict[str, Any]) -> None:
         if status == "201" and operation.get("operationId") in CREATES_WITH_LOCATION:
             headers["Location"] = _LOCATION
         _binary_download(response)
+
+
+def _example(operation: dict[str, Any]) -> None:
+    """The operation's working example (matching.openapi_examples): the body Swagger UI fills
+    in, and the path values it was written for."""
+    example = EXAMPLES.get(operation.get("operationId", ""))
+    if example is None:
+        return
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "path" and parameter["name"] in example.path:
+            parameter["example"] = example.path[parameter["name"]]
+        if parameter.get("in") == "query" and parameter["name"] in example.query:
+            parameter["example"] = example.query[parameter["name"]]
+    if example.value is None:
+        return
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        content["application/json"]["examples"] = {
+            "demo": {
+                "summary": example.summary,
+                "description": example.description,
+                "value": example.value,
+            }
+        }
 
 
 def _binary_download(response: dict[str, Any]) -> None:

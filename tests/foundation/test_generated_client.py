@@ -40,7 +40,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
         check=True, capture_output=True, text=True,
         env={"PATH": f"{bin_dir}:/usr/bin:/bin"},  # its ruff pass uses the project's ruff
     )  # fmt: skip
-    site = work / "site"
+    # Under a site-packages directory, as an installed client is: not code under test for
+    # hypothesis, which draws constants from local modules (a stateful run must not see them).
+    site = work / "site-packages"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--target", str(site), str(work / "src")],
