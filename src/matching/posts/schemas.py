@@ -63,7 +63,7 @@ class _PostFields(BaseModel):
     valid_from: Day | None = Field(None, description="Default today / 有效期起")
     valid_until: Day | None = Field(None, description="有效期止")
     required_skills: list[PostSkillInput] = Field(default_factory=list, max_length=20)
-    contact_phone: str | None = Field(None, max_length=32, description="招聘联系电话")
+    contact_phone: str | None = Field(None, max_length=20, description="招聘联系电话")
 
     @model_validator(mode="after")
     def _ranges(self) -> "_PostFields":
@@ -109,7 +109,7 @@ class PostUpdate(BaseModel):
     valid_from: Day | SkipJsonSchema[None] = None
     valid_until: Day | None = None
     required_skills: list[PostSkillInput] | SkipJsonSchema[None] = Field(None, max_length=20)
-    contact_phone: str | None = Field(None, max_length=32)
+    contact_phone: str | None = Field(None, max_length=20)
 
     _not_null = field_validator(
         "employer",
