@@ -2,6 +2,7 @@
 reproducible for past months, and downloadable as Excel."""
 
 import io
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -268,7 +269,7 @@ def test_the_report_downloads_as_a_workbook_with_chinese_headers(
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "targets-430981-2026-10.xlsx" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["任务完成情况", "任务分解表"]
+    assert book.sheetnames == ["任务完成情况", "任务分解表", "图表"]
     summary = book["任务完成情况"]
     assert "沅江市" in summary["A1"].value
     assert [c.value for c in summary[4]][:4] == ["指标", "Figure", "单位", "完成值"]
@@ -278,3 +279,114 @@ def test_the_report_downloads_as_a_workbook_with_chinese_headers(
     assert town["A1"].value == "区划代码"
     codes = [row[0].value for row in town.iter_rows(min_row=2)]
     assert codes[0] == "430981" and TOWN_A in codes
+
+
+def _xlsx(client: TestClient, headers: dict[str, str], month: str) -> bytes:
+    response = client.get(
+        "/v1/reports/targets.xlsx", params={"region": "430981", "month": month}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return bytes(response.content)
+
+
+def test_the_town_table_gives_what_is_left_to_do(
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
+) -> None:
+    p, posts, admin = county["people"], county["posts"], county["admin"]
+    _at(test_clock, date(2026, 10, 10))
+    _push(client, admin, posts[:1], [p["a1"]])
+    client.post(f"/v1/labourers/{p['a2']}/services", json={"kind": "guidance"}, headers=admin)
+    report = _report(client, admin, "2026-10")
+    towns = {c["region"]: c["tasks"] for c in report["children"]}
+    # U: a1 a2 a3 in town A, b1 in town B; the push target is half of U, rounded up.
+    assert towns[TOWN_A] == {
+        "pushes_needed": 1,  # ceil(1.5) = 2, one made
+        "seekers_not_reached": 2,  # a2, a3
+        "missing_recommendations": 3,
+        "missing_guidance": 2,  # a2 has had hers
+        "missing_training_info": 3,
+    }
+    assert towns[TOWN_B]["pushes_needed"] == 1 and towns[TOWN_B]["seekers_not_reached"] == 1
+    assert report["tasks"]["pushes_needed"] == 1  # ceil(2) - 1 for the county
+    book = load_workbook(io.BytesIO(_xlsx(client, admin, "2026-10")))
+    table = book["任务分解表"]
+    header = [c.value for c in table[1]]
+    assert header[2:7] == ["本月还需推送人次", "本月未推送求职人数", "岗位推荐不足3次人数",
+                           "缺职业指导人数", "缺培训信息人数"]  # fmt: skip
+    rows = {row[0].value: [c.value for c in row] for row in table.iter_rows(min_row=2)}
+    assert rows[TOWN_A][2:7] == [1, 2, 3, 2, 3]
+    # One unit per heading: "月均工资 (元)", not "(元) (元)".
+    assert "月均工资 (元)" in header and not any("(元) (元)" in str(h) for h in header)
+
+
+def test_the_mean_wage_counts_every_job_of_the_month(
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
+) -> None:
+    p, admin = county["people"], county["admin"]
+    _at(test_clock, date(2026, 10, 10))
+    jobs: list[tuple[int, dict[str, Any]]] = [
+        (p["a4"], {"start_date": "2026-02-01", "monthly_wage": 4000}),  # held all month
+        (p["a5"], {"start_date": "2026-09-01", "end_date": "2026-10-03", "monthly_wage": 2000}),
+        (p["b3"], {"start_date": "2026-09-01", "end_date": "2026-09-30", "monthly_wage": 9000}),
+        (p["b4"], {"start_date": "2026-10-05"}),  # no wage recorded: not in the mean
+    ]
+    for labourer, job in jobs:
+        response = client.post(
+            f"/v1/labourers/{labourer}/employments", json={"employer": "沅江某厂", **job},
+            headers=admin,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+    wage = _figures(_report(client, admin, "2026-10"))["mean_wage"]
+    # a4's 4000 and a5's 2000 (ended on the 3rd, still a job of October); b3's ended before.
+    assert (wage["value"], wage["numerator"], wage["denominator"]) == (3000.0, 6000, 2)
+    assert wage["name_zh"] == "月均工资" and wage["unit"] == "yuan"
+
+
+def test_the_workbook_charts_the_towns_and_the_last_twelve_months(
+    test_clock: FixedClock, client: TestClient, county: dict[str, Any]
+) -> None:
+    p, posts, admin = county["people"], county["posts"], county["admin"]
+    _at(test_clock, date(2026, 10, 10))
+    pushes = _push(client, admin, posts[:2], [p["a1"]]) + _push(client, admin, posts[:1], [p["b1"]])
+    client.post(
+        f"/v1/pushes/{pushes[0]['id']}/events",
+        json={"state": "hired", "hire": {"monthly_wage": 3000}},
+        headers=admin,
+    )
+    report = _report(client, admin, "2026-10")
+    content = _xlsx(client, admin, "2026-10")
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["任务完成情况", "任务分解表", "图表"]
+    sheet = book["图表"]
+    last_town = 2 + len(report["children"])
+    towns = {row[0]: row for row in sheet.iter_rows(min_row=3, max_row=last_town, values_only=True)}
+    assert towns[TOWN_A][1] == "南大膳镇"
+    for child in report["children"]:
+        figures = _figures(child)
+        row = towns[child["region"]]
+        push, success = figures["push_ratio"], figures["success_rate"]
+        assert list(row[2:6]) == [
+            push["value"],
+            push["target"],
+            success["value"],
+            success["target"],
+        ]
+    months = [r for r in sheet.iter_rows(min_row=last_town + 5, values_only=True) if r[0]]
+    assert [m[0] for m in months] == [f"2025-{m}" for m in ("11", "12")] + [
+        f"2026-{m:02d}" for m in range(1, 11)
+    ]
+    county_figures = _figures(report)
+    assert months[-1][1] == county_figures["push_ratio"]["value"]
+    assert months[-1][3] == county_figures["success_rate"]["value"]
+    assert months[-1][5:7] == (4, 3)  # U, pushes
+    assert months[-2][1] == 0.0 and months[-2][3] is None  # September: U 4, no pushes
+    assert months[0][1] is None  # November 2025: nobody registered yet
+    # Native charts: two bar charts with a target line, and the twelve months as lines.
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        charts = sorted(n for n in archive.namelist() if n.startswith("xl/charts/chart"))
+        xml = [archive.read(name).decode() for name in charts]
+    assert len(xml) == 3
+    assert all("<barChart>" in x and "<lineChart>" in x for x in xml[:2])
+    assert "<lineChart>" in xml[2] and "<barChart>" not in xml[2]
+    assert f"'图表'!$C$3:$C${last_town}" in xml[0] and f"'图表'!$D$3:$D${last_town}" in xml[0]
+    assert f"'图表'!$E$3:$E${last_town}" in xml[1]

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from matching.clock import months_back
 from matching.employment.models import Employment, ServiceKind, ServiceRecord
 from matching.labourers.models import EmploymentStatus, Labourer, PovertyStatus
 from matching.posts.models import Post, PostStatus, PostType, SexRequirement
@@ -59,6 +60,7 @@ class Counts:
     able: int = 0
     unemployed_willing: int = 0  # U
     new_seekers: int = 0  # seeking on the as-of day, not in U (registered or unemployed since)
+    reached_seekers: int = 0  # in U and pushed a post this month
     employed: int = 0
     stable: int = 0
     willing_base: int = 0
@@ -113,7 +115,7 @@ def count_groups(
         worker.start()
     with _whole_tables(session, big=big):
         _labourer_counts(session, region, key_len, period, out)
-    _push_counts(session, region, key_len, period, out)
+    push_counts(session, region, key_len, period, out)
     _wage_counts(session, region, key_len, period, out)
     post_counts(session, region, key_len, period, out)
     if worker is None:
@@ -179,6 +181,16 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
     s = stamped_statuses(region, period)
     at_end, at_six = s.c.at_end, s.c.at_six
     u = and_(*unemployed_willing_clause(s))
+    pushed = (
+        select(Push.labourer_id.label("labourer_id"))
+        .where(
+            Push.pushed_on >= period.month_start,
+            Push.pushed_on <= period.month_end,
+            region_prefix(Push.labourer_region, region),
+        )
+        .group_by(Push.labourer_id)
+        .subquery("pushed")
+    )
     unemployed = STATUS_CODE[EmploymentStatus.unemployed]
     new_seeker = and_(
         ABLE,
@@ -199,6 +211,7 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
             Labourer.household_id.label("household_id"),
             _flag(ABLE).label("able"),
             _flag(u).label("unemployed_willing"),
+            _flag(and_(u, pushed.c.labourer_id.is_not(None))).label("reached_seekers"),
             _flag(new_seeker).label("new_seekers"),
             _flag(employed).label("employed"),
             _flag(and_(employed, at_six.in_(EMPLOYED_CODES), s.c.broke.is_(None))).label("stable"),
@@ -210,14 +223,15 @@ def _labourer_facts(region: str, key_len: int, period: ReportPeriod) -> Any:
         )
         .select_from(Labourer)
         .outerjoin(s, s.c.labourer_id == Labourer.id)
+        .outerjoin(pushed, pushed.c.labourer_id == Labourer.id)
         .where(*in_region(region, period))
         .cte("facts")
     )
 
 
 _LABOURER_COUNTS = (
-    "able", "unemployed_willing", "new_seekers", "employed", "stable", "willing_base",
-    "willing_employed", "in_organisation",
+    "able", "unemployed_willing", "reached_seekers", "new_seekers", "employed", "stable",
+    "willing_base", "willing_employed", "in_organisation",
 )  # fmt: skip
 
 
@@ -318,9 +332,10 @@ def _service_counts(
     _collect(session, query, out)
 
 
-def _push_counts(
+def push_counts(
     session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
 ) -> None:
+    """The month's pushes, the labourers pushed and the pushes that led to a hire in time."""
     key = func.substr(Push.labourer_region, 1, key_len)
     success = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
     query = (
@@ -343,14 +358,18 @@ def _push_counts(
 def _wage_counts(
     session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
 ) -> None:
-    def held_on(day: date) -> ColumnElement[bool]:
+    """Every job with a recorded wage held at some time in the month (to the as-of day),
+    ended or not, and the same for the month a year earlier."""
+
+    def held_in(first: date, last: date) -> ColumnElement[bool]:
         return and_(
-            Employment.start_date <= day,
-            or_(Employment.end_date.is_(None), Employment.end_date >= day),
+            Employment.start_date <= last,
+            or_(Employment.end_date.is_(None), Employment.end_date >= first),
             Employment.monthly_wage.is_not(None),
         )
 
-    now, before = held_on(period.as_of), held_on(period.last_year)
+    now = held_in(period.month_start, period.as_of)
+    before = held_in(months_back(period.month_start, 12), period.last_year)
     key = func.substr(Labourer.hukou_region, 1, key_len)
     query = (
         select(

@@ -81,11 +81,23 @@ def targets_report(report: ReportDep) -> TargetsReport:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
 )
-def targets_report_xlsx(request: Request, report: ReportDep) -> Response:
-    """The same report as an .xlsx workbook with Chinese headers: the region's figures, and one
-    row per child region."""
+def targets_report_xlsx(
+    request: Request,
+    report: ReportDep,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    today: TodayDep,
+) -> Response:
+    """The same report as an .xlsx workbook with Chinese headers: the region's figures; one
+    row per child region with what is left to do (pushes still needed this month, seekers not
+    yet reached, 311 services missing) beside the shares; and native Excel charts — push ratio
+    and success rate by child region against the target lines, and the region's last twelve
+    months."""
+    trend = service.monthly_trend(
+        session, region=report.region, month=report.month, today=today, principal=principal
+    )
     filename = f"targets-{report.region}-{report.month}.xlsx"
-    return attachment(request, targets_workbook(report), XLSX, filename)
+    return attachment(request, targets_workbook(report, trend), XLSX, filename)
 
 
 @router.get(

@@ -75,12 +75,33 @@ class Figure(BaseModel):
     detail: dict[str, float] = Field(default_factory=dict)
 
 
+class RegionTasks(BaseModel):
+    """What is left to do this month, in people and pushes (the 任务分解表's absolute tasks)."""
+
+    pushes_needed: int = Field(
+        description="Pushes still to make this month to meet the push target / 本月还需推送人次"
+    )
+    seekers_not_reached: int = Field(
+        description="People in U not pushed any post this month / 本月未推送的求职人数"
+    )
+    missing_recommendations: int = Field(
+        description="People in U with fewer than 3 recommendations this year / 岗位推荐不足3次人数"
+    )
+    missing_guidance: int = Field(
+        description="People in U without career guidance / 缺职业指导人数"
+    )
+    missing_training_info: int = Field(
+        description="People in U without training information / 缺培训信息人数"
+    )
+
+
 class RegionFigures(BaseModel):
     """The figures of one region."""
 
     region: str
     region_name: str
     figures: list[Figure]
+    tasks: RegionTasks
     met: int = Field(description="Figures meeting their target / 达标项数")
     not_met: int = Field(description="Figures missing their target / 未达标项数")
 
@@ -95,3 +116,16 @@ class TargetsReport(RegionFigures):
     attribution_days: int
     children: list[RegionFigures]
     notes: list[str]
+
+
+class MonthPoint(BaseModel):
+    """One month of a region's push ratio and success rate, with the targets in force."""
+
+    month: str
+    unemployed_willing: int
+    pushes: int
+    successful_pushes: int
+    push_ratio: float | None
+    success_rate: float | None
+    push_target: float | None
+    success_target: float | None

@@ -1,18 +1,33 @@
 """Assembling the targets report: figures, targets, met / not met, per region and child region."""
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
+from matching.clock import month_end, months_back
 from matching.regions.registry import get_registry
-from matching.reports.figures import Counts, GroupedCounts, count_groups, post_counts
-from matching.reports.schemas import Figure, RegionFigures, TargetsReport
+from matching.reports.figures import (
+    Counts,
+    GroupedCounts,
+    count_groups,
+    post_counts,
+    push_counts,
+)
+from matching.reports.schemas import (
+    Figure,
+    MonthPoint,
+    RegionFigures,
+    RegionTasks,
+    TargetsReport,
+)
 from matching.rules import targets
-from matching.rules.period import parse_month
+from matching.rules.period import ReportPeriod, parse_month
+from matching.rules.population import unemployed_willing
 from matching.scope import check_scope
 
 
@@ -52,7 +67,7 @@ FIGURES: tuple[_Def, ...] = (
          lambda c: _ratio(c.willing_employed, c.willing_base), "willing_employment"),
     _Def("unit_employment", "单位就业占比", "Employed by an organisation / employed", "ratio",
          ">", lambda c: _ratio(c.in_organisation, c.employed), "unit_employment"),
-    _Def("mean_wage", "月均工资 (元)", "Mean monthly wage (yuan)", "yuan", ">=",
+    _Def("mean_wage", "月均工资", "Mean monthly wage of the month's jobs", "yuan", ">=",
          lambda c: (c.wage_sum / c.wage_jobs if c.wage_jobs else None, c.wage_sum,
                     c.wage_jobs or None), None),
     _Def("services_311", "311 服务达标人数 / U", "U given 3 recommendations, 1 guidance, "
@@ -128,8 +143,22 @@ def region_figures(
         region=code,
         region_name=registry.name_or_code(code),
         figures=figures,
+        tasks=_tasks(counts, resolved["push_ratio"].value),
         met=sum(f.met is True for f in figures),
         not_met=sum(f.met is False for f in figures),
+    )
+
+
+def _tasks(counts: Counts, push_target: float | None) -> RegionTasks:
+    u = counts.unemployed_willing
+    # The push target is a share of U: ceil, so meeting the count meets the share.
+    needed = math.ceil(push_target * u - 1e-9) - counts.pushes if push_target else 0
+    return RegionTasks(
+        pushes_needed=max(0, needed),
+        seekers_not_reached=max(0, u - counts.reached_seekers),
+        missing_recommendations=max(0, u - counts.s311_recommendation),
+        missing_guidance=max(0, u - counts.s311_guidance),
+        missing_training_info=max(0, u - counts.s311_training),
     )
 
 
@@ -204,3 +233,55 @@ def _roll_up(
         child = next((key[:n] for n in lengths if key[:n] in by_child), None)
         (by_child[child] if child else other).add(counts)
     return total, by_child, other
+
+
+def monthly_trend(
+    session: Session,
+    *,
+    region: str,
+    month: str | None,
+    today: date,
+    principal: Principal,
+    months: int = 12,
+) -> list[MonthPoint]:
+    """The push ratio and success rate of the region's last `months` months up to `month`,
+    oldest first, each against the targets of its year: U and the pushes only, not the whole
+    report (a month before any labourer was registered has U 0 and no ratio)."""
+    check_scope(principal, region, "region")
+    last = parse_month(month, today)
+    rows_by_year: dict[int, dict[str, targets.Resolved]] = {}
+    points = []
+    for back in range(months - 1, -1, -1):
+        start = months_back(last.month_start, back)
+        end = month_end(start)
+        period = ReportPeriod(month_start=start, month_end=end, as_of=min(end, today))
+        u = (
+            session.scalar(
+                select(func.count()).select_from(
+                    unemployed_willing(region, period).order_by(None).subquery()
+                )
+            )
+            or 0
+        )
+        grouped = GroupedCounts()
+        push_counts(session, region, len(region), period, grouped)
+        counts = grouped.groups.get(region, Counts())
+        if start.year not in rows_by_year:
+            rows = targets.rows_for(session, set(targets.ancestors(region)), start.year)
+            rows_by_year[start.year] = targets.resolve(region, rows)
+        resolved = rows_by_year[start.year]
+        points.append(
+            MonthPoint(
+                month=f"{start:%Y-%m}",
+                unemployed_willing=u,
+                pushes=counts.pushes,
+                successful_pushes=counts.successful_pushes,
+                push_ratio=round(counts.pushes / u, 4) if u else None,
+                success_rate=(
+                    round(counts.successful_pushes / counts.pushes, 4) if counts.pushes else None
+                ),
+                push_target=resolved["push_ratio"].value,
+                success_target=resolved["success_rate"].value,
+            )
+        )
+    return points
