@@ -380,6 +380,8 @@ def test_the_workbook_charts_the_towns_and_the_last_twelve_months(
     assert months[-1][3] == county_figures["success_rate"]["value"]
     assert months[-1][5:7] == (4, 3)  # U, pushes
     assert months[-2][1] == 0.0 and months[-2][3] is None  # September: U 4, no pushes
+    september = _figures(_report(client, admin, "2026-09"))["unemployed_willing"]["value"]
+    assert months[-2][5] == september == 4  # each month's U as its own report counts it
     assert months[0][1] is None  # November 2025: nobody registered yet
     # Native charts: two bar charts with a target line, and the twelve months as lines.
     with zipfile.ZipFile(io.BytesIO(content)) as archive:

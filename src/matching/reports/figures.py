@@ -115,7 +115,7 @@ def count_groups(
         worker.start()
     with _whole_tables(session, big=big):
         _labourer_counts(session, region, key_len, period, out)
-    push_counts(session, region, key_len, period, out)
+    _push_counts(session, region, key_len, period, out)
     _wage_counts(session, region, key_len, period, out)
     post_counts(session, region, key_len, period, out)
     if worker is None:
@@ -332,7 +332,7 @@ def _service_counts(
     _collect(session, query, out)
 
 
-def push_counts(
+def _push_counts(
     session: Session, region: str, key_len: int, period: ReportPeriod, out: GroupedCounts
 ) -> None:
     """The month's pushes, the labourers pushed and the pushes that led to a hire in time."""

@@ -5,19 +5,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.clock import month_end, months_back
+from matching.labourers.models import EmploymentStatus, Labourer
+from matching.pushes.models import Push
 from matching.regions.registry import get_registry
-from matching.reports.figures import (
-    Counts,
-    GroupedCounts,
-    count_groups,
-    post_counts,
-    push_counts,
-)
+from matching.reports.figures import Counts, GroupedCounts, count_groups, post_counts
 from matching.reports.schemas import (
     Figure,
     MonthPoint,
@@ -27,7 +23,8 @@ from matching.reports.schemas import (
 )
 from matching.rules import targets
 from matching.rules.period import ReportPeriod, parse_month
-from matching.rules.population import unemployed_willing
+from matching.rules.population import ABLE, WANTS
+from matching.rules.status import STATUS_CODE, in_region, region_prefix, statuses_on_days
 from matching.scope import check_scope
 
 
@@ -245,43 +242,84 @@ def monthly_trend(
     months: int = 12,
 ) -> list[MonthPoint]:
     """The push ratio and success rate of the region's last `months` months up to `month`,
-    oldest first, each against the targets of its year: U and the pushes only, not the whole
-    report (a month before any labourer was registered has U 0 and no ratio)."""
+    oldest first, each against the targets of its year. U and the pushes only, each month as
+    the report defines them, in two statements for all the months (a month before anyone was
+    registered has U 0 and no ratio)."""
     check_scope(principal, region, "region")
     last = parse_month(month, today)
-    rows_by_year: dict[int, dict[str, targets.Resolved]] = {}
-    points = []
-    for back in range(months - 1, -1, -1):
-        start = months_back(last.month_start, back)
-        end = month_end(start)
-        period = ReportPeriod(month_start=start, month_end=end, as_of=min(end, today))
-        u = (
-            session.scalar(
-                select(func.count()).select_from(
-                    unemployed_willing(region, period).order_by(None).subquery()
-                )
-            )
-            or 0
+    starts = [months_back(last.month_start, back) for back in range(months - 1, -1, -1)]
+    periods = [
+        ReportPeriod(month_start=d, month_end=month_end(d), as_of=min(month_end(d), today))
+        for d in starts
+    ]
+    u = _seekers_by_month(session, region, periods)
+    pushes, successes = _pushes_by_month(session, region, periods)
+    resolved_by_year = {
+        year: targets.resolve(
+            region, targets.rows_for(session, set(targets.ancestors(region)), year)
         )
-        grouped = GroupedCounts()
-        push_counts(session, region, len(region), period, grouped)
-        counts = grouped.groups.get(region, Counts())
-        if start.year not in rows_by_year:
-            rows = targets.rows_for(session, set(targets.ancestors(region)), start.year)
-            rows_by_year[start.year] = targets.resolve(region, rows)
-        resolved = rows_by_year[start.year]
+        for year in {d.year for d in starts}
+    }
+    points = []
+    for k, start in enumerate(starts):
+        resolved = resolved_by_year[start.year]
+        key = f"{start:%Y-%m}"
+        made, hired = pushes.get(key, 0), successes.get(key, 0)
         points.append(
             MonthPoint(
-                month=f"{start:%Y-%m}",
-                unemployed_willing=u,
-                pushes=counts.pushes,
-                successful_pushes=counts.successful_pushes,
-                push_ratio=round(counts.pushes / u, 4) if u else None,
-                success_rate=(
-                    round(counts.successful_pushes / counts.pushes, 4) if counts.pushes else None
-                ),
+                month=key,
+                unemployed_willing=u[k],
+                pushes=made,
+                successful_pushes=hired,
+                push_ratio=round(made / u[k], 4) if u[k] else None,
+                success_rate=round(hired / made, 4) if made else None,
                 push_target=resolved["push_ratio"].value,
                 success_target=resolved["success_rate"].value,
             )
         )
     return points
+
+
+def _seekers_by_month(session: Session, region: str, periods: list[ReportPeriod]) -> list[int]:
+    """U of each month: able, willing, unemployed on its 1st, registered by its end."""
+    on = statuses_on_days(region, [p.month_start for p in periods], periods[-1])
+    unemployed = STATUS_CODE[EmploymentStatus.unemployed]
+    counts = [
+        func.sum(
+            case(
+                (
+                    and_(
+                        on.c[f"on_{k}"] == unemployed,
+                        Labourer.created_at < p.registered_before,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        for k, p in enumerate(periods)
+    ]
+    row = session.execute(
+        select(*counts)
+        .select_from(Labourer)
+        .join(on, on.c.labourer_id == Labourer.id)
+        .where(*in_region(region, periods[-1]), ABLE, WANTS)
+    ).one()
+    return [int(n or 0) for n in row]
+
+
+def _pushes_by_month(
+    session: Session, region: str, periods: list[ReportPeriod]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Pushes of each month and those whose hire came within their window (as push_counts)."""
+    success = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
+    rows = session.execute(
+        select(Push.month, func.count(), func.sum(case((success, 1), else_=0)))
+        .where(
+            Push.pushed_on >= periods[0].month_start,
+            Push.pushed_on <= periods[-1].month_end,
+            region_prefix(Push.labourer_region, region),
+        )
+        .group_by(Push.month)
+    ).all()
+    return {m: int(n) for m, n, _ in rows}, {m: int(h or 0) for m, _, h in rows}

@@ -176,3 +176,25 @@ def stamped_statuses(region: str, period: ReportPeriod, *, start_only: bool = Fa
             ).label("broke"),
         ]
     return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("statuses")
+
+
+def statuses_on_days(region: str, days: list[date], period: ReportPeriod) -> Any:
+    """Per labourer of the region registered by the end of `period`, the status code on each
+    of `days` as columns `on_0`, `on_1` …, in one aggregate over the periods (as
+    stamped_statuses does for its three days): the months of a trend in one pass."""
+    rows = (
+        select(
+            Period.labourer_id.label("labourer_id"),
+            Period.effective_from.label("day"),
+            (DaysSince2000(Period.effective_from) * CODES + status_code()).label("stamp"),
+        )
+        .where(
+            Period.effective_from <= max(days), own_labourers(region, period, Period.labourer_id)
+        )
+        .subquery("periods")
+    )
+    columns = [
+        (func.max(case((rows.c.day <= day, rows.c.stamp))) % CODES).label(f"on_{k}")
+        for k, day in enumerate(days)
+    ]
+    return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("on_days")
