@@ -160,6 +160,35 @@ def test_near_identical_posts_from_other_sources_are_reported(
     assert any({a["id"], b["id"]} <= set(g["post_ids"]) for g in groups)
 
 
+def test_a_vacancy_entered_twice_by_one_source_is_reported(
+    client: TestClient, auth: Auth, post_body: Body
+) -> None:
+    """Two station clerks enter the same vacancy: the second is told of the first, and the
+    duplicates list carries the pair as one source's; a withdrawn post is no longer one."""
+    clerk_a, clerk_b = auth("staff"), auth("staff")
+    local = {"workplace_region": "430981100"}
+    first = client.post(
+        "/v1/posts", json=post_body(employer="沅江某食品厂", **local), headers=clerk_a
+    )
+    second = client.post(
+        "/v1/posts", json=post_body(employer="沅江 某食品厂", **local), headers=clerk_b
+    )
+    assert first.status_code == second.status_code == 201, second.text
+    a, b = first.json()["id"], second.json()["id"]
+    assert second.json()["near_duplicates"] == [a]
+    groups = client.get("/v1/posts/duplicates", headers=clerk_a).json()
+    pair = next(g for g in groups if set(g["post_ids"]) == {a, b})
+    assert pair["same_source"] is True and pair["sources"] == ["station"]
+    withdrawn = client.post(f"/v1/posts/{b}/withdraw", headers=clerk_b)
+    assert withdrawn.status_code == 200, withdrawn.text
+    groups = client.get("/v1/posts/duplicates", headers=clerk_a).json()
+    assert not any(a in g["post_ids"] for g in groups)
+    third = client.post(
+        "/v1/posts", json=post_body(employer="沅江某食品厂", **local), headers=clerk_a
+    )
+    assert third.json()["near_duplicates"] == [a]
+
+
 def test_batch_over_1000_items_is_refused(client: TestClient, auth: Auth, post_body: Body) -> None:
     items = [post_body(external_id=str(i)) for i in range(1001)]
     response = client.post("/v1/posts/batch", json={"items": items}, headers=auth("agency"))

@@ -147,11 +147,12 @@ def _acting_agency(principal: Principal, agency_id: int | None) -> Principal:
 
 @router.get(
     "/duplicates",
-    summary="Near-identical posts from different sources / 疑似重复岗位",
+    summary="Near-identical posts / 疑似重复岗位",
     operation_id="list_post_duplicates",
 )
 def list_duplicates(session: SessionDep, _: StaffOrAdmin) -> list[DuplicatePostGroup]:
-    """Posts with the same employer, title, county and wage band from different sources."""
+    """Live posts with the same employer, title, county and wage band: from different sources
+    first, then those one source entered twice (`same_source`)."""
     return service.duplicate_groups(session)
 
 

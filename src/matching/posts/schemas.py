@@ -186,7 +186,9 @@ class PostWritten(PostRead):
     """A post just written, with how its free-text terms were read and look-alikes."""
 
     resolutions: list[TermResolution]
-    near_duplicates: list[int] = Field(description="Near-identical posts from other sources")
+    near_duplicates: list[int] = Field(
+        description="Near-identical posts the caller may read, from any source / 疑似重复岗位"
+    )
 
 
 class PostPage(BaseModel):
@@ -233,8 +235,12 @@ class BatchResult(BaseModel):
 
 
 class DuplicatePostGroup(BaseModel):
-    """Near-identical posts from different sources."""
+    """Near-identical posts: from different sources, or entered twice by one."""
 
     fingerprint: str
     post_ids: list[int]
     sources: list[str]
+    same_source: bool = Field(
+        description="All from one source (two clerks, or one agency, entering one vacancy "
+        "twice) / 同一来源重复录入"
+    )

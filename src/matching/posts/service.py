@@ -445,27 +445,24 @@ def near_duplicates(session: Session, post: Post, principal: Principal) -> list[
 def near_duplicates_of(
     session: Session, posts: Sequence[Post | NewPost], principal: Principal
 ) -> dict[int, list[int]]:
-    """For each post, up to 20 posts with its fingerprint from another source (one query), of
-    those the caller may read: an agency reads only its own posts, so it is told of none (the
-    ids of another agency's posts are that agency's business).
-
-    A source is one agency, or the stations together (agency_id None).
+    """For each post, up to 20 other posts with its fingerprint (one query) that the caller may
+    read: from another source (an agency and a station posting one vacancy) or from the same
+    one (two clerks entering it twice). An agency reads only its own posts, so it is told only
+    of its own look-alikes (another agency's post ids are that agency's business).
     """
-    if principal.role == Role.agency:
-        return {post.id: [] for post in posts}
     prints = sorted({p.fingerprint for p in posts})
     found: dict[str, list[tuple[int, int | None]]] = {}
     for condition in member_of(session, Post.fingerprint, prints):
-        rows = session.execute(
-            select(Post.fingerprint, Post.id, Post.agency_id).where(condition).order_by(Post.id)
+        query = select(Post.fingerprint, Post.id, Post.agency_id).where(
+            condition, Post.status != PostStatus.withdrawn
         )
-        for fp, post_id, agency_id in rows:
+        if principal.role == Role.agency:
+            query = query.where(Post.agency_id == principal.agency_id)
+        for fp, post_id, agency_id in session.execute(query.order_by(Post.id)):
             found.setdefault(fp, []).append((post_id, agency_id))
     return {
         post.id: [
-            other_id
-            for other_id, other_agency in found.get(post.fingerprint, [])
-            if other_id != post.id and other_agency != post.agency_id
+            other_id for other_id, _ in found.get(post.fingerprint, []) if other_id != post.id
         ][:20]
         for post in posts
     }
@@ -510,13 +507,16 @@ def list_posts(
 
 
 def duplicate_groups(session: Session, limit: int = 500) -> list[DuplicatePostGroup]:
-    """Fingerprints shared by posts from more than one source."""
+    """Fingerprints shared by more than one live post, from different sources or one."""
     rows = session.execute(
         select(Post.fingerprint, Post.id, Post.source, Post.agency_id)
         .where(Post.status != PostStatus.withdrawn)
         .where(
             Post.fingerprint.in_(
-                select(Post.fingerprint).group_by(Post.fingerprint).having(func.count() > 1)
+                select(Post.fingerprint)
+                .where(Post.status != PostStatus.withdrawn)
+                .group_by(Post.fingerprint)
+                .having(func.count() > 1)
             )
         )
         .order_by(Post.fingerprint, Post.id)
@@ -530,8 +530,11 @@ def duplicate_groups(session: Session, limit: int = 500) -> list[DuplicatePostGr
             fingerprint=fp,
             post_ids=[p for p, _ in members],
             sources=sorted({s for _, s in members}),
+            same_source=len({s for _, s in members}) == 1,
         )
         for fp, members in grouped.items()
-        if len({s for _, s in members}) > 1
+        if len(members) > 1
     ]
+    # Across sources first (a partner's post and a station's), then by the first post.
+    groups.sort(key=lambda g: (g.same_source, g.post_ids[0]))
     return groups[:limit]
