@@ -91,7 +91,25 @@ def _load(session: Session, admin: Principal, personal: PersonalData, today: dat
         for _ in range(8)
     ]
     ids = labourers.insert_labourers(session, drafts, key_id=admin.key_id)
-    count = len(ids)
+    # One person registered twice, as happens: 林春生 (id 7) again, by a clerk without his ID
+    # card at hand. GET /v1/labourers/duplicates shows the pair; the merge example joins them.
+    twin = session.get(Labourer, ids[6])
+    assert twin is not None and twin.birth_date is not None
+    again = LabourerCreate(
+        name=twin.name,
+        hukou_region=twin.hukou_region,
+        sex=twin.sex,
+        birth_date=twin.birth_date,
+        household_id=twin.household_id,
+        relocation=twin.relocation,
+        skills=[SkillInput(term="电焊")],
+    )
+    labourers.insert_labourers(
+        session,
+        [labourers.build_labourer(again, principal=admin, personal=personal, today=today)[0]],
+        key_id=admin.key_id,
+    )
+    count = len(ids) + 1
     # Half of them use the mobile app, so the app key has labourers to act for.
     enrolled = ids[::2]
     session.execute(

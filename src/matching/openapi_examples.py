@@ -89,6 +89,13 @@ EXAMPLES: dict[str, RequestExample] = {
         {"phone": "13907375678", "relocation": "anywhere", "expected_wage": 5000},
         path={"labourer_id": 4},
     ),
+    "merge_labourers": RequestExample(
+        "林春生 was registered twice: keep the record with his ID number / 合并重复登记",
+        "staff",
+        {"duplicate_id": 105},
+        path={"labourer_id": 7},
+        again=409,
+    ),
     "create_post": RequestExample(
         "A local enterprise's vacancy in 南大膳镇 / 发布本地岗位",
         "staff",

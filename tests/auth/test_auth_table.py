@@ -45,6 +45,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/labourers/duplicates"): STAFF,
     ("GET", "/v1/labourers/{labourer_id}"): STAFF,
     ("PATCH", "/v1/labourers/{labourer_id}"): STAFF,
+    ("POST", "/v1/labourers/{labourer_id}/merge"): STAFF,
     ("POST", "/v1/labourers/{labourer_id}/status"): STAFF,
     ("GET", "/v1/labourers/{labourer_id}/status"): STAFF,
     ("GET", "/v1/labourers/{labourer_id}/status/history"): STAFF,

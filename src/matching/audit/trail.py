@@ -27,6 +27,7 @@ class AuditAction(StrEnum):
     employment = "employment"  # a job started or ended (it sets the status)
     app_link = "app_link"  # enrolled in the mobile app
     app_unlink = "app_unlink"  # taken out of the mobile app
+    merge = "merge"  # a duplicate record merged into this one (and the entry on the duplicate)
 
 
 def _names(fields: Iterable[str]) -> str:

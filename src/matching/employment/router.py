@@ -52,7 +52,7 @@ def create_employment(
     With `post_id` the job takes one of the post's openings (409 when none is left) and its
     employer, workplace and type default from the post.
     """
-    labourer = labourers.get_labourer(session, labourer_id, principal)
+    labourer = labourers.get_labourer(session, labourer_id, principal, writing=True)
     if body.start_date > today + _START_AHEAD:
         raise Unprocessable.for_field("start_date", "is more than 31 days ahead / 入职日期过远")
     if body.end_date is not None and body.end_date > today:
@@ -151,7 +151,7 @@ def create_service(
 ) -> ServiceRead:
     """Post recommendation, career guidance or training information; pushes count as recommendations
     of their own, so record here only recommendations made outside the push ledger."""
-    labourers.check_access(session, labourer_id, principal)
+    labourers.check_access(session, labourer_id, principal, writing=True)
     provided_on = body.provided_on or today
     if provided_on > today:
         raise Unprocessable.for_field("provided_on", "is in the future / 服务日期不能晚于今天")

@@ -34,7 +34,7 @@ def _may_be_same_person(a: Labourer, b: Labourer) -> float:
 def near_duplicates(session: Session, principal: Principal) -> list[DuplicateGroup]:
     """Groups of records that may be one person, most similar first."""
     keys = select(Labourer.birth_date, Labourer.hukou_region).where(
-        Labourer.birth_date.is_not(None)
+        Labourer.birth_date.is_not(None), Labourer.merged_into_id.is_(None)
     )
     scope = scope_clause(principal, Labourer.hukou_region)
     if scope is not None:
@@ -42,7 +42,10 @@ def near_duplicates(session: Session, principal: Principal) -> list[DuplicateGro
     keys = keys.group_by(Labourer.birth_date, Labourer.hukou_region).having(func.count() > 1)
     candidates = session.scalars(
         select(Labourer)
-        .where(tuple_(Labourer.birth_date, Labourer.hukou_region).in_(keys))
+        .where(
+            tuple_(Labourer.birth_date, Labourer.hukou_region).in_(keys),
+            Labourer.merged_into_id.is_(None),
+        )
         .order_by(Labourer.birth_date, Labourer.hukou_region, Labourer.id)
     ).all()
     buckets: dict[tuple[object, str], list[Labourer]] = {}

@@ -122,6 +122,9 @@ class Labourer(Base):
     # Enrolled in the mobile app since (docs/domain.md, "Roles"): the app key acts only for a
     # labourer with this set; unlinking clears it.
     app_linked_at: Mapped[datetime | None]
+    # A record merged into another (one person, two records): kept, never counted or matched.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("labourers.id"), index=True)
+    merged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -90,6 +90,7 @@ def present(
         employment_status=status.status if status else EmploymentStatus.unemployed,
         status_since=status.effective_from if status else labourer.created_at.date(),
         app_linked_at=labourer.app_linked_at,
+        merged_into_id=labourer.merged_into_id,
         created_at=labourer.created_at,
         updated_at=labourer.updated_at,
     )

@@ -9,7 +9,7 @@ from matching.auth.deps import StaffOrAdmin
 from matching.auth.models import Role
 from matching.deps import IdPath, PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.errors import Forbidden, Unprocessable, problem_responses
-from matching.labourers import duplicates, service
+from matching.labourers import duplicates, merge, service
 from matching.labourers.models import EmploymentStatus, Relocation
 from matching.labourers.presenter import audit_reveal, present
 from matching.labourers.schemas import (
@@ -19,6 +19,8 @@ from matching.labourers.schemas import (
     LabourerRead,
     LabourerUpdate,
     LabourerWritten,
+    MergeRead,
+    MergeRequest,
     StatusAsOf,
     StatusChange,
     StatusRead,
@@ -207,6 +209,37 @@ def get_labourer(
     return present(labourer, current, today=today, personal=personal)
 
 
+@router.post(
+    "/{labourer_id:id}/merge",
+    summary="Merge a duplicate record into this one / 合并重复记录",
+    operation_id="merge_labourers",
+    responses=problem_responses(404, 409, 422),
+)
+def merge_labourers(
+    labourer_id: IdPath,
+    body: MergeRequest,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    today: TodayDep,
+) -> MergeRead:
+    """Staff have confirmed that two records are one person (一人一号): this record survives.
+    The duplicate's status history, pushes, jobs and services move to it, with the ID number,
+    phone, household and residence it lacks; the duplicate is kept, marked merged, and no longer
+    counted, listed, matched or written to. One transaction, audited on both records; both must
+    lie within the caller's regions; two different ID numbers are two people (409). A status
+    period of a day, or a push of a post and month, the survivor already has stays on the
+    duplicate and is counted in `left_on_merged`."""
+    outcome = merge.merge(session, labourer_id, body.duplicate_id, principal=principal)
+    survivor = outcome.survivor
+    return MergeRead(
+        survivor=present(survivor, current_period(session, survivor.id, today), today=today),
+        merged_id=outcome.merged.id,
+        moved=outcome.moved,
+        left_on_merged=outcome.left_on_merged,
+        filled=outcome.filled,
+    )
+
+
 @router.patch(
     "/{labourer_id:id}",
     summary="Change a labourer / 修改劳动力信息",
@@ -224,7 +257,7 @@ def update_labourer(
 ) -> LabourerWritten:
     """Change the fields given; the rest stays. The audit log records which fields were
     written (never their values)."""
-    labourer = service.get_labourer(session, labourer_id, principal)
+    labourer = service.get_labourer(session, labourer_id, principal, writing=True)
     resolutions = service.update(
         session, labourer, body, principal=principal, personal=personal, today=today
     )
@@ -255,7 +288,7 @@ def change_status(
     request_id: RequestIdDep,
 ) -> StatusRead:
     """The status holds from `effective_from` until the next recorded change."""
-    labourer = service.get_labourer(session, labourer_id, principal)
+    labourer = service.get_labourer(session, labourer_id, principal, writing=True)
     period = service.change_status(session, labourer, body, key_id=principal.key_id)
     record(
         session,

@@ -181,6 +181,11 @@ class LabourerRead(BaseModel):
         description="Enrolled in the mobile app since; null when not (the app key cannot act "
         "for this labourer) / 绑定应用时间"
     )
+    merged_into_id: int | None = Field(
+        default=None,
+        description="Set on a record merged into another (one person, two records): read-only, "
+        "never counted or matched / 已合并至",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -266,3 +271,30 @@ class AppEnrolment(BaseModel):
 
     id_number: str = Field(min_length=15, max_length=32, description="身份证号")
     phone: str = Field(min_length=5, max_length=32, description="登记的联系电话")
+
+
+class MergeRequest(BaseModel):
+    """Which record to merge into the one named in the path (the survivor)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_id: StrictInt = Field(
+        ge=1, le=2_147_483_647, description="The other record of the same person / 重复记录"
+    )
+
+
+class MergeRead(BaseModel):
+    """The survivor after the merge, and what moved to it."""
+
+    survivor: "LabourerRead"
+    merged_id: int
+    moved: dict[str, int] = Field(
+        description="status_periods, pushes, employments, services moved to the survivor"
+    )
+    left_on_merged: dict[str, int] = Field(
+        description="Status periods of a day and pushes of a post and month the survivor had "
+        "already: kept on the merged record / 保留在被合并记录上"
+    )
+    filled: list[str] = Field(
+        description="Identifiers the survivor lacked, taken from the duplicate / 补全的信息"
+    )

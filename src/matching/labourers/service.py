@@ -351,24 +351,43 @@ def update(
     return resolutions
 
 
-def get_labourer(session: Session, labourer_id: int, principal: Principal) -> Labourer:
+def get_labourer(
+    session: Session, labourer_id: int, principal: Principal, *, writing: bool = False
+) -> Labourer:
     """One labourer the caller may act for: 404 if absent (or, for the app key, not enrolled in
-    the app), 403 if outside a staff key's regions."""
+    the app), 403 if outside a staff key's regions; `writing`: 409 for a merged record."""
     labourer = session.get(Labourer, labourer_id, options=[selectinload(Labourer.skills)])
     if labourer is None:
         raise _no_labourer(principal, labourer_id)
     _check_reach(principal, labourer_id, labourer.hukou_region, labourer.app_linked_at)
+    if writing:
+        refuse_merged(labourer_id, labourer.merged_into_id)
     return labourer
 
 
-def check_access(session: Session, labourer_id: int, principal: Principal) -> None:
+def check_access(
+    session: Session, labourer_id: int, principal: Principal, *, writing: bool = False
+) -> None:
     """The same check as `get_labourer` without loading the labourer (one query)."""
     row = session.execute(
-        select(Labourer.hukou_region, Labourer.app_linked_at).where(Labourer.id == labourer_id)
+        select(Labourer.hukou_region, Labourer.app_linked_at, Labourer.merged_into_id).where(
+            Labourer.id == labourer_id
+        )
     ).first()
     if row is None:
         raise _no_labourer(principal, labourer_id)
     _check_reach(principal, labourer_id, row.hukou_region, row.app_linked_at)
+    if writing:
+        refuse_merged(labourer_id, row.merged_into_id)
+
+
+def refuse_merged(labourer_id: int, merged_into_id: int | None) -> None:
+    """A merged record takes no new records: they belong on the one it was merged into."""
+    if merged_into_id is not None:
+        raise Conflict(
+            f"Labourer {labourer_id} was merged into {merged_into_id}: record it there / "
+            f"该记录已合并至 {merged_into_id}"
+        )
 
 
 def _check_reach(
@@ -467,7 +486,7 @@ def status_history(session: Session, labourer_id: int) -> list[StatusPeriod]:
 
 def list_query(filters: LabourerFilters, principal: Principal, today: date) -> Select[Labourer]:
     """The filtered, scoped query (without paging)."""
-    query = select(Labourer)
+    query = select(Labourer).where(Labourer.merged_into_id.is_(None))
     scope = scope_clause(principal, Labourer.hukou_region)
     if scope is not None:
         query = query.where(scope)

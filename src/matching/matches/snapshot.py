@@ -148,6 +148,7 @@ def labourer_profiles(
         Labourer.id, Labourer.hukou_region, Labourer.relocation, Labourer.labour_ability,
         Labourer.wants_work, Labourer.birth_date, Labourer.expected_wage,
         Labourer.preferred_occupations, Labourer.sanwu, Labourer.household_id, Labourer.change_seq,
+        Labourer.merged_into_id,
     )  # fmt: skip
     if changed_after is not None or ids is not None:
         query = query.where(_labourers_and_households(session, changed_after, ids))
@@ -163,14 +164,27 @@ def labourer_profiles(
     if ids is not None:
         wanted_ids = set(ids)
         rows = [r for r in rows if r[0] in wanted_ids]  # other members only informed the flags
-    for lid, region, reloc, ability, wants, birth, wage, prefs, sanwu, household, seq in rows:
+    for (
+        lid,
+        region,
+        reloc,
+        ability,
+        wants,
+        birth,
+        wage,
+        prefs,
+        sanwu,
+        household,
+        seq,
+        merged,
+    ) in rows:
         top = max(top, seq)
         status = statuses.get(lid, EmploymentStatus.unemployed)
         lat, lon = seat_of(region)
         profiles.append(
             LabourerProfile(
                 id=lid, region=region, lat=lat, lon=lon, willingness=Willingness.parse(reloc),
-                able_and_seeking=is_seeking(wants, ability, status),
+                able_and_seeking=merged is None and is_seeking(wants, ability, status),
                 age=age_on(birth, today), expected_wage=wage,
                 skills=tuple(skills.get(lid, ())),
                 preferred_occupations=tuple(_indices(prefs or [])),

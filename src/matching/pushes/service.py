@@ -14,6 +14,7 @@ from matching.clock import china_date, month_of
 from matching.employment import service as jobs
 from matching.errors import Conflict, Forbidden, NotFound, Unprocessable
 from matching.labourers.models import Labourer
+from matching.labourers.service import refuse_merged
 from matching.matches.read_model import ReadModel
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostStatus
@@ -163,14 +164,18 @@ def _labourer_regions(
 ) -> dict[int, str]:
     wanted = list(dict.fromkeys(labourer_ids))
     rows = session.execute(
-        select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(wanted))
+        select(Labourer.id, Labourer.hukou_region, Labourer.merged_into_id).where(
+            Labourer.id.in_(wanted)
+        )
     ).all()
-    found: dict[int, str] = dict(rows)
+    found: dict[int, str] = {r[0]: r[1] for r in rows}
+    merged = {r[0]: r[2] for r in rows}
     for labourer_id in wanted:
         region = found.get(labourer_id)
         if region is None:
             raise NotFound(f"No labourer with id {labourer_id}")
         check_scope(principal, region, f"labourer {labourer_id}")
+        refuse_merged(labourer_id, merged[labourer_id])
     return {i: found[i] for i in wanted}
 
 

@@ -119,10 +119,12 @@ def region_prefix(column: Any, region: str) -> ColumnElement[bool]:
 
 
 def in_region(region: str, period: ReportPeriod) -> list[ColumnElement[bool]]:
-    """The region's labourers registered by the end of the period."""
+    """The region's labourers registered by the end of the period (a record merged into
+    another is not one: its person is counted under the survivor)."""
     return [
         region_prefix(Labourer.hukou_region, region),
         Labourer.created_at < period.registered_before,
+        Labourer.merged_into_id.is_(None),
     ]
 
 
