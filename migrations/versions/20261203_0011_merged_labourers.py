@@ -25,7 +25,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("labourers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("merged_at", matching.database.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("merged_at", matching.database.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.create_index(batch_op.f("ix_labourers_merged_into_id"), ["merged_into_id"])
         batch_op.create_foreign_key(
             batch_op.f("fk_labourers_merged_into_id_labourers"),

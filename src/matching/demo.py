@@ -94,7 +94,8 @@ def _load(session: Session, admin: Principal, personal: PersonalData, today: dat
     # One person registered twice, as happens: 林春生 (id 7) again, by a clerk without his ID
     # card at hand. GET /v1/labourers/duplicates shows the pair; the merge example joins them.
     twin = session.get(Labourer, ids[6])
-    assert twin is not None and twin.birth_date is not None
+    assert twin is not None
+    assert twin.birth_date is not None
     again = LabourerCreate(
         name=twin.name,
         hukou_region=twin.hukou_region,
