@@ -228,7 +228,8 @@ def merge_labourers(
     counted, listed, matched or written to. One transaction, audited on both records; both must
     lie within the caller's regions; two different ID numbers are two people (409). A status
     period of a day, or a push of a post and month, the survivor already has stays on the
-    duplicate and is counted in `left_on_merged`."""
+    duplicate and is counted in `left_on_merged`. The two histories become one, so the latest
+    period of either is in force afterwards: check `survivor.employment_status`."""
     outcome = merge.merge(session, labourer_id, body.duplicate_id, principal=principal)
     survivor = outcome.survivor
     return MergeRead(
