@@ -140,7 +140,7 @@ def end_employment(
     status_code=status.HTTP_201_CREATED,
     summary="Record a 311 service / 登记 311 服务",
     operation_id="create_service_record",
-    responses=problem_responses(422),
+    responses=problem_responses(409, 422),
 )
 def create_service(
     labourer_id: IdPath,

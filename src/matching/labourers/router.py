@@ -279,7 +279,7 @@ def update_labourer(
     status_code=status.HTTP_201_CREATED,
     summary="Record an employment status change / 登记就业状态变化",
     operation_id="change_labourer_status",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(404, 409, 422),
 )
 def change_status(
     labourer_id: IdPath,
