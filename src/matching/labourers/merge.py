@@ -5,7 +5,7 @@ the duplicate is kept, marked merged, and is never counted, listed or matched ag
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from matching.audit.trail import AuditAction, record
@@ -140,7 +140,7 @@ def _move(session: Session, model: Any, where: ColumnElement[bool], survivor_id:
 
 
 def _count(session: Session, model: type[StatusPeriod] | type[Push], labourer_id: int) -> int:
-    return len(session.scalars(select(model.id).where(model.labourer_id == labourer_id)).all())
+    return session.scalar(select(func.count()).where(model.labourer_id == labourer_id)) or 0
 
 
 def _fill_identifiers(session: Session, outcome: MergeOutcome) -> None:

@@ -124,7 +124,7 @@ def calibrate(session: Session, region: str, today: date, rules: PlanRules) -> C
     scaled = Push.score * DEFAULT_BINS
     bin_ = func.floor(scaled) if dialect == "postgresql" else cast(scaled, Integer)
     applied = Push.state.in_(_APPLIED)
-    hired = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
+    hired = feedback.HIRED_IN_WINDOW
     resolved = or_(Push.state.in_(_ENDED_AFTER_APPLYING), Push.pushed_on <= hire_closed)
     rows = session.execute(
         select(

@@ -39,6 +39,7 @@ from matching.employment.models import Employment, ServiceKind, ServiceRecord
 from matching.labourers.models import EmploymentStatus, Labourer, PovertyStatus
 from matching.posts.models import Post, PostStatus, PostType, SexRequirement
 from matching.pushes.models import Push
+from matching.rules.feedback import HIRED_IN_WINDOW
 from matching.rules.period import ReportPeriod
 from matching.rules.population import ABLE, WANTS, unemployed_willing_clause
 from matching.rules.status import (
@@ -337,13 +338,12 @@ def _push_counts(
 ) -> None:
     """The month's pushes, the labourers pushed and the pushes that led to a hire in time."""
     key = func.substr(Push.labourer_region, 1, key_len)
-    success = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
     query = (
         select(
             key.label("key"),
             func.count().label("pushes"),
             func.count(distinct(Push.labourer_id)).label("pushed_labourers"),
-            func.sum(case((success, 1), else_=0)).label("successful_pushes"),
+            func.sum(case((HIRED_IN_WINDOW, 1), else_=0)).label("successful_pushes"),
         )
         .where(
             Push.pushed_on >= period.month_start,

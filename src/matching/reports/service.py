@@ -5,12 +5,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.clock import month_end, months_back
-from matching.labourers.models import EmploymentStatus, Labourer
 from matching.pushes.models import Push
 from matching.regions.registry import get_registry
 from matching.reports.figures import Counts, GroupedCounts, count_groups, post_counts
@@ -22,9 +21,10 @@ from matching.reports.schemas import (
     TargetsReport,
 )
 from matching.rules import targets
+from matching.rules.feedback import HIRED_IN_WINDOW
 from matching.rules.period import ReportPeriod, parse_month
-from matching.rules.population import ABLE, WANTS
-from matching.rules.status import STATUS_CODE, in_region, region_prefix, statuses_on_days
+from matching.rules.population import unemployed_willing_by_month
+from matching.rules.status import region_prefix
 from matching.scope import check_scope
 
 
@@ -252,7 +252,7 @@ def monthly_trend(
         ReportPeriod(month_start=d, month_end=month_end(d), as_of=min(month_end(d), today))
         for d in starts
     ]
-    u = _seekers_by_month(session, region, periods)
+    u = [int(n or 0) for n in session.execute(unemployed_willing_by_month(region, periods)).one()]
     pushes, successes = _pushes_by_month(session, region, periods)
     resolved_by_year = {
         year: targets.resolve(
@@ -280,41 +280,12 @@ def monthly_trend(
     return points
 
 
-def _seekers_by_month(session: Session, region: str, periods: list[ReportPeriod]) -> list[int]:
-    """U of each month: able, willing, unemployed on its 1st, registered by its end."""
-    on = statuses_on_days(region, [p.month_start for p in periods], periods[-1])
-    unemployed = STATUS_CODE[EmploymentStatus.unemployed]
-    counts = [
-        func.sum(
-            case(
-                (
-                    and_(
-                        on.c[f"on_{k}"] == unemployed,
-                        Labourer.created_at < p.registered_before,
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for k, p in enumerate(periods)
-    ]
-    row = session.execute(
-        select(*counts)
-        .select_from(Labourer)
-        .join(on, on.c.labourer_id == Labourer.id)
-        .where(*in_region(region, periods[-1]), ABLE, WANTS)
-    ).one()
-    return [int(n or 0) for n in row]
-
-
 def _pushes_by_month(
     session: Session, region: str, periods: list[ReportPeriod]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Pushes of each month and those whose hire came within their window (as push_counts)."""
-    success = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
+    """Pushes of each month and those that succeeded, as the report counts them."""
     rows = session.execute(
-        select(Push.month, func.count(), func.sum(case((success, 1), else_=0)))
+        select(Push.month, func.count(), func.sum(case((HIRED_IN_WINDOW, 1), else_=0)))
         .where(
             Push.pushed_on >= periods[0].month_start,
             Push.pushed_on <= periods[-1].month_end,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from matching.clock import months_back
@@ -28,6 +28,9 @@ REFUSED = (PushState.declined, PushState.rejected, PushState.no_response)
 # the labourer; an employer's rejection is not the labourer's refusal (it followed an application).
 DECLINED_BY_LABOURER = (PushState.declined,)
 APPLIED = (PushState.applied, PushState.interviewed, PushState.rejected)
+# A successful push (推荐成功): its hire came by its attribution_until, the window in force when
+# it was pushed (docs/domain.md, "Targets"). The report's success rate and the planner's fit.
+HIRED_IN_WINDOW = and_(Push.hired_on.is_not(None), Push.hired_on <= Push.attribution_until)
 # The labourer saw the push and said something, whatever it was (scoring.feedback.Responsiveness).
 ANSWERED = (PushState.viewed, PushState.declined, PushState.hired, *APPLIED)
 

@@ -4,11 +4,11 @@ a day"). The report counts U from here and the planner plans for it, so the two 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from matching.labourers.models import EmploymentStatus, LabourAbility, Labourer
 from matching.rules.period import ReportPeriod
-from matching.rules.status import STATUS_CODE, in_region, stamped_statuses
+from matching.rules.status import STATUS_CODE, in_region, stamped_statuses, statuses_on_days
 
 ABLE = Labourer.labour_ability != LabourAbility.none.value
 WANTS = Labourer.wants_work.is_(True)
@@ -21,10 +21,10 @@ def is_seeking(wants_work: bool, ability: LabourAbility, status: EmploymentStatu
     )
 
 
-def unemployed_willing_clause(statuses: Any) -> list[ColumnElement[bool]]:
+def unemployed_willing_clause(statuses: Any, column: str = "at_start") -> list[ColumnElement[bool]]:
     """U: able, willing, and unemployed at the start of the month (`statuses` from
-    rules.status.stamped_statuses)."""
-    return [ABLE, WANTS, statuses.c.at_start == STATUS_CODE[EmploymentStatus.unemployed]]
+    rules.status.stamped_statuses, or the month's `column` of statuses_on_days)."""
+    return [ABLE, WANTS, statuses.c[column] == STATUS_CODE[EmploymentStatus.unemployed]]
 
 
 def unemployed_willing(region: str, period: ReportPeriod) -> Select[int, str]:
@@ -35,6 +35,33 @@ def unemployed_willing(region: str, period: ReportPeriod) -> Select[int, str]:
         .join(s, s.c.labourer_id == Labourer.id)
         .where(*in_region(region, period), *unemployed_willing_clause(s))
         .order_by(Labourer.id)
+    )
+
+
+def unemployed_willing_by_month(region: str, periods: list[ReportPeriod]) -> Select[Any]:
+    """One row: the size of U for each of `periods` (consecutive months, oldest first), each
+    as unemployed_willing counts it, from one pass over the status periods."""
+    on = statuses_on_days(region, [p.month_start for p in periods], periods[-1])
+    sizes = [
+        func.sum(
+            case(
+                (
+                    and_(
+                        *unemployed_willing_clause(on, f"on_{k}"),
+                        Labourer.created_at < p.registered_before,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        for k, p in enumerate(periods)
+    ]
+    return (
+        select(*sizes)
+        .select_from(Labourer)
+        .join(on, on.c.labourer_id == Labourer.id)
+        .where(*in_region(region, periods[-1]))
     )
 
 

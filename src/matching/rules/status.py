@@ -149,18 +149,7 @@ def stamped_statuses(region: str, period: ReportPeriod, *, start_only: bool = Fa
     With `start_only`, only the status at the month's start (`at_start`).
     """
     six = period.six_months_before
-    rows = (
-        select(
-            Period.labourer_id.label("labourer_id"),
-            Period.effective_from.label("day"),
-            (DaysSince2000(Period.effective_from) * CODES + status_code()).label("stamp"),
-        )
-        .where(
-            Period.effective_from <= (period.month_start if start_only else period.as_of),
-            own_labourers(region, period, Period.labourer_id),
-        )
-        .subquery("periods")
-    )
+    rows = _stamped_periods(region, period, period.month_start if start_only else period.as_of)
 
     def status_on(day: date | None) -> Any:
         stamp = rows.c.stamp if day is None else case((rows.c.day <= day, rows.c.stamp))
@@ -184,19 +173,23 @@ def statuses_on_days(region: str, days: list[date], period: ReportPeriod) -> Any
     """Per labourer of the region registered by the end of `period`, the status code on each
     of `days` as columns `on_0`, `on_1` …, in one aggregate over the periods (as
     stamped_statuses does for its three days): the months of a trend in one pass."""
-    rows = (
-        select(
-            Period.labourer_id.label("labourer_id"),
-            Period.effective_from.label("day"),
-            (DaysSince2000(Period.effective_from) * CODES + status_code()).label("stamp"),
-        )
-        .where(
-            Period.effective_from <= max(days), own_labourers(region, period, Period.labourer_id)
-        )
-        .subquery("periods")
-    )
+    rows = _stamped_periods(region, period, max(days))
     columns = [
         (func.max(case((rows.c.day <= day, rows.c.stamp))) % CODES).label(f"on_{k}")
         for k, day in enumerate(days)
     ]
     return select(rows.c.labourer_id, *columns).group_by(rows.c.labourer_id).subquery("on_days")
+
+
+def _stamped_periods(region: str, period: ReportPeriod, until: date) -> Any:
+    """The region's periods starting by `until`, each stamped day × CODES + status code, so the
+    latest one on or before a day is the largest stamp."""
+    return (
+        select(
+            Period.labourer_id.label("labourer_id"),
+            Period.effective_from.label("day"),
+            (DaysSince2000(Period.effective_from) * CODES + status_code()).label("stamp"),
+        )
+        .where(Period.effective_from <= until, own_labourers(region, period, Period.labourer_id))
+        .subquery("periods")
+    )
