@@ -51,6 +51,17 @@ EXAMPLES: dict[str, RequestExample] = {
         },
         again=409,
     ),
+    "update_agency": RequestExample(
+        "The Dongguan agency's own contact and callback / 合作机构更新联系人与回调地址",
+        "agency",
+        {
+            "contact_name": "黄志强",
+            "contact_phone": "0769-22831234",
+            "contact_email": "jobs@hr.dongguan.example.cn",
+            "callback_url": "https://hr.dongguan.example.cn/matching/notices",
+        },
+        path={"agency_id": 1},
+    ),
     "create_api_key": RequestExample(
         "A key for a township station's clerk / 为街道工作站办理密钥",
         "admin",
@@ -218,6 +229,13 @@ EXAMPLES: dict[str, RequestExample] = {
         "staff",
         None,  # a file: the template from GET /v1/labourers/import/template
         query={"dry_run": "true", "mode": "update"},
+    ),
+    "suspend_agency": RequestExample(
+        "Suspend the Huzhou agency while its posts are checked / 暂停合作机构",
+        "admin",
+        {"reason": "岗位信息与实际不符，核查期间暂停 / posts under review"},
+        path={"agency_id": 2},
+        again=409,
     ),
     "set_clock": RequestExample(
         "Move the demo's clock to the first half hour of December / 调整演示时钟",

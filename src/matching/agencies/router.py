@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from matching.agencies import service
-from matching.agencies.schemas import AgencyCreate, AgencyRead
+from matching.agencies.models import Agency
+from matching.agencies.schemas import AgencyCreate, AgencyRead, AgencySuspension, AgencyUpdate
 from matching.auth.deps import AdminOnly, RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
@@ -51,6 +52,53 @@ def list_agencies(session: SessionDep, _: AdminOnly) -> list[AgencyRead]:
 )
 def get_agency(agency_id: IdPath, session: SessionDep, principal: AdminOrAgency) -> AgencyRead:
     """One agency; an agency key reads only its own."""
+    return AgencyRead.model_validate(_own_agency(session, agency_id, principal))
+
+
+@router.patch(
+    "/{agency_id:id}",
+    summary="Update an agency's contact and callback / 修改合作机构联系方式与回调地址",
+    operation_id="update_agency",
+    responses=problem_responses(404, 422),
+)
+def update_agency(
+    agency_id: IdPath, body: AgencyUpdate, session: SessionDep, principal: AdminOrAgency
+) -> AgencyRead:
+    """Change the fields sent (contact, callback address); an agency key changes only its own."""
+    agency = _own_agency(session, agency_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    return AgencyRead.model_validate(service.update_agency(session, agency, changes))
+
+
+@router.post(
+    "/{agency_id:id}/suspend",
+    summary="Suspend an agency / 暂停合作机构",
+    operation_id="suspend_agency",
+    responses=problem_responses(404, 409, 422),
+)
+def suspend_agency(
+    agency_id: IdPath, body: AgencySuspension, session: SessionDep, admin: AdminOnly
+) -> AgencyRead:
+    """Its keys are refused (403) and its open posts stop matching until it is reinstated."""
+    agency = service.get_agency(session, agency_id)
+    suspended = service.suspend_agency(session, agency, reason=body.reason, by_key_id=admin.key_id)
+    return AgencyRead.model_validate(suspended)
+
+
+@router.post(
+    "/{agency_id:id}/reinstate",
+    summary="Reinstate a suspended agency / 恢复合作机构",
+    operation_id="reinstate_agency",
+    responses=problem_responses(404, 409),
+)
+def reinstate_agency(agency_id: IdPath, session: SessionDep, _: AdminOnly) -> AgencyRead:
+    """Its keys work again and its open posts match again."""
+    agency = service.get_agency(session, agency_id)
+    return AgencyRead.model_validate(service.reinstate_agency(session, agency))
+
+
+def _own_agency(session: SessionDep, agency_id: int, principal: Principal) -> Agency:
+    """The agency, if the caller is an admin or the agency itself (404 otherwise)."""
     if principal.role == Role.agency and principal.agency_id != agency_id:
         raise NotFound(f"No agency with id {agency_id}")
-    return AgencyRead.model_validate(service.get_agency(session, agency_id))
+    return service.get_agency(session, agency_id)

@@ -1,10 +1,17 @@
 """Registering and reading partner agencies."""
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching.agencies.models import Agency
+from matching.changes import POSTS, next_seq
+from matching.clock import china_date
+from matching.database import utcnow
 from matching.errors import Conflict, NotFound, Unprocessable
+from matching.posts.models import Post, PostStatus
 from matching.regions.validation import canonical_region_code
 
 
@@ -36,3 +43,48 @@ def get_agency(session: Session, agency_id: int) -> Agency:
     if agency is None:
         raise NotFound(f"No agency with id {agency_id}")
     return agency
+
+
+def update_agency(session: Session, agency: Agency, changes: Mapping[str, Any]) -> Agency:
+    """Apply the fields the caller sent (contact, callback address); None clears one."""
+    for field, value in changes.items():
+        setattr(agency, field, None if value is None else str(value))
+    if changes:
+        agency.updated_at = utcnow()
+    session.flush()
+    return agency
+
+
+def suspend_agency(session: Session, agency: Agency, *, reason: str, by_key_id: int) -> Agency:
+    """Suspend an agency: its keys are refused and its open posts leave every index."""
+    if agency.suspended_at is not None:
+        raise Conflict(
+            f"Agency {agency.id} has been suspended since {china_date(agency.suspended_at)} / "
+            "该机构已暂停"
+        )
+    agency.suspended_at, agency.suspended_reason = utcnow(), reason
+    agency.suspended_by_key_id = by_key_id
+    _restamp_open_posts(session, agency.id)
+    session.flush()
+    return agency
+
+
+def reinstate_agency(session: Session, agency: Agency) -> Agency:
+    """Lift a suspension: the keys work again and the open posts match again."""
+    if agency.suspended_at is None:
+        raise Conflict(f"Agency {agency.id} is not suspended / 该机构未暂停")
+    agency.suspended_at = agency.suspended_reason = agency.suspended_by_key_id = None
+    _restamp_open_posts(session, agency.id)
+    session.flush()
+    return agency
+
+
+def _restamp_open_posts(session: Session, agency_id: int) -> None:
+    """Stamp the agency's open posts as changed, so every process's post index re-reads them
+    (matches.snapshot leaves out the posts of a suspended agency)."""
+    seq = next_seq(session, POSTS)
+    session.execute(
+        update(Post)
+        .where(Post.agency_id == agency_id, Post.status == PostStatus.open)
+        .values(change_seq=seq)
+    )

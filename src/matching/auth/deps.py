@@ -7,8 +7,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from matching import clock
+from matching.agencies.models import Agency
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
+from matching.clock import china_date
 from matching.deps import SessionDep
 from matching.errors import Forbidden, Unauthorized
 from matching.kit.crypto import hash_api_key
@@ -29,12 +31,20 @@ def authenticate(
     """Resolve the Bearer key to a principal, or 401."""
     if credentials is None:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>' / 缺少 API 密钥")
-    key = session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(credentials.credentials))
-    )
+    found = session.execute(
+        select(ApiKey, Agency.suspended_at)
+        .outerjoin(Agency, Agency.id == ApiKey.agency_id)
+        .where(ApiKey.key_hash == hash_api_key(credentials.credentials))
+    ).first()
+    key, agency_suspended_at = found if found is not None else (None, None)
     if key is None or key.revoked_at is not None:
         raise Unauthorized(
             "The API key is not recognised or has been revoked / API 密钥无效或已吊销"
+        )
+    if agency_suspended_at is not None:
+        raise Forbidden(
+            f"Agency {key.agency_id} is suspended since {china_date(agency_suspended_at)}; "
+            "ask the service's administrators / 该合作机构已被暂停，请联系管理员"
         )
     if key.expires_on is not None and clock.today() > key.expires_on:
         raise Unauthorized(

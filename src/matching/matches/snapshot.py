@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from matching.agencies.models import Agency
 from matching.database import id_chunks
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill
 from matching.labourers.presenter import age_on
@@ -36,13 +37,14 @@ def _skill_index(skill_id: str) -> int | None:
 
 def _post_columns() -> Select[*tuple[Any, ...]]:
     # Enum columns come back as their plain strings: converting 100,000 of them to enum members
-    # row by row costs more than the read; each distinct string is parsed once instead.
+    # row by row costs more than the read; each distinct string is parsed once instead. The last
+    # column says whether the post's agency is suspended (its posts stop matching).
     return select(
         Post.id, Post.workplace_region, type_coerce(Post.post_type, String), Post.wage_min,
         Post.wage_max, Post.age_min, Post.age_max, Post.openings_left,
         type_coerce(Post.status, String), Post.valid_from, Post.valid_until, Post.occupation_id,
-        Post.change_seq,
-    )  # fmt: skip
+        Post.change_seq, Agency.suspended_at.is_not(None),
+    ).outerjoin(Agency, Agency.id == Post.agency_id)  # fmt: skip
 
 
 def post_records(
@@ -51,6 +53,7 @@ def post_records(
     """Open posts as columns, ids of posts that are no longer open, and the highest change number.
 
     A full load (changed_after None) reads only open posts; a delta reads every changed post.
+    A post of a suspended agency counts as not open (suspending stamps its posts as changed).
     The rows are read as plain tuples and converted column by column, never one object per post.
     """
     query = _post_columns()
@@ -60,11 +63,11 @@ def post_records(
         else query.where(Post.change_seq > changed_after)
     )
     rows = session.connection().execute(query).all()
-    skills = _post_skills(session, [r[0] for r in rows] if changed_after is not None else None)
     top = max((row[12] for row in rows), default=0)
-    closed = [row[0] for row in rows if row[8] != PostStatus.open]
+    closed = [row[0] for row in rows if row[8] != PostStatus.open or row[13]]
     if closed:
-        rows = [row for row in rows if row[8] == PostStatus.open]
+        rows = [row for row in rows if row[8] == PostStatus.open and not row[13]]
+    skills = _post_skills(session, [r[0] for r in rows] if changed_after is not None else None)
     return _post_table(rows, skills), closed, top
 
 

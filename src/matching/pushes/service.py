@@ -8,6 +8,7 @@ from sqlalchemy import Select, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from matching.agencies.models import Agency
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.clock import china_date, month_of
@@ -138,6 +139,14 @@ def _open_posts(session: Session, post_ids: list[int], today: date) -> list[Post
             select(Post).where(Post.id.in_(wanted)).options(selectinload(Post.skills))
         )
     }
+    agencies = {p.agency_id for p in rows.values() if p.agency_id is not None}
+    suspended = set(
+        session.scalars(
+            select(Agency.id).where(Agency.id.in_(agencies), Agency.suspended_at.is_not(None))
+        )
+        if agencies
+        else ()
+    )
     for post_id in wanted:
         post = rows.get(post_id)
         if post is None:
@@ -147,6 +156,12 @@ def _open_posts(session: Session, post_ids: list[int], today: date) -> list[Post
             raise Conflict(
                 f"Post {post_id} is {status} and takes no pushes / 岗位已{_STATUS_ZH[status]}",
                 extra={"post_id": post_id, "post_status": str(status)},
+            )
+        if post.agency_id in suspended:
+            raise Conflict(
+                f"Post {post_id} belongs to agency {post.agency_id}, which is suspended, and "
+                "takes no pushes / 该岗位所属合作机构已暂停，不能推送",
+                extra={"post_id": post_id, "agency_id": post.agency_id},
             )
     return [rows[i] for i in wanted]
 
