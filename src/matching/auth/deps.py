@@ -10,7 +10,6 @@ from matching import clock
 from matching.agencies.models import Agency
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
-from matching.clock import china_date
 from matching.deps import SessionDep
 from matching.errors import Forbidden, Unauthorized
 from matching.kit.crypto import hash_api_key
@@ -43,7 +42,7 @@ def authenticate(
         )
     if agency_suspended_at is not None:
         raise Forbidden(
-            f"Agency {key.agency_id} is suspended since {china_date(agency_suspended_at)}; "
+            f"Agency {key.agency_id} is suspended since {clock.china_date(agency_suspended_at)}; "
             "ask the service's administrators / 该合作机构已被暂停，请联系管理员"
         )
     if key.expires_on is not None and clock.today() > key.expires_on:
