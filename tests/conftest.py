@@ -101,6 +101,7 @@ def settings_for(database_url: str) -> Settings:
         log_level="WARNING",
         max_body_bytes=2 * 1024 * 1024,
         warm_indexes=False,  # a background thread must not share the test's connection
+        webhook_delivery=False,  # likewise; the webhook tests run a Deliverer themselves
         # No request budgets: a test (and schemathesis) calls faster than any clerk; the limits
         # have their own tests (tests/foundation/test_rate_limits.py).
         rate_limits=NO_LIMITS,

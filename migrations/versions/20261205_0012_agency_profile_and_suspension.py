@@ -32,20 +32,13 @@ def upgrade() -> None:
                 sa.Column(column, matching.database.UTCDateTime(timezone=True), nullable=True)
             )
         batch_op.add_column(sa.Column("suspended_reason", sa.String(length=500), nullable=True))
+        # No foreign key: api_keys refers to agencies already, and a cycle of the two would
+        # leave the tables without an order to create or drop them in.
         batch_op.add_column(sa.Column("suspended_by_key_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_agencies_suspended_by_key_id_api_keys"),
-            "api_keys",
-            ["suspended_by_key_id"],
-            ["id"],
-        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("agencies", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_agencies_suspended_by_key_id_api_keys"), type_="foreignkey"
-        )
         for column in ("suspended_by_key_id", "suspended_reason", "suspended_at", "updated_at",
                        "contact_email", "contact_phone", "contact_name"):  # fmt: skip
             batch_op.drop_column(column)

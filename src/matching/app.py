@@ -39,6 +39,8 @@ from matching.regions.router import router as regions_router
 from matching.reports.router import router as reports_router
 from matching.settings import Settings, get_settings
 from matching.skills.router import router as skills_router
+from matching.webhooks.delivery import Deliverer, DeliveryPolicy, DeliveryThread
+from matching.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("matching.app")
 
@@ -69,6 +71,7 @@ ROUTERS = (
     employment_router,
     reports_router,
     plans_router,
+    webhooks_router,
     audit_router,
 )
 
@@ -85,18 +88,39 @@ TAGS = [
     {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
     {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
     {"name": "plans", "description": "Monthly push plans: preview, then commit / 月度推送计划"},
+    {"name": "webhooks", "description": "Outcome notices to agencies / 合作机构回调通知"},
     {"name": "audit", "description": "Who revealed or changed whose data (admin) / 审计日志"},
 ]
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start building the matching indexes in the background; requests never wait for it."""
-    if app.state.settings.warm_indexes:
+    """Start building the matching indexes in the background (requests never wait for it),
+    and the delivery of the agencies' notices, stopped again at shutdown."""
+    settings = app.state.settings
+    if settings.warm_indexes:
         threading.Thread(
             target=_warm_indexes, args=(app,), name="index-warmup", daemon=True
         ).start()
+    delivery = None
+    if settings.webhook_delivery:
+        deliverer = Deliverer(app.state.sessionmaker, app.state.personal.cipher,
+                              delivery_policy(settings))  # fmt: skip
+        delivery = DeliveryThread(deliverer, settings.webhook_poll_seconds)
+        delivery.start()
     yield
+    if delivery is not None:
+        delivery.close()
+
+
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """How the notices are delivered, from the settings (public callbacks only in production)."""
+    return DeliveryPolicy(
+        timeout_s=settings.webhook_timeout_seconds,
+        lease_s=settings.webhook_lease_seconds,
+        first_retry_s=settings.webhook_first_retry_seconds,
+        public_only=settings.environment == "production",
+    )
 
 
 def _warm_indexes(app: FastAPI) -> None:

@@ -1,6 +1,7 @@
 """Command-line entry point `matching`: serve, migrate, keys, demo data, OpenAPI export."""
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data if empty and mint a demo admin key")
     demo.add_argument("--quiet", action="store_true", help="print only the key")
 
+    hooks = sub.add_parser("webhooks", help="agencies' outcome notices")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True)
+    deliver = hooks_sub.add_parser(
+        "deliver", help="send the pending notices (a worker beside `serve --workers N`)"
+    )
+    deliver.add_argument("--once", action="store_true", help="one pass, then exit")
+
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=Path("openapi/openapi.json"))
     openapi.add_argument("--check", action="store_true", help="fail if the file differs")
@@ -62,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "keys": _keys,
         "demo": _demo,
         "openapi": _openapi,
+        "webhooks": _webhooks,
     }[args.command]
     return handler(args, settings)
 
@@ -118,6 +127,32 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 revoked = keys.revoke_key(session, args.key_id, by=None)
                 print(f"revoked key {revoked.id} ({revoked.name})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _webhooks(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from matching.app import delivery_policy
+    from matching.kit.personal import PersonalData
+    from matching.webhooks.delivery import Deliverer
+
+    engine = make_engine(settings.database_url)
+    deliverer = Deliverer(make_sessionmaker(engine), PersonalData(settings).cipher,
+                          delivery_policy(settings))  # fmt: skip
+    try:
+        if args.once:
+            sent = deliverer.run_once()
+            told = deliverer.sweep_expired_posts()
+            print(f"tried {sent} notice(s); {told} expired post(s) told", file=sys.stderr)
+            return 0
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            deliverer.run(stop, settings.webhook_poll_seconds)
     finally:
         engine.dispose()
     return 0

@@ -70,6 +70,14 @@ def today() -> date:
     return china_date(now())
 
 
+def wall_now() -> datetime:
+    """The machine's time, whatever the service clock says: only for transport — a webhook's
+    signature timestamp (its receiver checks it against its own clock), retry delays and the
+    overlap of two signing secrets, which must pass in real seconds even while a drill holds
+    the service clock still (docs/partners.md)."""
+    return _SYSTEM.now().astimezone(UTC)
+
+
 def current() -> Clock:
     """The clock in use."""
     return _current

@@ -11,6 +11,7 @@ from matching.planning.models import Plan, PlanItem
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
 from matching.pushes.models import Push, PushEvent
 from matching.reports.models import RegionTarget
+from matching.webhooks.models import WebhookAttempt, WebhookMessage, WebhookSecret
 
 __all__ = [
     "Agency",
@@ -31,4 +32,7 @@ __all__ = [
     "RegionTarget",
     "ServiceRecord",
     "StatusPeriod",
+    "WebhookAttempt",
+    "WebhookMessage",
+    "WebhookSecret",
 ]

@@ -59,7 +59,14 @@ EXAMPLES: dict[str, RequestExample] = {
             "contact_phone": "0769-22831234",
             "contact_email": "jobs@hr.dongguan.example.cn",
             "callback_url": "https://hr.dongguan.example.cn/matching/notices",
+            "webhook_events": ["push.created", "push.applied", "push.hired", "post.filled"],
         },
+        path={"agency_id": 1},
+    ),
+    "issue_webhook_secret": RequestExample(
+        "A new signing secret; the old one signs beside it for a day / 更换回调签名密钥",
+        "agency",
+        {"overlap_hours": 24},
         path={"agency_id": 1},
     ),
     "create_api_key": RequestExample(

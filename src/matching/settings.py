@@ -139,6 +139,24 @@ class Settings(BaseSettings):
         "outcomes, refused pairs left out, taste from refusals and applications. Off: the "
         "documented prior and no feedback (a baseline to measure what learning gives).",
     )
+    webhook_delivery: bool = Field(
+        True,
+        description="Deliver the agencies' outcome notices from this process (a background "
+        "thread); off where another process does (`matching webhooks deliver`).",
+    )
+    webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="Outbox poll interval.")
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Per-request timeout of a notice's delivery."
+    )
+    webhook_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a notice being sent is its worker's; a worker that died lets "
+        "it go after this (then it is sent again, same webhook-id).",
+    )
+    webhook_first_retry_seconds: float = Field(
+        5.0, gt=0, description="Delay of the first retry; each next one is 4 times longer."
+    )
     clock_control: bool = Field(
         True,
         description="Allow PUT /v1/clock (a fixed, movable service clock for drills and "

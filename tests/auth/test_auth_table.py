@@ -39,6 +39,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/v1/agencies/{agency_id}"): frozenset({"admin", "agency"}),
     ("POST", "/v1/agencies/{agency_id}/suspend"): ADMIN,
     ("POST", "/v1/agencies/{agency_id}/reinstate"): ADMIN,
+    ("POST", "/v1/agencies/{agency_id}/webhook-secret"): frozenset({"admin", "agency"}),
+    ("GET", "/v1/agencies/{agency_id}/webhook-messages"): frozenset({"admin", "agency"}),
+    ("POST", "/v1/agencies/{agency_id}/webhook-messages/{message_id}/redeliver"): frozenset(
+        {"admin", "agency"}
+    ),
     ("GET", "/v1/regions"): ALL,
     ("GET", "/v1/regions/{code}"): ALL,
     ("GET", "/v1/skills"): ALL,

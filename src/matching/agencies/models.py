@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matching.database import Base, utcnow
@@ -28,7 +28,11 @@ class Agency(Base):
     updated_at: Mapped[datetime | None] = mapped_column()
     suspended_at: Mapped[datetime | None] = mapped_column()
     suspended_reason: Mapped[str | None] = mapped_column(String(500))
-    suspended_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    suspended_by_key_id: Mapped[int | None]  # the admin key (no foreign key: keys refer here)
+    # Outcome notices (webhooks): the types the agency listens to (None: all), and since when
+    # a notice has gone undelivered for a whole day of retries (None: deliveries succeed).
+    webhook_events: Mapped[list[str] | None] = mapped_column(JSON)
+    webhook_failing_since: Mapped[datetime | None] = mapped_column()
 
     @property
     def suspended(self) -> bool:

@@ -5,13 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from matching.agencies import service
-from matching.agencies.models import Agency
 from matching.agencies.schemas import AgencyCreate, AgencyRead, AgencySuspension, AgencyUpdate
 from matching.auth.deps import AdminOnly, RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import IdPath, SessionDep
-from matching.errors import NotFound, problem_responses
+from matching.deps import IdPath, SessionDep, SettingsDep
+from matching.errors import problem_responses
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=problem_responses(401, 403))
 AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
@@ -25,7 +24,11 @@ AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agenc
     responses=problem_responses(409, 422),
 )
 def create_agency(
-    body: AgencyCreate, session: SessionDep, _: AdminOnly, response: Response
+    body: AgencyCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AdminOnly,
+    response: Response,
 ) -> AgencyRead:
     """Register a partner-province HR agency."""
     agency = service.create_agency(
@@ -33,6 +36,7 @@ def create_agency(
         name=body.name,
         province_code=body.province_code,
         callback_url=str(body.callback_url) if body.callback_url else None,
+        public_callbacks=settings.environment == "production",
     )
     response.headers["Location"] = f"/v1/agencies/{agency.id}"
     return AgencyRead.model_validate(agency)
@@ -52,7 +56,7 @@ def list_agencies(session: SessionDep, _: AdminOnly) -> list[AgencyRead]:
 )
 def get_agency(agency_id: IdPath, session: SessionDep, principal: AdminOrAgency) -> AgencyRead:
     """One agency; an agency key reads only its own."""
-    return AgencyRead.model_validate(_own_agency(session, agency_id, principal))
+    return AgencyRead.model_validate(service.agency_for(session, agency_id, principal))
 
 
 @router.patch(
@@ -62,12 +66,20 @@ def get_agency(agency_id: IdPath, session: SessionDep, principal: AdminOrAgency)
     responses=problem_responses(404, 422),
 )
 def update_agency(
-    agency_id: IdPath, body: AgencyUpdate, session: SessionDep, principal: AdminOrAgency
+    agency_id: IdPath,
+    body: AgencyUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminOrAgency,
 ) -> AgencyRead:
-    """Change the fields sent (contact, callback address); an agency key changes only its own."""
-    agency = _own_agency(session, agency_id, principal)
+    """Change the fields sent (contact, callback address, the notices it hears); an agency key
+    changes only its own. In production a callback must be a public address."""
+    agency = service.agency_for(session, agency_id, principal)
     changes = body.model_dump(exclude_unset=True)
-    return AgencyRead.model_validate(service.update_agency(session, agency, changes))
+    public = settings.environment == "production"
+    return AgencyRead.model_validate(
+        service.update_agency(session, agency, changes, public_callbacks=public)
+    )
 
 
 @router.post(
@@ -95,10 +107,3 @@ def reinstate_agency(agency_id: IdPath, session: SessionDep, _: AdminOnly) -> Ag
     """Its keys work again and its open posts match again."""
     agency = service.get_agency(session, agency_id)
     return AgencyRead.model_validate(service.reinstate_agency(session, agency))
-
-
-def _own_agency(session: SessionDep, agency_id: int, principal: Principal) -> Agency:
-    """The agency, if the caller is an admin or the agency itself (404 otherwise)."""
-    if principal.role == Role.agency and principal.agency_id != agency_id:
-        raise NotFound(f"No agency with id {agency_id}")
-    return service.get_agency(session, agency_id)

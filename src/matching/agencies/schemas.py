@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from matching.kit.phone import InvalidPhone, normalise_phone
+from matching.webhooks.models import NoticeType
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -36,7 +37,14 @@ class AgencyUpdate(BaseModel):
         None, max_length=20, description="联系电话 (mobile or landline)"
     )
     contact_email: str | None = Field(None, max_length=200, pattern=EMAIL, description="电子邮箱")
-    callback_url: AnyHttpUrl | None = Field(None, max_length=500, description="回调地址")
+    callback_url: AnyHttpUrl | None = Field(
+        None, max_length=500, description="Where outcome notices go (webhooks) / 回调地址"
+    )
+    webhook_events: list[NoticeType] | None = Field(
+        None,
+        max_length=len(NoticeType),
+        description="The notices to send (null: every type) / 接收的通知类型",
+    )
 
     @field_validator("contact_phone")
     @classmethod
@@ -74,3 +82,7 @@ class AgencyRead(BaseModel):
     suspended: bool = Field(description="Keys refused and posts not matched / 已暂停")
     suspended_at: datetime | None
     suspended_reason: str | None
+    webhook_events: list[str] | None = Field(description="Notices sent (null: every type)")
+    webhook_failing_since: datetime | None = Field(
+        description="Since when a notice has gone undelivered after a day of retries"
+    )

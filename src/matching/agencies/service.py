@@ -7,18 +7,28 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching.agencies.models import Agency
+from matching.auth.models import Role
+from matching.auth.principal import Principal
 from matching.changes import POSTS, next_seq
 from matching.clock import china_date
 from matching.database import utcnow
 from matching.errors import Conflict, NotFound, Unprocessable
+from matching.kit.outbound import RefusedAddress, check_public
 from matching.posts.models import Post, PostStatus
 from matching.regions.validation import canonical_region_code
 
 
 def create_agency(
-    session: Session, *, name: str, province_code: str, callback_url: str | None
+    session: Session,
+    *,
+    name: str,
+    province_code: str,
+    callback_url: str | None,
+    public_callbacks: bool = False,
 ) -> Agency:
     """Register an agency; names are unique."""
+    if callback_url is not None:
+        callback_url = checked_callback(callback_url, public_only=public_callbacks)
     province = canonical_region_code(province_code, field="province_code")
     if len(province) != 2:
         raise Unprocessable.for_field(
@@ -30,6 +40,16 @@ def create_agency(
     session.add(agency)
     session.flush()
     return agency
+
+
+def checked_callback(url: str, *, public_only: bool) -> str:
+    """The callback address, or a 422 naming it when it is not one the service sends to."""
+    if public_only:
+        try:
+            check_public(url)
+        except RefusedAddress as exc:
+            raise Unprocessable.for_field("callback_url", str(exc)) from None
+    return url
 
 
 def list_agencies(session: Session) -> list[Agency]:
@@ -45,10 +65,27 @@ def get_agency(session: Session, agency_id: int) -> Agency:
     return agency
 
 
-def update_agency(session: Session, agency: Agency, changes: Mapping[str, Any]) -> Agency:
-    """Apply the fields the caller sent (contact, callback address); None clears one."""
+def agency_for(session: Session, agency_id: int, principal: Principal) -> Agency:
+    """The agency, if the caller is an admin or the agency itself (404 otherwise: an agency
+    does not learn which other ids exist)."""
+    if principal.role == Role.agency and principal.agency_id != agency_id:
+        raise NotFound(f"No agency with id {agency_id}")
+    return get_agency(session, agency_id)
+
+
+def update_agency(
+    session: Session, agency: Agency, changes: Mapping[str, Any], *, public_callbacks: bool
+) -> Agency:
+    """Apply the fields the caller sent (contact, callback address, the notices it hears);
+    None clears one. With `public_callbacks` (production) a callback must be a public address."""
     for field, value in changes.items():
-        setattr(agency, field, None if value is None else str(value))
+        if field == "callback_url" and value is not None:
+            value = checked_callback(str(value), public_only=public_callbacks)
+        if field == "webhook_events":
+            value = None if value is None else sorted({str(v) for v in value})
+        elif value is not None:
+            value = str(value)
+        setattr(agency, field, value)
     if changes:
         agency.updated_at = utcnow()
     session.flush()

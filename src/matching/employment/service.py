@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from matching import clock
 from matching.audit.trail import AuditAction, record
 from matching.changes import POSTS, next_seq
 from matching.employment.models import Employment, ServiceKind, ServiceRecord
@@ -13,6 +14,8 @@ from matching.labourers import service as labourers
 from matching.labourers.models import EmploymentStatus, Labourer
 from matching.labourers.schemas import StatusChange
 from matching.posts.models import Post, PostStatus, PostType
+from matching.rules import notices
+from matching.webhooks.models import NoticeType
 
 
 def status_for_job(
@@ -69,6 +72,8 @@ def take_opening(session: Session, post_id: int) -> int:
             f"{openings_left}) / 岗位已招满或已关闭",
             extra={"post_status": str(status), "openings_left": openings_left},
         )
+    if left == 0:  # the agency whose post it is hears it filled, in this transaction
+        notices.notify_posts(session, [post_id], NoticeType.post_filled, clock.now())
     return int(left)
 
 

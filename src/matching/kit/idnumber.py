@@ -109,3 +109,10 @@ def _birth_date(yyyymmdd: str, today: date) -> date:
     if born > today:
         raise InvalidIdNumber("birth_date", _MESSAGES["future"])
     return born
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    """Whole years of age on a day."""
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

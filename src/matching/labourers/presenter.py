@@ -6,18 +6,12 @@ from sqlalchemy.orm import Session
 
 from matching.audit.trail import AuditAction, record
 from matching.auth.principal import Principal
+from matching.kit.idnumber import age_on
 from matching.kit.personal import PersonalData
 from matching.labourers.models import EmploymentStatus, Labourer, StatusPeriod
 from matching.labourers.schemas import LabourerRead, SkillRead
 from matching.regions.registry import get_registry
 from matching.skills.taxonomy import get_taxonomy
-
-
-def age_on(birth_date: date | None, day: date) -> int | None:
-    """Whole years of age on a day."""
-    if birth_date is None:
-        return None
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def region_name(code: str) -> str:

@@ -11,7 +11,6 @@ from matching.auth.principal import Principal
 from matching.errors import NotFound
 from matching.labourers import service as labourers
 from matching.labourers.models import Labourer
-from matching.labourers.presenter import age_on
 from matching.matches.read_model import ReadModel
 from matching.matches.schemas import (
     Breakdown,
@@ -25,12 +24,12 @@ from matching.matches.schemas import (
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
-from matching.regions.registry import get_registry
 from matching.rules import feedback
+from matching.rules.candidate import anonymised_profile
 from matching.schemas import ReasonRead
 from matching.scope import check_scope
 from matching.scoring import LabourerProfile, Match, PostKind, Reason
-from matching.skills.taxonomy import SkillTaxonomy, get_taxonomy
+from matching.skills.taxonomy import get_taxonomy
 
 
 def _reasons(reasons: Sequence[Reason]) -> list[ReasonRead]:
@@ -156,24 +155,8 @@ def _labourers_by_id(session: Session, ids: list[int]) -> dict[int, Labourer]:
     return {x.id: x for x in rows}
 
 
-def _skill_name(taxonomy: SkillTaxonomy, skill_id: str) -> str:
-    entry = taxonomy.get(skill_id)
-    return entry.name if entry else skill_id
-
-
 def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
-    registry = get_registry()
-    taxonomy = get_taxonomy()
-    county = labourer.hukou_region[:6]
-    skills = [_skill_name(taxonomy, s.skill_id) for s in labourer.skills]
-    return CandidateProfile(
-        age=age_on(labourer.birth_date, today),
-        sex=labourer.sex,
-        home_county=registry.name_or_code(county),
-        relocation=labourer.relocation,
-        skills=skills,
-        expected_wage=labourer.expected_wage,
-    )
+    return CandidateProfile(**anonymised_profile(labourer, today))
 
 
 def explain(

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from matching.agencies.models import Agency
 from matching.database import id_chunks
+from matching.kit.idnumber import age_on
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill
-from matching.labourers.presenter import age_on
 from matching.posts.models import Post, PostSkill, PostStatus
 from matching.regions.registry import get_registry
 from matching.rules.population import is_seeking

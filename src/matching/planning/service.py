@@ -50,13 +50,14 @@ from matching.planning.rate import DEFAULT_SUCCESS_MARGIN, RateCut, cut_to_rate
 from matching.planning.summary import plan_summary
 from matching.posts.models import Post, PostStatus
 from matching.pushes.models import Channel, Push, PushedBy, PushState, push_row
-from matching.rules import feedback
+from matching.rules import feedback, notices
 from matching.rules import targets as region_targets
 from matching.rules.period import parse_month
 from matching.rules.population import seeking_on, unemployed_willing
 from matching.scope import check_scope, scope_clause
 from matching.scoring import Explanation, LabourerProfile, PostRecord
 from matching.settings import Settings
+from matching.webhooks.models import NoticeType
 
 # Above this many labourers the plan is solved county by county (docs/planning.md: by region).
 BLOCK_ABOVE = 200_000
@@ -810,7 +811,7 @@ def commit_plan(
     items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
     rows, linked, skipped = push_rows(session, indexes, plan, items, principal, now,
                                       attribution_days)  # fmt: skip
-    write_pushes(session, plan, items, rows)
+    write_pushes(session, plan, items, rows, now)
     result = {
         "created": len(rows),
         "already_pushed": linked,
@@ -903,9 +904,10 @@ def push_rows(
 
 
 def write_pushes(
-    session: Session, plan: Plan, items: list[PlanItem], rows: list[dict[str, Any]]
+    session: Session, plan: Plan, items: list[PlanItem], rows: list[dict[str, Any]], now: datetime
 ) -> None:
-    """Insert the rows in batches and link each item to its new push."""
+    """Insert the rows in batches, link each item to its new push, and tell the agencies whose
+    posts were pushed (in this transaction: rules.notices)."""
     for start in range(0, len(rows), 2000):
         session.execute(insert(Push), rows[start : start + 2000])
     if rows:
@@ -913,6 +915,7 @@ def write_pushes(
         for item in items:
             if item.push_id is None:
                 item.push_id = new.get((item.labourer_id, item.post_id))
+        notices.notify_pushes(session, list(new.values()), NoticeType.push_created, now)
 
 
 def _pushes_by_pair(session: Session, *where: Any) -> dict[tuple[int, int], int]:

@@ -22,8 +22,9 @@ from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
 from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState, push_row
 from matching.pushes.schemas import EventCreate, PushCreate
-from matching.rules import feedback
+from matching.rules import feedback, notices
 from matching.scope import check_scope, scope_clause
+from matching.webhooks.models import NoticeType, push_notice
 
 # The outcome chain may skip steps (a push made in person can go straight to an application or a
 # hire) but never goes back; an end state (hired, declined, rejected, no response) is final.
@@ -113,6 +114,7 @@ def create_pushes(
             )
         )
     created_ids = _insert_new(session, rows)
+    notices.notify_pushes(session, created_ids, NoticeType.push_created, now)
     if len(created_ids) < len(rows):  # a concurrent request pushed some of the pairs first
         existing = _existing(session, [(lab, post.id) for lab, post in pairs], month)
     found = {
@@ -292,6 +294,15 @@ def record_event(
     if getattr(moved, "rowcount", 1) != 1:
         raise Conflict(f"Push {push.id} changed meanwhile; read it again / 状态已变化")
     if body.state == PushState.hired:
+        session.execute(
+            update(Push)
+            .where(Push.id == push.id)
+            .values(hired_on=china_date(occurred))
+            .execution_options(synchronize_session=False)
+        )
+    # The agency hears of the move first, then (a hire) of its post filling.
+    notices.notify_pushes(session, [push.id], push_notice(body.state), now)
+    if body.state == PushState.hired:
         _hire(session, push, china_date(occurred), body, principal)
     session.add(
         PushEvent(
@@ -331,12 +342,6 @@ def _hire(
         post_id=post.id,
         push_id=push.id,
         key_id=principal.key_id,
-    )
-    session.execute(
-        update(Push)
-        .where(Push.id == push.id)
-        .values(hired_on=hired_on)
-        .execution_options(synchronize_session=False)
     )
 
 

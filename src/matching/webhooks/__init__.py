@@ -1,0 +1,1 @@
+"""Outcome notices to partner agencies: Standard Webhooks from a transactional outbox."""
