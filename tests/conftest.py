@@ -4,16 +4,24 @@ MATCHING_TEST_DATABASE picks the backend: `sqlite` (default) or a PostgreSQL ser
 user may create databases; each test session migrates a database of its own and drops it after.
 """
 
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from alembic import command
@@ -28,7 +36,7 @@ from matching.agencies.models import Agency
 from matching.app import create_app
 from matching.auth import service as keys
 from matching.auth.models import Role
-from matching.database import make_engine, session_scope
+from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.demo import load_demo
 from matching.migrations_state import alembic_config
 from matching.settings import BulkLimits, RoleLimits, Settings
@@ -335,3 +343,163 @@ def post_body() -> Callable[..., dict[str, object]]:
         return body
 
     return make
+
+
+# --- A webhook receiver on loopback, and the service as a process of its own ----------------
+
+
+@dataclass
+class Received:
+    """One request the receiver got."""
+
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def notice(self) -> dict[str, Any]:
+        return dict(json.loads(self.body))
+
+
+@dataclass
+class Receiver:
+    """Records every request; answers each with the next of `answers` (then 200), after the
+    next of `delays` seconds (then at once)."""
+
+    url: str
+    received: list[Received] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
+        """Block until `count` requests have come (or fail)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on a free loopback port."""
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            with state.lock:
+                state.received.append(
+                    Received({k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                status = state.answers.pop(0) if state.answers else 200
+                delay = state.delays.pop(0) if state.delays else 0.0
+            time.sleep(delay)
+            try:
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+            except OSError:  # the sender is gone (killed while waiting): nothing to answer
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/matching"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Service:
+    """`matching serve` in a process of its own, on the test's database."""
+
+    def __init__(self, url: str, log: Path) -> None:
+        self.log = log  # the service's output, to read when a test fails
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "MATCHING_ENVIRONMENT": "test",
+            "MATCHING_DATABASE_URL": url,
+            "MATCHING_DATA_KEY": TEST_DATA_KEY,
+            "MATCHING_HASH_KEY": TEST_HASH_KEY,
+            "MATCHING_LOG_LEVEL": "WARNING",
+            "MATCHING_WARM_INDEXES": "false",
+            "MATCHING_WEBHOOK_POLL_SECONDS": "0.1",
+            "MATCHING_WEBHOOK_LEASE_SECONDS": "2",
+            "MATCHING_WEBHOOK_FIRST_RETRY_SECONDS": "0.2",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, admin: dict[str, str]) -> None:
+        """Start, wait until it answers, and set its clock to the test's instant."""
+        self.output = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "matching.cli", "serve", "--port", str(self.port)],
+            env=self.env, stdout=self.output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the service did not start")
+        moved = httpx.put(f"{self.base}/v1/clock", json={"now": TEST_NOW.isoformat()},
+                          headers=admin)  # fmt: skip
+        assert moved.status_code == 200, moved.text
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no cleanup."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.output.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.output.close()
+
+
+@pytest.fixture
+def service(
+    fresh_settings: Settings, tmp_path: Path
+) -> Iterator[tuple[Service, Any, dict[str, dict[str, str]]]]:
+    """A migrated database with an agency and a key per role, and the service on it."""
+    engine = make_engine(fresh_settings.database_url)
+    sessions = make_sessionmaker(engine)
+    secrets: dict[str, str] = {}
+    for session in session_scope(sessions):
+        agency = Agency(name="东莞市人力资源服务中心", province_code="44")
+        session.add(agency)
+        session.flush()
+        for role, extra in ((Role.admin, {}), (Role.staff, {"region_scopes": ["430981"]}),
+                            (Role.agency, {"agency_id": agency.id})):  # fmt: skip
+            _, secrets[role.value] = keys.create_key(session, name=role.value, role=role, **extra)
+        secrets["agency_id"] = str(agency.id)
+    headers = {r: {"Authorization": f"Bearer {s}"} for r, s in secrets.items()}
+    headers["agency_id"] = {"id": secrets["agency_id"]}
+    running = Service(fresh_settings.database_url, tmp_path / "service.log")
+    try:
+        yield running, sessions, headers
+    finally:
+        running.stop()
+        engine.dispose()

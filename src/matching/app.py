@@ -20,6 +20,7 @@ from matching.database import make_engine, make_sessionmaker
 from matching.deps import check_request
 from matching.docs import install_offline_docs
 from matching.employment.router import router as employment_router
+from matching.exchanges.router import router as exchanges_router
 from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
@@ -71,6 +72,7 @@ ROUTERS = (
     employment_router,
     reports_router,
     plans_router,
+    exchanges_router,
     webhooks_router,
     audit_router,
 )
@@ -88,6 +90,7 @@ TAGS = [
     {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
     {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
     {"name": "plans", "description": "Monthly push plans: preview, then commit / 月度推送计划"},
+    {"name": "exchanges", "description": "三来三往: seeker lists and post supply lists / 清单对接"},
     {"name": "webhooks", "description": "Outcome notices to agencies / 合作机构回调通知"},
     {"name": "audit", "description": "Who revealed or changed whose data (admin) / 审计日志"},
 ]

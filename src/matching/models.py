@@ -6,6 +6,7 @@ from matching.auth.models import ApiKey
 from matching.changes import ChangeCounter
 from matching.database import Base
 from matching.employment.models import Employment, ServiceRecord
+from matching.exchanges.models import Exchange, ExchangeLine, ExchangeMember
 from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
 from matching.planning.models import Plan, PlanItem
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
@@ -20,6 +21,9 @@ __all__ = [
     "Base",
     "ChangeCounter",
     "Employment",
+    "Exchange",
+    "ExchangeLine",
+    "ExchangeMember",
     "IdempotencyRecord",
     "Labourer",
     "LabourerSkill",

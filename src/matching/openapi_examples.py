@@ -237,6 +237,39 @@ EXAMPLES: dict[str, RequestExample] = {
         None,  # a file: the template from GET /v1/labourers/import/template
         query={"dry_run": "true", "mode": "update"},
     ),
+    "create_exchange": RequestExample(
+        "沅江市's seeker list to the Dongguan agency / 向东莞发送求职清单",
+        "staff",
+        {"region": "430981", "agency_id": 1, "title": "沅江市赴粤求职清单（12月）"},
+    ),
+    "answer_exchange": RequestExample(
+        "Dongguan answers line 1 with a post / 东莞提供岗位供给清单",
+        "agency",
+        {
+            "items": [
+                {
+                    "external_id": "44-DG-2026-EX-001",
+                    "exchange_line": 1,
+                    "employer": "东莞市某精密制造有限公司",
+                    "title": "电子装配工",
+                    "occupation": "电子装配工",
+                    "workplace_region": "441900",
+                    "openings": 20,
+                    "wage_min": 4800,
+                    "wage_max": 6200,
+                    "housing": True,
+                    "meals": True,
+                }
+            ]
+        },
+        path={"exchange_id": 1},
+    ),
+    "plan_exchange": RequestExample(
+        "Match the list with the posts offered / 按清单匹配岗位",
+        "staff",
+        {"channel": "app", "pushes_per_labourer": 2},
+        path={"exchange_id": 1},
+    ),
     "suspend_agency": RequestExample(
         "Suspend the Huzhou agency while its posts are checked / 暂停合作机构",
         "admin",

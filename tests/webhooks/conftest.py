@@ -1,15 +1,12 @@
-"""A real HTTP receiver on loopback, and a service of its own whose outbox a Deliverer sends."""
+"""A service of its own whose outbox a Deliverer sends to the receiver (tests/conftest.py)."""
 
-import json
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import Receiver
 
 from matching.app import create_app
 from matching.auth import service as keys
@@ -17,76 +14,6 @@ from matching.auth.models import Role
 from matching.database import session_scope
 from matching.settings import Settings
 from matching.webhooks.delivery import Deliverer, DeliveryPolicy
-
-
-@dataclass
-class Received:
-    """One request the receiver got."""
-
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def notice(self) -> dict[str, Any]:
-        return dict(json.loads(self.body))
-
-
-@dataclass
-class Receiver:
-    """Records every request; answers each with the next of `answers` (then 200), after the
-    next of `delays` seconds (then at once)."""
-
-    url: str
-    received: list[Received] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
-    delays: list[float] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
-        """Block until `count` requests have come (or fail)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook receiver on a free loopback port."""
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            with state.lock:
-                state.received.append(
-                    Received({k.lower(): v for k, v in self.headers.items()}, body)
-                )
-                status = state.answers.pop(0) if state.answers else 200
-                delay = state.delays.pop(0) if state.delays else 0.0
-            time.sleep(delay)
-            try:
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-            except OSError:  # the sender is gone (killed while waiting): nothing to answer
-                pass
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/matching"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

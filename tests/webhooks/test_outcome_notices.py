@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
-from tests.webhooks.conftest import Partner, Receiver
+from tests.conftest import Receiver
+from tests.webhooks.conftest import Partner
 
 from matching.webhooks.models import WebhookMessage
 

@@ -38,6 +38,7 @@ class Plan(Base):
     committed_at: Mapped[datetime | None]
     committed_by_key_id: Mapped[int | None]
     commit_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    exchange_id: Mapped[int | None]  # a plan restricted to a 三来三往 list and its posts
 
 
 class PlanItem(Base):

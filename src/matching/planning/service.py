@@ -15,7 +15,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
+from matching.exchanges.models import Exchange, ExchangeState
 from matching.labourers.models import Labourer
-from matching.matches.read_model import ReadModel
+from matching.matches.read_model import PostTable, ReadModel
 from matching.planning.calibration import (
     DEFAULT_BINS,
     PRIOR,
@@ -236,6 +237,30 @@ def competition_seen(session: Session, region: str, month: PlanMonth) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Restriction:
+    """A plan limited to some labourers and some posts: a 三来三往 list's seekers and the posts
+    its partner answered with (docs/partners.md). Its pushes carry the exchange's id."""
+
+    exchange_id: int
+    labourer_ids: frozenset[int]
+    post_ids: frozenset[int]
+
+    def people(self, everyone: "Population") -> "Population":
+        """Of the region's population, the restricted labourers (U stays first)."""
+        keep = np.isin(everyone.ids, np.fromiter(self.labourer_ids, np.int64))
+        return Population(
+            everyone.ids[keep],
+            [r for r, k in zip(everyone.regions, keep.tolist(), strict=True) if k],
+            int(np.count_nonzero(keep[: everyone.u])),
+        )
+
+    def posts(self, table: PostTable) -> PostTable:
+        """The table with only the restricted posts usable."""
+        allowed = np.isin(table.arrays.ids, np.fromiter(self.post_ids, np.int64))
+        return replace(table, usable=table.usable & allowed)
+
+
+@dataclass(frozen=True, slots=True)
 class Population:
     """Whom the plan is for: U (the coverage base) first, then the month's new seekers."""
 
@@ -350,6 +375,7 @@ def candidate_pairs(
     *,
     workers: int,
     blocking: Blocking | None,
+    restriction: Restriction | None = None,
 ) -> Pairs:
     """Each seeker's `per_labourer` best posts, less pairs pushed this month or refused lately,
     each with the taste factor of the labourer's refusals and applications."""
@@ -362,10 +388,11 @@ def candidate_pairs(
     refused_per_labourer: dict[int, int] = defaultdict(int)
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
+    table = indexes.post_table(month.judged_on)
     found = best_posts(
         indexes.context,
         [p for _, p in seekers],
-        indexes.post_table(month.judged_on),
+        table if restriction is None else restriction.posts(table),
         today=month.judged_on,
         wanted=[
             per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
@@ -532,6 +559,7 @@ class PlanInputs:
     refusals: feedback.Refusals
     calibration: Calibration
     competition: float
+    restriction: Restriction | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,7 +589,8 @@ def search(
     while True:
         t0 = time.perf_counter()
         pairs = candidate_pairs(session, indexes, region, people, month, pushed, refusals,
-                                per_labourer, workers=workers, blocking=blocking)  # fmt: skip
+                                per_labourer, workers=workers, blocking=blocking,
+                                restriction=given.restriction)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
@@ -617,16 +646,20 @@ def build_plan(
     rules: PlanRules = PlanRules(),
     workers: int = 1,
     blocking: Blocking | None = Blocking(),
+    restriction: Restriction | None = None,
 ) -> Plan:
     """Choose a month's pushes for a region and store them as a draft plan.
 
     `blocking` narrows the candidate search of labourers with very many posts in reach
-    (planning.candidates); None scores every post in reach.
+    (planning.candidates); None scores every post in reach. A `restriction` limits the plan to
+    some labourers and posts (a list exchange: its few posts are searched exactly).
     """
     started = time.perf_counter()
     check_scope(principal, region, "region")
     month = plan_month(params.month, china_date(now), ahead_days=rules.ahead_days)
     people = population(session, region, month)
+    if restriction is not None:
+        people, blocking = restriction.people(people), None
     pushed = pushed_this_month(session, region, month.month)
     target = goals(session, region, month, params)
     refusals = answers(session, region, month, rules)
@@ -636,7 +669,7 @@ def build_plan(
     )
     competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
     given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
-                       competition)  # fmt: skip
+                       competition, restriction)  # fmt: skip
     found = search(session, indexes, given, timings, workers=workers, blocking=blocking)
     pairs, choice = found.pairs, found.choice
     summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
@@ -647,6 +680,7 @@ def build_plan(
     }
     plan = plan_row(region, month, params, target, rules, found, summary, weighed)
     plan.created_at, plan.created_by_key_id = now, principal.key_id
+    plan.exchange_id = None if restriction is None else restriction.exchange_id
     session.add(plan)
     session.flush()
     t0 = time.perf_counter()
@@ -812,6 +846,8 @@ def commit_plan(
     rows, linked, skipped = push_rows(session, indexes, plan, items, principal, now,
                                       attribution_days)  # fmt: skip
     write_pushes(session, plan, items, rows, now)
+    if plan.exchange_id is not None and rows:
+        _exchange_matched(session, plan.exchange_id, len(rows), now)
     result = {
         "created": len(rows),
         "already_pushed": linked,
@@ -828,6 +864,18 @@ def commit_plan(
     session.expire(plan)
     session.refresh(plan)
     return plan, True
+
+
+def _exchange_matched(session: Session, exchange_id: int, pushes: int, now: datetime) -> None:
+    """A list exchange whose plan made pushes is matched (dated once); its agency hears it."""
+    exchange = session.get(Exchange, exchange_id, with_for_update=True)
+    if exchange is None or exchange.state not in (ExchangeState.sent, ExchangeState.answered):
+        return
+    exchange.state, exchange.matched_at = ExchangeState.matched.value, now
+    data = {"exchange": {"id": exchange.id, "title": exchange.title, "state": exchange.state},
+            "pushes": pushes}  # fmt: skip
+    notices.notify(session, exchange.agency_id, NoticeType.exchange_matched,
+                   f"exchange:{exchange.id}", data, now)  # fmt: skip
 
 
 def check_commit_month(plan: Plan, today: date) -> None:
@@ -898,6 +946,7 @@ def push_rows(
                 plan_id=plan.id,
                 note=f"plan {plan.id}",
                 taste_factor=item.taste_factor,
+                exchange_id=plan.exchange_id,
             )
         )
     return rows, linked, skipped

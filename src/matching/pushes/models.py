@@ -82,6 +82,7 @@ class Push(Base):
     pushed_by: Mapped[PushedBy] = mapped_column(_enum(PushedBy))
     pushed_by_key_id: Mapped[int | None]
     plan_id: Mapped[int | None] = mapped_column(index=True)
+    exchange_id: Mapped[int | None] = mapped_column(index=True)  # pushed on a 三来三往 list
     score: Mapped[float | None]
     # The labourer's taste factor when pushed (scoring.feedback): calibration's known offset.
     taste_factor: Mapped[float | None]
@@ -129,6 +130,7 @@ def push_row(
     plan_id: int | None = None,
     note: str | None = None,
     taste_factor: float | None = None,
+    exchange_id: int | None = None,
 ) -> dict[str, Any]:
     """The pushes-table row of a new push: dated now (China time), scored and explained, with
     the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
@@ -144,6 +146,7 @@ def push_row(
         "pushed_by": pushed_by,
         "pushed_by_key_id": key_id,
         "plan_id": plan_id,
+        "exchange_id": exchange_id,
         "score": round(scored.total, 4),
         "taste_factor": None if taste_factor is None else round(taste_factor, 4),
         "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},

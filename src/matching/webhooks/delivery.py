@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching import clock
 from matching.agencies.models import Agency
+from matching.database import session_scope
 from matching.kit.crypto import FieldCipher
 from matching.kit.outbound import RefusedAddress, check_public
 from matching.rules import notices
@@ -90,14 +91,16 @@ class Deliverer:
 
     def sweep_expired_posts(self) -> int:
         """Tell agencies of their posts whose last valid day has passed (no write marks that)."""
-        with self.sessions.begin() as session:
+        told = 0
+        for session in session_scope(self.sessions):  # a writer (IMMEDIATE on SQLite)
             now = clock.now()
             expired = notices.expired_agency_posts(session, clock.china_date(now))
-            return notices.notify_posts(session, expired, NoticeType.post_expired, now)
+            told = notices.notify_posts(session, expired, NoticeType.post_expired, now)
+        return told
 
     def _lease(self) -> list[int]:
         now = self.now()
-        with self.sessions.begin() as session:
+        for session in session_scope(self.sessions):  # a writer (IMMEDIATE on SQLite)
             due = session.scalars(
                 select(WebhookMessage.id)
                 .where(
@@ -156,7 +159,7 @@ class Deliverer:
 
     def _record(self, message_id: int, status: int | None, error: str | None, ms: int) -> None:
         now = self.now()
-        with self.sessions.begin() as session:
+        for session in session_scope(self.sessions):  # a writer (IMMEDIATE on SQLite)
             message = session.get(WebhookMessage, message_id, with_for_update=True)
             assert message is not None
             attempt = WebhookAttempt(

@@ -1,0 +1,1 @@
+"""三来三往: seeker lists to partner agencies, post supply lists back, matched and reported."""
