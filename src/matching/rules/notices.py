@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.agencies.models import Agency
 from matching.clock import china_date, wall_now
+from matching.database import id_chunks
 from matching.labourers.models import Labourer
 from matching.posts.models import Post
 from matching.pushes.models import Push
@@ -40,38 +41,42 @@ from matching.webhooks.models import NoticeType, WebhookMessage, WebhookSecret
 _OWNER = type_coerce(Post.agency_id, Integer)
 
 
-def listening(session: Session, agency_ids: Iterable[int], kind: NoticeType) -> set[int]:
-    """Of these agencies, those that take notices of this type now (a secret's overlap runs
-    in real time: clock.wall_now)."""
-    wanted = set(agency_ids)
-    if not wanted:
-        return set()
-    live_secret = exists().where(
-        WebhookSecret.agency_id == Agency.id,
-        or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > wall_now()),
+def listening(
+    session: Session, kind: NoticeType, agency_ids: Iterable[int] | None = None
+) -> set[int]:
+    """The agencies (of `agency_ids`, or of all) that take notices of this type now (a
+    secret's overlap runs in real time: clock.wall_now). Few agencies listen: asking this
+    first keeps a plan's commit of many pushes from reading them again when none does."""
+    query = select(Agency.id, Agency.webhook_events).where(
+        Agency.callback_url.is_not(None),
+        exists().where(
+            WebhookSecret.agency_id == Agency.id,
+            or_(WebhookSecret.expires_at.is_(None), WebhookSecret.expires_at > wall_now()),
+        ),
     )
-    rows = session.execute(
-        select(Agency.id, Agency.webhook_events).where(
-            Agency.id.in_(wanted), Agency.callback_url.is_not(None), live_secret
-        )
-    )
-    return {int(i) for i, events in rows if not events or kind.value in events}
+    if agency_ids is not None:
+        wanted = set(agency_ids)
+        if not wanted:
+            return set()
+        query = query.where(Agency.id.in_(wanted))
+    return {int(i) for i, events in session.execute(query) if not events or kind.value in events}
 
 
 def notify_pushes(
     session: Session, push_ids: Sequence[int], kind: NoticeType, now: datetime
 ) -> int:
     """A notice per push of a listening agency's post: made, or moved to a new state."""
-    if not push_ids:
+    agencies = listening(session, kind) if push_ids else set()
+    if not agencies:
         return 0
-    found = session.execute(
-        select(Push, _OWNER, Post.external_id, Post.title)
-        .join(Post, Post.id == Push.post_id)
-        .where(Push.id.in_(list(push_ids)), Post.agency_id.is_not(None))
-        .execution_options(populate_existing=True)  # the caller moved it with a Core UPDATE
-    ).all()
-    agencies = listening(session, (row[1] for row in found), kind)
-    found = [row for row in found if row[1] in agencies]
+    found: list[Any] = []
+    for chunk in id_chunks(list(push_ids)):
+        found += session.execute(
+            select(Push, _OWNER, Post.external_id, Post.title)
+            .join(Post, Post.id == Push.post_id)
+            .where(Push.id.in_(chunk or []), _OWNER.in_(agencies))
+            .execution_options(populate_existing=True)  # the caller moved it with a Core UPDATE
+        ).all()
     if not found:
         return 0
     people = _labourers(session, {row[0].labourer_id for row in found})
@@ -111,7 +116,7 @@ def notify_posts(session: Session, post_ids: Sequence[int], kind: NoticeType, no
                Post.openings_left, Post.valid_until)
         .where(Post.id.in_(list(post_ids)), Post.agency_id.is_not(None), ~told)
     ).all()  # fmt: skip
-    agencies = listening(session, (row[1] for row in found), kind)
+    agencies = listening(session, kind, (row[1] for row in found))
     rows = [
         _message(
             agency_id,
@@ -146,7 +151,7 @@ def notify(
     now: datetime,
 ) -> bool:
     """One notice of anything else (a list exchange's step) to one agency, if it listens."""
-    if agency_id not in listening(session, [agency_id], kind):
+    if agency_id not in listening(session, kind, [agency_id]):
         return False
     session.execute(insert(WebhookMessage), [_message(agency_id, kind, subject, now, data)])
     return True
