@@ -106,15 +106,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("exchange_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("exchange_line_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_posts_exchange_id"), ["exchange_id"])
-        batch_op.create_foreign_key(
-            batch_op.f("fk_posts_exchange_id_exchanges"), "exchanges", ["exchange_id"], ["id"]
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_posts_exchange_line_id_exchange_lines"),
-            "exchange_lines",
-            ["exchange_line_id"],
-            ["id"],
-        )
     with op.batch_alter_table("pushes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("exchange_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_pushes_exchange_id"), ["exchange_id"])
@@ -129,10 +120,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_pushes_exchange_id"))
         batch_op.drop_column("exchange_id")
     with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_posts_exchange_line_id_exchange_lines"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(batch_op.f("fk_posts_exchange_id_exchanges"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_posts_exchange_id"))
         batch_op.drop_column("exchange_line_id")
         batch_op.drop_column("exchange_id")

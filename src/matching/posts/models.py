@@ -72,9 +72,10 @@ class Post(Base):
     source: Mapped[PostSource] = mapped_column(_enum(PostSource))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     external_id: Mapped[str | None] = mapped_column(String(100))
-    # A post offered in answer to a 三来三往 seeker list, and the list's line it answers.
-    exchange_id: Mapped[int | None] = mapped_column(ForeignKey("exchanges.id"), index=True)
-    exchange_line_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_lines.id"))
+    # A post offered in answer to a 三来三往 seeker list, and the list's line it answers (plain
+    # ids, as a push's plan_id: a post must be writable wherever the exchanges are not loaded).
+    exchange_id: Mapped[int | None] = mapped_column(index=True)
+    exchange_line_id: Mapped[int | None]
     employer: Mapped[str] = mapped_column(String(200))
     post_type: Mapped[PostType] = mapped_column(_enum(PostType))
     title: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,30 @@
+"""The command line as `scripts/serve` uses it, each command a fresh process: whatever models
+a command loads, the schema's tables must all be known (a post's columns name an exchange)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TEST_DATA_KEY, TEST_HASH_KEY
+
+
+def _run(args: list[str], database: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{database}",
+           "MATCHING_ENVIRONMENT": "test", "MATCHING_DATA_KEY": TEST_DATA_KEY,
+           "MATCHING_HASH_KEY": TEST_HASH_KEY, "MATCHING_LOG_LEVEL": "WARNING"}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "matching.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+
+
+def test_a_fresh_database_is_migrated_and_gets_its_demo_and_a_key(tmp_path: Path) -> None:
+    database = tmp_path / "matching.db"
+    assert _run(["db", "upgrade"], database).returncode == 0
+    demo = _run(["demo", "--quiet"], database)
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.strip().startswith("mk_")
+    listed = _run(["keys", "list"], database)
+    assert listed.returncode == 0 and "admin" in listed.stdout
+    once = _run(["webhooks", "deliver", "--once"], database)
+    assert once.returncode == 0, once.stderr
+    assert "tried 0 notice(s)" in once.stderr
