@@ -116,3 +116,23 @@ def test_a_suspended_agency_gets_no_list(
     refused = client.post("/v1/exchanges", json={"region": "430981", "agency_id": agency.id},
                           headers=auth("staff"))  # fmt: skip
     assert refused.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("skills", "preferred", "trade"),
+    [
+        (["S0112", "S0001"], [], "S0001"),  # a forklift licence, then welding: a welder
+        (["S0112"], ["S0125"], "S0125"),  # a licence only: the occupation they want
+        (["S0112"], [], "S0112"),  # the licence is all there is
+        ([], [], None),  # 普工
+    ],
+)
+def test_a_labourer_is_listed_under_a_trade_before_a_certificate(
+    skills: list[str], preferred: list[str], trade: str | None
+) -> None:
+    from matching.exchanges.service import trade_of
+    from matching.labourers.models import Labourer, LabourerSkill
+
+    labourer = Labourer(skills=[LabourerSkill(skill_id=s) for s in skills],
+                        preferred_occupations=preferred)  # fmt: skip
+    assert trade_of(labourer) == trade

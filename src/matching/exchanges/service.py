@@ -44,11 +44,16 @@ def reaches(labourer: Labourer, province: str) -> bool:
 
 
 def trade_of(labourer: Labourer) -> str | None:
-    """The trade a labourer is listed under: their first skill, else their first preferred
-    occupation, else none (general labour)."""
-    for skill in labourer.skills:
-        return skill.skill_id
-    return labourer.preferred_occupations[0] if labourer.preferred_occupations else None
+    """The trade a labourer is listed under: their first skill that is a trade (not a
+    certificate), else their first preferred occupation, else their first certificate, else
+    none (general labour)."""
+    taxonomy = get_taxonomy()
+    skills = [s.skill_id for s in labourer.skills]
+    trades = [s for s in skills if (e := taxonomy.get(s)) is not None and e.kind != "certificate"]
+    for choice in (trades, labourer.preferred_occupations, skills):
+        if choice:
+            return choice[0]
+    return None
 
 
 def create_exchange(

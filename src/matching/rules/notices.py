@@ -11,7 +11,7 @@ anonymised profile of the agency's candidate view, never by name or id.
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,11 +32,12 @@ from matching.agencies.models import Agency
 from matching.clock import china_date, wall_now
 from matching.database import id_chunks
 from matching.labourers.models import Labourer
-from matching.posts.models import Post
+from matching.posts.models import Post, PostStatus
 from matching.pushes.models import Push
 from matching.rules.candidate import anonymised_profile
 from matching.webhooks.models import NoticeType, WebhookMessage, WebhookSecret
 
+EXPIRED_TOLD_DAYS = 7
 # A post's agency, typed as the queries below filter it: never null there.
 _OWNER = type_coerce(Post.agency_id, Integer)
 
@@ -158,16 +159,20 @@ def notify(
 
 
 def expired_agency_posts(session: Session, today: date) -> list[int]:
-    """Open agency posts whose last valid day has passed and whose agency has not been told."""
-    told = _told(NoticeType.post_expired)
+    """Posts of listening agencies whose last valid day passed in the last EXPIRED_TOLD_DAYS
+    (an agency that starts listening is not told of every post it ever had), neither filled
+    nor withdrawn, and not told yet."""
+    agencies = listening(session, NoticeType.post_expired)
+    if not agencies:
+        return []
     return list(
         session.scalars(
             select(Post.id).where(
-                Post.agency_id.is_not(None),
-                Post.valid_until.is_not(None),
+                _OWNER.in_(agencies),
                 Post.valid_until < today,
-                Post.openings_left > 0,
-                ~told,
+                Post.valid_until >= today - timedelta(days=EXPIRED_TOLD_DAYS),
+                Post.status.in_([PostStatus.open, PostStatus.expired]),
+                ~_told(NoticeType.post_expired),
             )
         )
     )

@@ -31,6 +31,7 @@ from matching.webhooks.models import MessageState, NoticeType, WebhookAttempt, W
 from matching.webhooks.secrets import live_secrets
 
 logger = logging.getLogger(__name__)
+SWEEP_EVERY_S = 60.0  # expired posts: no write marks them, so the worker looks for them
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,14 @@ class Deliverer:
         self.rng = random.Random(seed)
 
     def run(self, stop: threading.Event, poll_s: float = 1.0) -> None:
-        """Deliver and sweep until `stop` is set."""
+        """Deliver until `stop` is set; look for expired posts once a minute."""
+        swept = float("-inf")
         while not stop.is_set():
             try:
                 sent = self.run_once()
-                self.sweep_expired_posts()
+                if time.monotonic() - swept >= SWEEP_EVERY_S:
+                    swept = time.monotonic()
+                    self.sweep_expired_posts()
             except Exception:  # a bad pass must not end the worker: log, wait, go on
                 logger.exception("webhook delivery pass failed")
                 sent = 0
