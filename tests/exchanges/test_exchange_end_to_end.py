@@ -161,3 +161,5 @@ def test_one_exchange_from_seeker_list_to_hires(
     assert expected <= set(types)
     assert types.count("push.created") == len(pushes) and types.count("push.hired") == 2
     assert all("name" not in r.body.decode() for r in got if r.notice["type"].startswith("push"))
+    told = next(r.notice["data"]["exchange"] for r in got if r.notice["type"] == "exchange.sent")
+    assert [line["count"] for line in told["lines"]] == [line["count"] for line in seen["lines"]]

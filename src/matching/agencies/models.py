@@ -29,8 +29,8 @@ class Agency(Base):
     suspended_at: Mapped[datetime | None] = mapped_column()
     suspended_reason: Mapped[str | None] = mapped_column(String(500))
     suspended_by_key_id: Mapped[int | None]  # the admin key (no foreign key: keys refer here)
-    # Outcome notices (webhooks): the types the agency listens to (None: all), and since when
-    # a notice has gone undelivered for a whole day of retries (None: deliveries succeed).
+    # Outcome notices (webhooks): the types the agency listens to (None: all, []: none), and
+    # since when a notice has gone undelivered for a day of retries (None: deliveries succeed).
     webhook_events: Mapped[list[str] | None] = mapped_column(JSON)
     webhook_failing_since: Mapped[datetime | None] = mapped_column()
 

@@ -43,7 +43,7 @@ class AgencyUpdate(BaseModel):
     webhook_events: list[NoticeType] | None = Field(
         None,
         max_length=len(NoticeType),
-        description="The notices to send (null: every type) / 接收的通知类型",
+        description="The notices to send (null: every type; []: none) / 接收的通知类型",
     )
 
     @field_validator("contact_phone")

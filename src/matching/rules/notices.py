@@ -2,9 +2,9 @@
 change it tells of (docs/partners.md, "Outcome webhooks").
 
 A notice is written only for an agency that listens: a callback address, a live signing secret
-and the notice's type among the events it chose (none chosen: every type). Its body is fixed
-here, once — the delivery worker sends the same bytes on every attempt, under the same
-`webhook-id`, so a receiver can tell a retry from a new notice. A labourer appears as the
+and the notice's type among the events it chose (null: every type; an empty list: none). Its
+body is fixed here, once — the delivery worker sends the same bytes on every attempt, under the
+same `webhook-id`, so a receiver can tell a retry from a new notice. A labourer appears as the
 anonymised profile of the agency's candidate view, never by name or id.
 """
 
@@ -60,7 +60,8 @@ def listening(
         if not wanted:
             return set()
         query = query.where(Agency.id.in_(wanted))
-    return {int(i) for i, events in session.execute(query) if not events or kind.value in events}
+    rows = session.execute(query)
+    return {int(i) for i, events in rows if events is None or kind.value in events}
 
 
 def notify_pushes(
