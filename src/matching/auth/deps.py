@@ -30,10 +30,12 @@ def authenticate(
     """Resolve the Bearer key to a principal, or 401."""
     if credentials is None:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>' / 缺少 API 密钥")
+    # The agency's suspension comes with the key in one statement, as a scalar subquery: a join
+    # let PostgreSQL pick the agency index over the key's unique one when its statistics saw an
+    # empty table (338 ms a request instead of 0.04 in the test database).
+    suspended = select(Agency.suspended_at).where(Agency.id == ApiKey.agency_id).scalar_subquery()
     found = session.execute(
-        select(ApiKey, Agency.suspended_at)
-        .outerjoin(Agency, Agency.id == ApiKey.agency_id)
-        .where(ApiKey.key_hash == hash_api_key(credentials.credentials))
+        select(ApiKey, suspended).where(ApiKey.key_hash == hash_api_key(credentials.credentials))
     ).first()
     key, agency_suspended_at = found if found is not None else (None, None)
     if key is None or key.revoked_at is not None:
