@@ -4,6 +4,7 @@ client that asks for that (generated clients model downloads as octet-stream byt
 from fastapi import Request, Response
 
 OCTET_STREAM = "application/octet-stream"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def attachment(request: Request, content: bytes, media_type: str, filename: str) -> Response:

@@ -136,3 +136,23 @@ def test_a_labourer_is_listed_under_a_trade_before_a_certificate(
     labourer = Labourer(skills=[LabourerSkill(skill_id=s) for s in skills],
                         preferred_occupations=preferred)  # fmt: skip
     assert trade_of(labourer) == trade
+
+
+@pytest.mark.parametrize(("province", "listed"), [("43", True), ("44", False)])
+def test_a_labourer_willing_to_go_within_the_province_is_listed_for_its_own_province_only(
+    client: TestClient,
+    auth: Headers,
+    make_agency: Callable[..., Agency],
+    labourer_body: Callable[..., dict[str, Any]],
+    province: str,
+    listed: bool,
+) -> None:
+    agency = make_agency(province_code=province)
+    staff = auth("staff")
+    body = labourer_body(relocation="province", status_effective_from="2026-01-01")
+    assert client.post("/v1/labourers", json=body, headers=staff).status_code == 201
+    sent = client.post("/v1/exchanges", json={"region": "430981", "agency_id": agency.id},
+                       headers=staff)  # fmt: skip
+    assert (sent.status_code == 201) is listed, sent.text
+    if listed:
+        assert sent.json()["seekers"] == 1

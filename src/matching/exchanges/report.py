@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.exchanges.models import Exchange, ExchangeState
+from matching.exchanges.models import Exchange, ExchangeMember, ExchangeState
 from matching.exchanges.schemas import (
     ExchangeRead,
     ExchangeReport,
@@ -89,7 +89,9 @@ def build_report(session: Session, exchange: Exchange, *, anonymised: bool) -> E
     if not anonymised:
         names = dict(
             session.execute(
-                select(Labourer.id, Labourer.name).where(Labourer.id.in_(list(counts["line_of"])))
+                select(Labourer.id, Labourer.name)
+                .join(ExchangeMember, ExchangeMember.labourer_id == Labourer.id)
+                .where(ExchangeMember.exchange_id == exchange.id)
             ).all()
         )
         members = [

@@ -9,7 +9,7 @@ from matching.auth.deps import RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import IdPath, NowDep, SessionDep, SettingsDep, TodayDep
-from matching.downloads import attachment
+from matching.downloads import XLSX, attachment
 from matching.errors import problem_responses
 from matching.exchanges import service
 from matching.exchanges.report import build_report, present, workbook
@@ -32,7 +32,6 @@ router = APIRouter(
 )
 Anyone = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.agency))]
 AgencyOrAdmin = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from matching.agencies.models import Agency
@@ -35,12 +35,15 @@ AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 120))
 NO_TRADE = "无特定工种（普工）"
 
 
-def reaches(labourer: Labourer, province: str) -> bool:
-    """Whether a labourer's relocation willingness reaches a province: anywhere, or their own
+def reaches(province: str) -> ColumnElement[bool]:
+    """Labourers whose relocation willingness reaches a province: anywhere, or their own
     province when willing to go that far."""
-    if labourer.relocation == Relocation.anywhere:
-        return True
-    return labourer.relocation == Relocation.province and labourer.hukou_region[:2] == province
+    return or_(
+        Labourer.relocation == Relocation.anywhere,
+        and_(
+            Labourer.relocation == Relocation.province, Labourer.hukou_region.startswith(province)
+        ),
+    )
 
 
 def trade_of(labourer: Labourer) -> str | None:
@@ -74,25 +77,20 @@ def create_exchange(
     if agency.suspended_at is not None:
         raise Conflict(f"Agency {agency_id} is suspended / 该合作机构已暂停")
     today = china_date(now)
-    seeking = [int(i) for i, _ in session.execute(seeking_on(region, today))]
-    people = (
-        [
-            p
-            for p in session.scalars(
-                select(Labourer)
-                .where(Labourer.id.in_(seeking))
-                .options(selectinload(Labourer.skills))
-            )
-            if reaches(p, agency.province_code)
-        ]
-        if seeking
-        else []
+    seeking = seeking_on(region, today).subquery()
+    people = list(
+        session.scalars(
+            select(Labourer)
+            .where(Labourer.id.in_(select(seeking.c[0])), reaches(agency.province_code))
+            .options(selectinload(Labourer.skills))
+        )
     )
     if not people:
+        count = session.scalar(select(func.count()).select_from(seeking))
         raise Unprocessable.for_field(
             "region",
             f"no willing seeker of {region} will go to province {agency.province_code} "
-            f"({len(seeking)} seeking today) / 没有愿意到合作省份就业的求职者",
+            f"({count} seeking today) / 没有愿意到合作省份就业的求职者",
         )
     registry = get_registry()
     exchange = Exchange(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from matching.auth.deps import Bulk, StaffOrAdmin
 from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
-from matching.downloads import attachment
+from matching.downloads import XLSX, attachment
 from matching.errors import Unprocessable, field_path, problem_responses
 from matching.kit.bilingual import in_order, prefers_english
 from matching.labourers.roster import ImportMode, Outcome, import_roster
@@ -84,7 +84,7 @@ class ImportReportRead(BaseModel):
     responses={
         200: {
             "content": {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                XLSX: {},
                 "text/csv": {},
             }
         }

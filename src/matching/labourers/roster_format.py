@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
+from matching.downloads import XLSX
 from matching.labourers.models import (
     Education,
     EmploymentStatus,
@@ -240,4 +241,4 @@ def template(kind: str) -> tuple[bytes, str]:
     notes.append(["每月更新", UPDATE_HELP])
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return buffer.getvalue(), XLSX

@@ -9,7 +9,7 @@ from matching.auth.deps import AdminOnly, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.deps import SessionDep, SettingsDep, TodayDep
-from matching.downloads import attachment
+from matching.downloads import XLSX, attachment
 from matching.errors import Forbidden, Unprocessable, problem_responses
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post
@@ -33,7 +33,6 @@ Month = Annotated[
 ]
 RegionQuery = Annotated[str, Query(description="Region code, any level / 区划代码")]
 Year = Annotated[int, Path(ge=2015, le=2100, description="Year / 年度")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(
