@@ -7,12 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 from tests.conftest import Receiver
 from tests.webhooks.conftest import Partner
-
-from matching.webhooks.models import WebhookMessage
 
 LABOURER_FIELDS = {"name", "id_number", "phone", "labourer_id", "hukou_region"}
 
@@ -253,16 +250,3 @@ def test_the_log_is_the_agencys_own_and_bad_requests_name_the_field(
     assert missing.status_code == 404
     assert partner.client.get(f"{base}/webhook-messages", params={"state": "lost"},
                               headers=partner.agency).status_code == 422  # fmt: skip
-
-
-def test_notices_are_written_with_the_change_or_not_at_all(
-    partner: Partner,
-    labourer_body: Callable[..., dict[str, Any]],
-    post_body: Callable[..., dict[str, Any]],
-) -> None:
-    """The outbox row and the push it tells of are in one transaction: both or neither."""
-    _post_and_push(partner, labourer_body, post_body)
-    sessions = partner.client.app.state.sessionmaker  # type: ignore[attr-defined]
-    with sessions() as session:
-        told = session.scalar(select(func.count()).select_from(WebhookMessage))
-    assert told == 1
