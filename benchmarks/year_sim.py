@@ -21,6 +21,9 @@ persistent: asked again about the same post, labourer and employer answer as bef
 0.8 (0.1 for the unresponsive) x taste (1 / 0.5 / 0.08) x place x wage; a responsive labourer
 who does not apply says no (85%), an unresponsive one mostly says nothing;
 P(hire | applied) = 0.6 with the post's skill, 0.35 without; only outcomes reveal the taste.
+Public-welfare posts (护林员, 保洁员 at 600-1,500 元 in a township, 15% of station posts) are
+policy's safety net: a 三无 labourer applies as to a liked post whatever its pay and is hired
+at 0.8; anyone else applies at 0.3 x and is hired at 0.15.
 
 Prints one row per month and a JSON summary, and plots U, push ratio, reach, success rate,
 hires and employed share to docs/img/year_sim.png. Targets (checked and printed, not timed):
@@ -40,6 +43,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -78,6 +83,8 @@ TRADES: dict[str, dict[str, Any]] = {
     "farm": {"words": ["养殖", "种植"], "occupation": "家畜饲养员", "wage": (2500, 3800)},
 }
 GROUPS = list(TRADES)
+# Public-welfare posts (公益性岗位) are the township's, not a trade anyone has or likes.
+WELFARE, WELFARE_SHARE = "welfare", 0.15
 RELOCATION = [("本乡镇", 0.12), ("本县", 0.33), ("本市", 0.12), ("本省", 0.13), ("省外", 0.30)]
 REACH = {"本乡镇": 0, "本县": 1, "本市": 2, "本省": 3, "省外": 4}
 PARTNERS = {"东莞市人力资源服务中心": ("44", "441900"), "湖州市就业服务中心": ("33", "330500")}
@@ -272,9 +279,7 @@ def _post_body(sim: Sim, trade: str, place: int, today: date) -> dict[str, Any]:
     wage = int(sim.rng.uniform(lo, hi) // 100 * 100)
     where = sim.rng.choice(TOWNS) if place == 0 else COUNTY
     kind = "enterprise"
-    if trade == "clean" and place == 0:
-        kind = "public_welfare"
-    elif trade in ("sew", "factory") and place <= 1 and sim.rng.random() < 0.5:
+    if trade in ("sew", "factory") and place <= 1 and sim.rng.random() < 0.5:
         kind = "workshop"
     return {
         "employer": f"{trade}-{sim.rng.randrange(1, 60)} 有限公司",
@@ -293,12 +298,36 @@ def _post_body(sim: Sim, trade: str, place: int, today: date) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _welfare_body(sim: Sim, today: date) -> dict[str, Any]:
+    """A township's public-welfare post (公益性岗位): 护林员 or 保洁员, 600-1,500 元, the trade
+    written in as a required skill, as clerks do."""
+    occupation = sim.rng.choice(["护林员", "保洁员"])
+    wage = int(sim.rng.uniform(600, 1500) // 100 * 100)
+    return {
+        "employer": f"{sim.rng.randrange(1, 30)} 乡镇人民政府",
+        "title": f"公益性岗位（{occupation}）",
+        "occupation": occupation,
+        "post_type": "public_welfare",
+        "workplace_region": sim.rng.choice(TOWNS),
+        "openings": sim.rng.randint(1, 3),
+        "wage_min": wage,
+        "wage_max": wage + 200,
+        "housing": False,
+        "required_skills": [{"term": occupation}],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=sim.rng.randint(60, 180))).isoformat(),
+    }
+
+
 def publish_posts(sim: Sim, today: date, local: int, partner: int) -> None:
     """Station posts one by one; partner-province posts in one agency batch each."""
     for _ in range(local):
-        trade = sim.rng.choice(GROUPS)
-        place = 0 if sim.rng.random() < 0.4 else 1
-        body = _post_body(sim, trade, place, today)
+        if sim.rng.random() < WELFARE_SHARE:
+            trade, place, body = WELFARE, 0, _welfare_body(sim, today)
+        else:
+            trade = sim.rng.choice(GROUPS)
+            place = 0 if sim.rng.random() < 0.4 else 1
+            body = _post_body(sim, trade, place, today)
         response = sim.call("POST", "/v1/posts", json=body, headers=sim.staff)
         response.raise_for_status()
         sim.posts[response.json()["id"]] = PostInfo(
@@ -326,10 +355,16 @@ def _trade_of(body: dict[str, Any]) -> str:
 
 
 def apply_probability(person: Person, post: PostInfo) -> float:
-    """The labourer's own decision: taste, place, wage (hidden from the service)."""
-    taste = 1.0 if post.trade == person.likes else 0.08 if post.trade in person.dislikes else 0.5
+    """The labourer's own decision: taste, place, wage (hidden from the service). A 三无
+    labourer takes a public-welfare post readily (it is made for them, and they know what it
+    pays); anyone else finds its pay low and its work not their trade."""
+    if post.trade == WELFARE:
+        taste = 1.0 if person.sanwu else 0.3
+    else:
+        taste = (1.0 if post.trade == person.likes
+                 else 0.08 if post.trade in person.dislikes else 0.5)  # fmt: skip
     place = 1.0 if post.place <= 1 else (0.75 if REACH[person.relocation] >= 4 else 0.2)
-    wage = 1.0 if post.wage >= person.wage else 0.6
+    wage = 1.0 if post.wage >= person.wage or (person.sanwu and post.trade == WELFARE) else 0.6
     return (0.8 if person.responsive else 0.1) * taste * place * wage
 
 
@@ -340,7 +375,10 @@ def _draw(person: Person, post: PostInfo, what: str) -> float:
 
 
 def hire_probability(person: Person, post: PostInfo) -> float:
-    """The employer's decision: the skill matters."""
+    """The employer's decision: the skill matters; a township fills its public-welfare posts
+    with 三无 labourers first, as policy has it, and others only where none is found."""
+    if post.trade == WELFARE:
+        return 0.8 if person.sanwu else 0.15
     return 0.6 if post.trade == person.trade or post.trade in ("factory", "clean") else 0.35
 
 
@@ -391,10 +429,9 @@ def oracle_rate(sim: Sim, today: date, u: int) -> float | None:
     return total / len(taken)
 
 
-def run_month(sim: Sim, first_day: date, index: int) -> Month:
-    """One month of the cycle; returns the report's figures."""
-    started = time.perf_counter()
-    month = f"{first_day:%Y-%m}"
+def open_month(sim: Sim, first_day: date, index: int) -> int:
+    """Day 1 of month `index` (0-based): this month's roster and posts; returns U on the 1st
+    as the model counts it."""
     sim.at(first_day)
     u_on_the_1st = sum(not p.employed for p in sim.people)  # before this month's newcomers
     if index == 0:
@@ -404,6 +441,14 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
     else:
         register(sim, new_people(sim, ARGS.labourers // 50), first_day, first=False)
         publish_posts(sim, first_day, ARGS.posts // 4, ARGS.posts // 4)
+    return u_on_the_1st
+
+
+def run_month(sim: Sim, first_day: date, index: int) -> Month:
+    """One month of the cycle; returns the report's figures."""
+    started = time.perf_counter()
+    month = f"{first_day:%Y-%m}"
+    u_on_the_1st = open_month(sim, first_day, index)
     sim.at(first_day + timedelta(days=1))
     bound = oracle_rate(sim, first_day + timedelta(days=1), u_on_the_1st)
     plan = sim.call("POST", "/v1/plans", json={"region": COUNTY}, headers=sim.staff,
@@ -557,13 +602,12 @@ def plot(months: list[Month], baseline: list[Month] | None, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
-    """Twelve months (ARGS.months) of the county through a fresh service and database."""
-    os.environ["MATCHING_PLANNER_LEARNING"] = "true" if learning else "false"
-    label = "learning" if learning else "baseline (prior, no feedback)"
+@contextmanager
+def county_service(name: str) -> Iterator[Sim]:
+    """A fresh service and database with the county's staff key and the partner agencies."""
     with (
         tempfile.TemporaryDirectory() as tmp,
-        fresh_database(ARGS.backend, Path(tmp), "year_sim") as url,
+        fresh_database(ARGS.backend, Path(tmp), name) as url,
         running_service(url) as (base, env, admin),
         httpx.Client(base_url=base, timeout=60) as http,
     ):
@@ -571,12 +615,24 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
                           "--region", COUNTY], env)  # fmt: skip
         sim = Sim(http, admin, {"Authorization": f"Bearer {staff_key}"}, {},
                   random.Random(ARGS.seed))  # fmt: skip
-        for name, (province, _) in PARTNERS.items():
-            agency = http.post("/v1/agencies", json={"name": name, "province_code": province},
+        for agency_name, (province, _) in PARTNERS.items():
+            agency = http.post("/v1/agencies",
+                               json={"name": agency_name, "province_code": province},
                                headers=admin).json()  # fmt: skip
-            key = _cli(["keys", "create", "--name", name, "--role", "agency",
+            key = _cli(["keys", "create", "--name", agency_name, "--role", "agency",
                         "--agency-id", str(agency["id"])], env)  # fmt: skip
-            sim.agencies[name] = {"Authorization": f"Bearer {key}"}
+            sim.agencies[agency_name] = {"Authorization": f"Bearer {key}"}
+        try:
+            yield sim
+        finally:
+            http.delete("/v1/clock", headers=admin)
+
+
+def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
+    """Twelve months (ARGS.months) of the county through a fresh service and database."""
+    os.environ["MATCHING_PLANNER_LEARNING"] = "true" if learning else "false"
+    label = "learning" if learning else "baseline (prior, no feedback)"
+    with county_service("year_sim") as sim:
         months = []
         print(f"== {label}")
         print(
@@ -592,7 +648,6 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
                   f"{(m.oracle_rate or 0):7.1%} "
                   f"{m.hires:6d} {m.employed_share:9.1%}  {m.calibration} ({m.seconds:.0f} s)",
                   flush=True)  # fmt: skip
-        http.delete("/v1/clock", headers=admin)
     return months, sim
 
 

@@ -1,0 +1,297 @@
+"""Offline evaluation of the scoring on the simulated county (issue: "Scoring that knows a county").
+
+The county, its people and its posts are `year_sim`'s: 沅江市 with its own acceptance model,
+including a taste the service is never told. The script builds it in a fresh service (uvicorn,
+its own database), optionally lives `--history` months of the year first (plans, pushes,
+outcomes: what the service learns from), and then, on day 2 of the next month, asks the
+service two things:
+
+* **Rankings.** Every seeking labourer's top 10 posts (`GET /v1/labourers/{id}/matches`).
+  A post is relevant when the model says the labourer would take it up: they would apply and
+  be hired (the model's fixed draws for that labourer and post: `year_sim._draw`). Reported:
+  precision@1/3/10 and NDCG@10 (binary gain; the ideal ranking puts every relevant post the
+  service could show first: open, with openings, in the labourer's reach), averaged over the
+  labourers who have at least one relevant post in reach (for the others no ranking helps).
+* **The plan at 50% of U.** `POST /v1/plans` with `max_pushes` = ceil(U / 2), not committed:
+  the plan's expected hires (with and without competition), and the hires its pushes get when
+  the model answers them (each labourer takes at most one job, each post its openings, in a
+  seeded order), against an oracle that knows the acceptance model (greedy on the true
+  probabilities at the same budget and caps: one push to each of the best labourers first,
+  then the best pairs left) answered by the same draws. Also the share of the plan's pushes
+  that are public-welfare posts for 三无 labourers and for others.
+
+`--against REF` evaluates the tree at git revision REF the same way (a temporary worktree, its
+`src/` on PYTHONPATH, the same county and seed) and prints both side by side.
+
+Usage:
+    PYTHONPATH=benchmarks .venv/bin/python benchmarks/scoring_eval.py [--against REF]
+        [--history N] [--backend URL] [--json]
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import year_sim
+from _server import ROOT
+
+TOP_K = 10
+PRECISION_AT = (1, 3, 10)
+
+
+def _service_reach(person: year_sim.Person, post: year_sim.PostInfo) -> bool:
+    """Whether the service may show this post to this labourer (its hard filter on place)."""
+    reach = year_sim.REACH[person.relocation]
+    if post.place == 0:
+        return post.town == person.town or reach >= 1
+    return reach >= (1 if post.place == 1 else 4)
+
+
+def _takes(person: year_sim.Person, post: year_sim.PostInfo) -> bool:
+    """The model's answer: the labourer would apply and be hired (the same fixed draws as in
+    the year's simulation)."""
+    applies = year_sim._draw(person, post, "apply") < year_sim.apply_probability(person, post)
+    return applies and year_sim._draw(person, post, "hire") < year_sim.hire_probability(
+        person, post
+    )
+
+
+def _open_posts(sim: year_sim.Sim, today: date) -> list[year_sim.PostInfo]:
+    return [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
+
+
+def rankings(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date) -> dict[str, Any]:
+    """precision@k and NDCG@10 of eventual hires over every seeker's top 10."""
+    open_posts = _open_posts(sim, today)
+    hits = dict.fromkeys(PRECISION_AT, 0.0)
+    ndcg_sum, counted, no_relevant = 0.0, 0, 0
+    for person in seekers:
+        relevant = {p.service_id for p in open_posts if _service_reach(person, p) and
+                    _takes(person, p)}  # fmt: skip
+        if not relevant:
+            no_relevant += 1
+            continue
+        page = sim.call("GET", f"/v1/labourers/{person.service_id}/matches",
+                        params={"k": TOP_K}, headers=sim.staff).json()  # fmt: skip
+        ranked = [item["post"]["id"] for item in page["items"]]
+        gains = [1.0 if post_id in relevant else 0.0 for post_id in ranked]
+        for k in PRECISION_AT:
+            hits[k] += sum(gains[:k]) / k
+        dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(TOP_K, len(relevant))))
+        ndcg_sum += dcg / ideal
+        counted += 1
+    out: dict[str, Any] = {f"precision@{k}": round(hits[k] / max(counted, 1), 4)
+                           for k in PRECISION_AT}  # fmt: skip
+    out["ndcg@10"] = round(ndcg_sum / max(counted, 1), 4)
+    out["labourers_ranked"] = counted
+    out["labourers_without_relevant_post"] = no_relevant
+    return out
+
+
+def _plan_pairs(sim: year_sim.Sim, plan_id: int) -> list[tuple[int, int, float]]:
+    """(labourer id, post id, probability) of every proposed push of a plan."""
+    pairs, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = sim.call("GET", f"/v1/plans/{plan_id}", params=params, headers=sim.staff).json()
+        for labourer in page["labourers"]:
+            pairs += [(labourer["labourer_id"], p["post_id"], p["probability"])
+                      for p in labourer["posts"]]  # fmt: skip
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return pairs
+
+
+def answered_hires(
+    sim: year_sim.Sim, pairs: list[tuple[year_sim.Person, year_sim.PostInfo]], seed: int
+) -> int:
+    """Hires when the model answers these pushes: each labourer applies where their draw says
+    so, then, labourers in a seeded order, takes the first post (in a seeded order) whose
+    employer hires them and that has an opening left."""
+    rng = random.Random(seed)
+    applied: dict[int, list[year_sim.PostInfo]] = {}
+    for person, post in pairs:
+        if year_sim._draw(person, post, "apply") < year_sim.apply_probability(person, post):
+            applied.setdefault(person.row, []).append(post)
+    left = {p.service_id: p.openings - p.hired for _, p in pairs}
+    hires = 0
+    rows = sorted(applied)
+    rng.shuffle(rows)
+    for row in rows:
+        person, posts = sim.people[row], applied[row]
+        rng.shuffle(posts)
+        for post in posts:
+            hired = year_sim._draw(person, post, "hire") < year_sim.hire_probability(person, post)
+            if hired and left[post.service_id] > 0:
+                left[post.service_id] -= 1
+                hires += 1
+                break
+    return hires
+
+
+def oracle_pairs(
+    sim: year_sim.Sim, seekers: list[year_sim.Person], today: date, budget: int
+) -> list[tuple[year_sim.Person, year_sim.PostInfo]]:
+    """Greedy on the true probabilities within the plan's caps (3 pushes a labourer, 5 per
+    opening left, the budget): one push to each of the best labourers, then the best left."""
+    open_posts = _open_posts(sim, today)
+    room = {p.service_id: 5 * (p.openings - p.hired) for p in open_posts}
+    scored = sorted(
+        ((year_sim.apply_probability(person, post) * year_sim.hire_probability(person, post),
+          person.row, post.service_id)
+         for person in seekers for post in open_posts if _service_reach(person, post)),
+        reverse=True,
+    )  # fmt: skip
+    by_id = {p.service_id: p for p in open_posts}
+    chosen: list[tuple[year_sim.Person, year_sim.PostInfo]] = []
+    taken: set[tuple[int, int]] = set()
+    per_labourer: dict[int, int] = {}
+    for first_round in (True, False):
+        for _, row, post_id in scored:
+            if len(chosen) >= budget:
+                return chosen
+            count = per_labourer.get(row, 0)
+            if (first_round and count) or count >= 3 or (row, post_id) in taken:
+                continue
+            if room[post_id] <= 0:
+                continue
+            room[post_id] -= 1
+            per_labourer[row] = count + 1
+            taken.add((row, post_id))
+            chosen.append((sim.people[row], by_id[post_id]))
+    return chosen
+
+
+def plan_at_half(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date,
+                 month: str) -> dict[str, Any]:  # fmt: skip
+    """The service's plan cut to 50% of U, answered by the model, against the oracle."""
+    report = sim.call("POST", "/v1/plans", params={"limit": 1}, headers=sim.staff, timeout=600,
+                      json={"region": year_sim.COUNTY, "month": month}).json()  # fmt: skip
+    u = report["summary"]["unemployed_willing"] + report["summary"].get("new_seekers", 0)
+    budget = -(-u // 2)
+    response = sim.call("POST", "/v1/plans", params={"limit": 1}, headers=sim.staff,
+                        timeout=600, json={"region": year_sim.COUNTY, "month": month,
+                                           "max_pushes": budget, "coverage": 0.5})  # fmt: skip
+    response.raise_for_status()
+    plan = response.json()
+    people = {p.service_id: p for p in sim.people}
+    pairs = [(people[lab], sim.posts[post]) for lab, post, _ in _plan_pairs(sim, plan["id"])]
+    oracle = oracle_pairs(sim, seekers, today, len(pairs) or budget)
+    seed = year_sim.ARGS.seed
+    hires = answered_hires(sim, pairs, seed)
+    oracle_hires = answered_hires(sim, oracle, seed)
+    welfare = [(person, post) for person, post in pairs if post.trade == year_sim.WELFARE]
+    summary = plan["summary"]
+    return {
+        "u": u,
+        "budget": budget,
+        "pushes": len(pairs),
+        "expected_hires": round(summary["expected_hires"], 1),
+        "expected_hires_without_competition": round(
+            summary["expected_hires_without_competition"] or 0, 1
+        ),
+        "simulated_hires": hires,
+        "oracle_simulated_hires": oracle_hires,
+        "hires_over_oracle": round(hires / oracle_hires, 3) if oracle_hires else None,
+        "welfare_pushes_to_sanwu": round(sum(p.sanwu for p, _ in welfare) / max(len(pairs), 1), 4),
+        "welfare_pushes_to_others": round(
+            sum(not p.sanwu for p, _ in welfare) / max(len(pairs), 1), 4
+        ),
+        "sanwu_reached": sum(1 for p in {p.row: p for p, _ in pairs}.values() if p.sanwu),
+        "sanwu_seeking": sum(p.sanwu for p in seekers),
+    }
+
+
+def evaluate() -> dict[str, Any]:
+    """Build the county, live --history months, evaluate on day 2 of the next."""
+    started = time.perf_counter()
+    os.environ["MATCHING_PLANNER_LEARNING"] = "true"
+    with year_sim.county_service("scoring_eval") as sim:
+        for index in range(ARGS.history):
+            year_sim.run_month(sim, date(2027, 1 + index, 1), index)
+        first = date(2027, 1 + ARGS.history, 1)
+        year_sim.open_month(sim, first, ARGS.history)
+        today = first + timedelta(days=1)
+        sim.at(today)
+        seekers = [p for p in sim.people if not p.employed]
+        result = {"history_months": ARGS.history, "seekers": len(seekers)}
+        result |= rankings(sim, seekers, today)
+        result |= plan_at_half(sim, seekers, today, f"{first:%Y-%m}")
+        result["requests_5xx"] = sim.errors_5xx
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _evaluate_at(ref: str) -> dict[str, Any]:
+    """This script, run against the source tree of git revision `ref`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT,
+                       check=True, capture_output=True)  # fmt: skip
+        try:
+            env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{ROOT / 'benchmarks'}"}
+            args = [sys.executable, __file__, "--json", "--history", str(ARGS.history),
+                    "--backend", ARGS.backend, "--seed", str(ARGS.seed)]  # fmt: skip
+            done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
+            return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
+                           check=True, capture_output=True)  # fmt: skip
+
+
+def _revision() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+
+
+def main() -> int:
+    if ARGS.against:
+        before = _evaluate_at(ARGS.against)
+        after = evaluate()
+        print(f"{'':36s} {ARGS.against:>12s} {'this tree':>12s}")
+        for key, value in after.items():
+            old = before.get(key)
+            ratio = ""
+            if isinstance(value, int | float) and isinstance(old, int | float) and old:
+                ratio = f"{value / old:6.2f}x"
+            print(f"{key:36s} {old!s:>12s} {value!s:>12s} {ratio}")
+        print(json.dumps({"benchmark": "scoring_eval", "before": ARGS.against,
+                          "after": _revision(), "before_figures": before,
+                          "after_figures": after}, ensure_ascii=False))  # fmt: skip
+        return 0
+    result = evaluate()
+    if not ARGS.json:
+        for key, value in result.items():
+            print(f"{key:36s} {value!s:>12s}")
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="sqlite", help="sqlite or a PostgreSQL server URL")
+    parser.add_argument("--labourers", type=int, default=3000)
+    parser.add_argument("--posts", type=int, default=240, help="posts at the start")
+    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--history", type=int, default=0,
+                        help="months of the year lived before the evaluation")  # fmt: skip
+    parser.add_argument("--against", help="a git revision to evaluate side by side")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    ARGS = parser.parse_args()
+    year_sim.ARGS = argparse.Namespace(
+        backend=ARGS.backend, labourers=ARGS.labourers, posts=ARGS.posts, seed=ARGS.seed,
+        months=ARGS.history + 1, verbose=False, taste_follows_trade=0.6,
+    )  # fmt: skip
+    sys.exit(main())
