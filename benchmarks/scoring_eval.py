@@ -20,8 +20,9 @@ service two things:
   then the best pairs left) answered by the same draws. Also the share of the plan's pushes
   that are public-welfare posts for 三无 labourers and for others.
 
-`--against REF` evaluates the tree at git revision REF the same way (a temporary worktree, its
-`src/` on PYTHONPATH, the same county and seed) and prints both side by side.
+`--against REF` (repeatable) evaluates the tree at git revision REF the same way (a temporary
+worktree, its `src/` on PYTHONPATH, this tree's county model and seed) and prints the columns
+side by side, this tree last, with its ratio to the first.
 
 Usage:
     PYTHONPATH=benchmarks .venv/bin/python benchmarks/scoring_eval.py [--against REF]
@@ -258,18 +259,20 @@ def _revision() -> str:
 
 def main() -> int:
     if ARGS.against:
-        before = _evaluate_at(ARGS.against)
-        after = evaluate()
-        print(f"{'':36s} {ARGS.against:>12s} {'this tree':>12s}")
-        for key, value in after.items():
-            old = before.get(key)
+        columns = [(ref, _evaluate_at(ref)) for ref in ARGS.against]
+        columns.append((f"{_revision()}+", evaluate()))  # this tree, with what is not committed
+        first = columns[0][1]
+        print(f"{'':36s}" + "".join(f" {name:>12s}" for name, _ in columns))
+        for key in columns[-1][1]:
+            row = "".join(f" {figures.get(key)!s:>12s}" for _, figures in columns)
+            last, base = columns[-1][1].get(key), first.get(key)
             ratio = ""
-            if isinstance(value, int | float) and isinstance(old, int | float) and old:
-                ratio = f"{value / old:6.2f}x"
-            print(f"{key:36s} {old!s:>12s} {value!s:>12s} {ratio}")
-        print(json.dumps({"benchmark": "scoring_eval", "before": ARGS.against,
-                          "after": _revision(), "before_figures": before,
-                          "after_figures": after}, ensure_ascii=False))  # fmt: skip
+            if isinstance(last, int | float) and isinstance(base, int | float) and base:
+                ratio = f" {last / base:6.2f}x"
+            print(f"{key:36s}{row}{ratio}")
+        print(json.dumps({"benchmark": "scoring_eval",
+                          "columns": dict(columns)},
+                         ensure_ascii=False))  # fmt: skip
         return 0
     result = evaluate()
     if not ARGS.json:
@@ -287,7 +290,8 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--history", type=int, default=0,
                         help="months of the year lived before the evaluation")  # fmt: skip
-    parser.add_argument("--against", help="a git revision to evaluate side by side")
+    parser.add_argument("--against", action="append",
+                        help="a git revision to evaluate side by side (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     ARGS = parser.parse_args()
     year_sim.ARGS = argparse.Namespace(

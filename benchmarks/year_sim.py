@@ -20,7 +20,9 @@ stay near home, and a wage floor; a quarter of them answer almost nothing. Decis
 persistent: asked again about the same post, labourer and employer answer as before. P(apply) =
 0.8 (0.1 for the unresponsive) x taste (1 / 0.5 / 0.08) x place x wage; a responsive labourer
 who does not apply says no (85%), an unresponsive one mostly says nothing;
-P(hire | applied) = 0.6 with the post's skill, 0.35 without; only outcomes reveal the taste.
+P(hire | applied) = 0.6 with the post's skill (or at a workshop, which trains its hires, or in
+general labour), 0.35 without; only outcomes reveal the taste. A quarter of the roster has no
+skill written (their trade is a background: it sets their wage and, often, their taste).
 Public-welfare posts (护林员, 保洁员 at 600-1,500 元 in a township, 15% of station posts) are
 policy's safety net: a 三无 labourer applies as to a liked post whatever its pay and is hired
 at 0.8; anyone else applies at 0.3 x and is hired at 0.15.
@@ -83,6 +85,7 @@ TRADES: dict[str, dict[str, Any]] = {
     "farm": {"words": ["养殖", "种植"], "occupation": "家畜饲养员", "wage": (2500, 3800)},
 }
 GROUPS = list(TRADES)
+UNSKILLED_SHARE = 0.25  # of a roster, labourers whose 技能 is blank
 # Public-welfare posts (公益性岗位) are the township's, not a trade anyone has or likes.
 WELFARE, WELFARE_SHARE = "welfare", 0.15
 RELOCATION = [("本乡镇", 0.12), ("本县", 0.33), ("本市", 0.12), ("本省", 0.13), ("省外", 0.30)]
@@ -106,6 +109,7 @@ class Person:
     likes: str
     dislikes: tuple[str, ...]
     responsive: bool  # some labourers answer almost nothing, whatever is pushed
+    skilled: bool = True  # False: the roster's 技能 is blank (the trade is only their background)
     service_id: int | None = None
     employed: bool = False
     job_id: int | None = None
@@ -122,6 +126,7 @@ class PostInfo:
     until: date
     openings: int
     town: str | None = None  # the township of a place-0 post
+    workshop: bool = False  # 扶贫车间: trains its hires
     hired: int = 0
 
 
@@ -217,6 +222,7 @@ def new_people(sim: Sim, count: int) -> list[Person]:
                 likes=likes,
                 dislikes=tuple(sim.rng.sample(others, 2)),
                 responsive=sim.rng.random() >= 0.25,
+                skilled=sim.rng.random() >= UNSKILLED_SHARE,
             )
         )
     return out
@@ -238,7 +244,7 @@ def register(sim: Sim, people: list[Person], today: date, *, first: bool) -> Non
         name = sim.rng.choice(SURNAMES) + sim.rng.choice(GIVEN) + sim.rng.choice(GIVEN)
         writer.writerow([
             name, p.id_number, p.town, "县内就业" if employed else "未就业", since, "是",
-            p.relocation, sim.rng.choice(TRADES[p.trade]["words"]), p.wage,
+            p.relocation, sim.rng.choice(TRADES[p.trade]["words"]) if p.skilled else "", p.wage,
             "弱劳动力" if p.sanwu else "有劳动能力", "是" if p.sanwu else "否",
         ])  # fmt: skip
     files = {"file": ("roster.csv", out.getvalue().encode("utf-8-sig"))}
@@ -333,7 +339,8 @@ def publish_posts(sim: Sim, today: date, local: int, partner: int) -> None:
         sim.posts[response.json()["id"]] = PostInfo(
             response.json()["id"], trade, place, body["wage_min"],
             date.fromisoformat(body["valid_until"]), body["openings"],
-            body["workplace_region"] if place == 0 else None)  # fmt: skip
+            body["workplace_region"] if place == 0 else None,
+            body["post_type"] == "workshop")  # fmt: skip
     for agency, (_, region) in PARTNERS.items():
         items = []
         for n in range(partner // len(PARTNERS)):
@@ -379,7 +386,8 @@ def hire_probability(person: Person, post: PostInfo) -> float:
     with 三无 labourers first, as policy has it, and others only where none is found."""
     if post.trade == WELFARE:
         return 0.8 if person.sanwu else 0.15
-    return 0.6 if post.trade == person.trade or post.trade in ("factory", "clean") else 0.35
+    own = person.skilled and post.trade == person.trade
+    return 0.6 if own or post.workshop or post.trade in ("factory", "clean") else 0.35
 
 
 def _in_reach(person: Person, post: PostInfo) -> bool:
