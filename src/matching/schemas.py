@@ -20,7 +20,10 @@ MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 class ReasonRead(BaseModel):
     """One reason, in Chinese and English."""
 
-    code: str
+    code: str = Field(
+        description="Stable code to key on, e.g. location.county, skill.missing, "
+        'priority.welfare_reserved; the list is in docs/scoring.md, "Reason codes"'
+    )
     zh: str = Field(description="e.g. 同县岗位，距离 12 公里")
     en: str = Field(description="e.g. Same county, 12 km")
 

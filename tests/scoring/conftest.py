@@ -32,7 +32,9 @@ SKILLS = [
     ("保洁员", 3),
     ("护林员", 3),
     ("电梯安装维修工", 4),
+    ("普工", 5),  # general labour: learnt on the job (SkillSpace.floor)
 ]
+GENERAL_LABOUR = 8
 RELATED = [(0, 1, 0.8), (3, 7, 0.7)]  # 焊工–电焊工 (same group), 电工–电梯安装维修工 (across)
 GROUP_SIMILARITY = 0.4
 
@@ -77,6 +79,7 @@ def space() -> SkillSpace:
         np.array([g for _, g in SKILLS]),
         name=lambda i: SKILLS[i][0],
         group_similarity=GROUP_SIMILARITY,
+        floor=np.array([0.6 if i == GENERAL_LABOUR else 0.0 for i in range(len(SKILLS))]),
     )
 
 

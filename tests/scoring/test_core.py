@@ -136,19 +136,61 @@ def test_location_reasons(
 def test_more_reasons(
     ctx: ScoringContext, today: date, make_profile: MakeProfile, make_post: MakePost
 ) -> None:
-    profile = make_profile(skills=(3,), sanwu=True, zero_employment_household=True)
-    post = make_post(
-        kind=PostKind.public_welfare, wage_min=2500, wage_max=3500, required_skills=(0,)
-    )
+    profile = make_profile(skills=(3,), zero_employment_household=True)
+    post = make_post(wage_min=2500, wage_max=3500, required_skills=(0,))
     texts = zh(explain_pair(profile, post, ctx, today=today).reasons)
     assert texts[1:] == [
         "同类技能：电工 → 焊工",
         "月薪 2500–3500 元（中位 3000 元），低于期望 4000 元",
-        "三无人员优先：公益性岗位",
         "零就业家庭成员优先",
     ]
     general = explain_pair(make_profile(expected_wage=None), make_post(), ctx, today=today)
     assert zh(general.reasons)[1:] == ["普工岗位，无技能要求", "月薪 4500 元，未填期望"]
+    on_the_job = explain_pair(make_profile(), make_post(required_skills=(8, 4)), ctx, today=today)
+    assert zh(on_the_job.reasons)[1:3] == ["普工：在岗学习", "缺少：缝纫工"]
+    workshop = make_post(kind=PostKind.workshop, required_skills=(4,))
+    assert zh(explain_pair(make_profile(), workshop, ctx, today=today).reasons)[1:3] == [
+        "缺少：缝纫工",
+        "扶贫车间岗位，上岗培训",
+    ]
+    welder = explain_pair(make_profile(skills=(0,)), workshop, ctx, today=today)
+    assert welder.breakdown["skills"] == 0.0
+    assert "扶贫车间岗位，上岗培训" not in zh(welder.reasons)
+
+
+def test_a_public_welfare_post_for_a_sanwu_labourer_and_for_others(
+    ctx: ScoringContext, today: date, make_profile: MakeProfile, make_post: MakePost
+) -> None:
+    """The issue's 护林员: 600–800 元 in the labourer's own township, a trade they lack."""
+    ranger = make_post(
+        place="township", kind=PostKind.public_welfare, wage_min=600, wage_max=800,
+        required_skills=(6,),
+    )  # fmt: skip
+    sanwu = make_profile(sanwu=True, willingness=Willingness.township, skills=(4,))
+    explained = explain_pair(sanwu, ranger, ctx, today=today)
+    assert explained.breakdown == {
+        "location": 1.0, "skills": 1.0, "wage": 1.0, "preference": 0.5,
+        "priority": pytest.approx(0.6),
+    }  # fmt: skip
+    assert zh(explained.reasons)[1:] == [
+        "公益性岗位，上岗培训，不要求技能",
+        "公益性岗位补贴 600–800 元（中位 700 元），不与期望月薪比较",
+        "公益性岗位，优先安置三无人员",
+    ]
+    # First among the posts of the township, above the labourer's own trade at a full wage.
+    sewing = make_post(post_id=101, place="township", required_skills=(4,), wage_min=4000)
+    cleaning = make_post(post_id=102, place="township", wage_min=3000, wage_max=3000)
+    ranked = score_posts_for_labourer(
+        sanwu, PostArrays.from_records([sewing, cleaning, ranger]), ctx, today=today
+    )
+    assert [m.post_id for m in ranked] == [ranger.id, sewing.id, cleaning.id]
+    # Anyone else: ranked below the same post as an ordinary one, and told why.
+    other = make_profile(willingness=Willingness.township, skills=(6,), expected_wage=700)
+    as_welfare = explain_pair(other, ranger, ctx, today=today)
+    ordinary = explain_pair(other, make_post(place="township", wage_min=600, wage_max=800,
+                                             required_skills=(6,)), ctx, today=today)  # fmt: skip
+    assert as_welfare.total == pytest.approx(ordinary.total * 0.7)
+    assert zh(as_welfare.reasons)[-1] == "公益性岗位，优先安置三无人员，推荐度下调"
 
 
 def test_explain_a_pair_that_fails_filters(

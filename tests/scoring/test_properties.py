@@ -30,7 +30,7 @@ from matching.scoring.codes import day_number
 from matching.scoring.geo import haversine_km
 
 TODAY = date(2025, 6, 1)
-TAXONOMY = 8  # entries in the conftest taxonomy
+TAXONOMY = 9  # entries in the conftest taxonomy
 CORRIDOR = {"44", "45"}
 LABOURER_CODES = ["45", "4501", "450103", "450103001", "450103001001", "450123101", "440106"]
 POST_CODES = [
@@ -353,3 +353,83 @@ def test_group_scores_equal_one_at_a_time(
         assert totals[i].tolist() == expected  # bit for bit; -inf where a filter fails
         best = [(int(posts.ids[c]), float(totals[i, c])) for c in cols[rows == i]]
         assert best == [(m.post_id, float(np.float32(m.total))) for m in one[:k]]
+
+
+# ------------------------------------------------- policy orderings (docs/scoring.md)
+
+# In the conftest taxonomy: 焊工 (0) and 电工 (3) share group 0 without a direct link; 缝纫工
+# (4) is in a group of its own; 普工 (8) is general labour.
+WELDER, ELECTRICIAN, SEWER, GENERAL = 0, 3, 4, 8
+
+
+def _total(profile: LabourerProfile, post: PostRecord, ctx: ScoringContext) -> float:
+    return explain_pair(profile, post, ctx, today=TODAY).total
+
+
+def _open(post: PostRecord, **changes: object) -> PostRecord:
+    """The post open today with an opening left, in the labourer's county, with changes."""
+    fixed = {"is_open": True, "valid_from": None, "valid_until": None, "openings_left": 1,
+             "age_min": None, "age_max": None, "region": "450103"}  # fmt: skip
+    return PostRecord(**(post.__dict__ | fixed | changes))
+
+
+@PROPERTY
+@given(profile=profiles(), post=posts())
+def test_a_public_welfare_post_ranks_below_a_comparable_ordinary_one_for_others(
+    ctx: ScoringContext, profile: LabourerProfile, post: PostRecord
+) -> None:
+    """Anyone but a 三无 labourer: the same post as public-welfare scores lower (or both 0)."""
+    profile = LabourerProfile(**(profile.__dict__ | {"sanwu": False}))
+    ordinary = _total(profile, _open(post, kind=PostKind.enterprise), ctx)
+    welfare = _total(profile, _open(post, kind=PostKind.public_welfare), ctx)
+    assert welfare < ordinary or welfare == ordinary == 0
+
+
+@PROPERTY
+@given(profile=profiles(), post=posts(), kind=st.sampled_from(
+    [PostKind.public_welfare, PostKind.home_based]))  # fmt: skip
+def test_a_welfare_post_scores_as_met_for_a_sanwu_labourer(
+    ctx: ScoringContext, profile: LabourerProfile, post: PostRecord, kind: PostKind
+) -> None:
+    """三无 labourer: skills and wage of a public-welfare or home-based post score 1, whatever
+    the pay and the skills asked, so the post scores at least as the same ordinary post."""
+    profile = LabourerProfile(**(profile.__dict__ | {"sanwu": True}))
+    welfare = explain_pair(profile, _open(post, kind=kind), ctx, today=TODAY)
+    assert welfare.breakdown["skills"] == welfare.breakdown["wage"] == 1.0
+    assert welfare.total >= _total(profile, _open(post, kind=PostKind.enterprise), ctx)
+
+
+@PROPERTY
+@given(profile=profiles(), post=posts(), skill=st.integers(0, TAXONOMY - 1))
+def test_without_skills_a_general_labour_post_scores_at_least_any_other(
+    ctx: ScoringContext, profile: LabourerProfile, post: PostRecord, skill: int
+) -> None:
+    """A labourer with no skills: a post asking for none, or for 普工 only, scores at least
+    as the same post asking for any skill; a workshop post at least as a general one."""
+    profile = LabourerProfile(**(profile.__dict__ | {"skills": (), "sanwu": False}))
+    post = _open(post, kind=PostKind.enterprise)
+    none = explain_pair(profile, _open(post, required_skills=()), ctx, today=TODAY)
+    general = explain_pair(profile, _open(post, required_skills=(GENERAL,)), ctx, today=TODAY)
+    skilled = explain_pair(profile, _open(post, required_skills=(skill,)), ctx, today=TODAY)
+    assert none.breakdown["skills"] == general.breakdown["skills"] >= skilled.breakdown["skills"]
+    assert none.total == general.total >= skilled.total
+    workshop = explain_pair(
+        profile, _open(post, kind=PostKind.workshop, required_skills=(skill,)), ctx, today=TODAY
+    )
+    assert workshop.breakdown["skills"] >= none.breakdown["skills"]
+
+
+@PROPERTY
+@given(profile=profiles(), post=posts())
+def test_a_missing_skill_of_the_same_trade_group_scores_above_an_unrelated_one(
+    ctx: ScoringContext, profile: LabourerProfile, post: PostRecord
+) -> None:
+    """A welder asked for 电工 (same group, not linked) scores above one asked for 缝纫工."""
+    profile = LabourerProfile(**(profile.__dict__ | {"skills": (WELDER,), "sanwu": False}))
+    post = _open(post, kind=PostKind.enterprise)
+    exact = explain_pair(profile, _open(post, required_skills=(WELDER,)), ctx, today=TODAY)
+    group = explain_pair(profile, _open(post, required_skills=(ELECTRICIAN,)), ctx, today=TODAY)
+    other = explain_pair(profile, _open(post, required_skills=(SEWER,)), ctx, today=TODAY)
+    assert exact.breakdown["skills"] > group.breakdown["skills"] > other.breakdown["skills"]
+    if profile.able_and_seeking and exact.eligible:
+        assert exact.total > group.total > other.total

@@ -26,6 +26,7 @@ from matching.scoring import (
     score_labourers_for_post,
     score_posts_for_labourer,
 )
+from matching.scoring.params import ON_THE_JOB
 from matching.scoring.reach import KeyRange, reach
 from matching.settings import Settings
 from matching.skills.taxonomy import GROUP_WEIGHT, get_taxonomy
@@ -51,6 +52,7 @@ class Matcher:
             groups=taxonomy.group_indices(),
             name=lambda i: taxonomy.skills[i].name,
             group_similarity=GROUP_WEIGHT,
+            floor=taxonomy.general_labour() * ON_THE_JOB,
         )
         return ScoringContext(
             skills=space,

@@ -14,6 +14,7 @@ from matching.scoring.geo import unit_vectors
 from matching.scoring.params import (
     DECAY_KM,
     NO_SKILLS_REQUIRED,
+    ON_THE_JOB,
     PREF_NONE,
     PREF_OTHER,
     REQUIRED_LEVEL,
@@ -91,7 +92,9 @@ class PostArrays:
     offered: F32 = field(init=False, repr=False)
     wage_stated: F32 = field(init=False, repr=False)  # 1 / 0
     wage_base: F32 = field(init=False, repr=False)  # score when no wage is stated, else 0
-    welfare_like: Bool = field(init=False, repr=False)
+    welfare_like: Bool = field(init=False, repr=False)  # public-welfare or home-based
+    public_welfare: Bool = field(init=False, repr=False)
+    skill_floor: F32 = field(init=False, repr=False)  # ON_THE_JOB at a workshop: for no_skills
     occupation_slot: I64 = field(init=False, repr=False)  # occupation, PAD when none
     max_index: int = field(init=False, repr=False)  # largest taxonomy index used
     skill_pad: I64 = field(init=False, repr=False)
@@ -118,6 +121,10 @@ class PostArrays:
             wage_stated=stated.astype(np.float32),
             wage_base=np.where(stated, np.float32(0), WAGE_NOT_STATED).astype(np.float32),
             welfare_like=np.isin(self.kind, _WELFARE_LIKE),
+            public_welfare=self.kind == PostKind.public_welfare,
+            skill_floor=np.where(self.kind == PostKind.workshop, ON_THE_JOB, np.float32(0)).astype(
+                np.float32
+            ),
             occupation_slot=np.where(self.occupation >= 0, self.occupation.astype(np.int64), PAD),
             max_index=int(max(self.skill_indices.max(initial=-1), self.occupation.max(initial=-1))),
             skill_pad=block,
@@ -386,10 +393,12 @@ class LabourerArrays:
     pref_ptr: I64 = field(init=False, repr=False)
     pref_rows: I64 = field(init=False, repr=False)
     max_index: int = field(init=False, repr=False)  # largest taxonomy index used
+    no_skills: Bool = field(init=False, repr=False)  # no skill recorded
 
     def __post_init__(self) -> None:
         _coerce(self)
         check_csr(self.skill_indptr, self.skill_indices, len(self.ids), "skills")
+        _set(self, no_skills=np.diff(self.skill_indptr) == 0)
         check_csr(self.pref_indptr, self.pref_indices, len(self.ids), "preferences")
         if len(self.willingness) and not (
             0 <= self.willingness.min() <= self.willingness.max() <= 4

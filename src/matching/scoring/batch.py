@@ -24,10 +24,11 @@ from matching.scoring.components import (
     location,
     preference_lookup,
     wage,
+    welfare_lift,
 )
 from matching.scoring.context import ScoringContext
 from matching.scoring.dtypes import F32, I64, Bool
-from matching.scoring.params import PRIORITY_SANWU, PRIORITY_ZERO_EMPLOYMENT
+from matching.scoring.params import PRIORITY_SANWU, PRIORITY_ZERO_EMPLOYMENT, WELFARE_FOR_OTHERS
 
 # Columns that must be equal for every labourer of one group.
 GROUP_COLUMNS = ("province", "prefecture", "county", "lat", "lon", "willingness")
@@ -74,9 +75,10 @@ def score_group(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, tod
     loc_town = weights["location"] * location(above + np.int8(1), dist, lift, first.inv_decay_km)
     total = np.where(same_town, loc_town[None, :], loc_apart[None, :])  # = 0 + w × location
 
+    fit = lab.sanwu[:, None] & posts.welfare_like[None, :]  # components.sanwu_welfare
     parts: dict[str, F32] = {
-        "skills": _skills(lab, posts, ctx),
-        "wage": _by_value(lab.expected_wage, lambda i: wage(lab.row(i), posts)),
+        "skills": welfare_lift(_skills(lab, posts, ctx), fit),
+        "wage": welfare_lift(_by_value(lab.expected_wage, lambda i: wage(lab.row(i), posts)), fit),
         "preference": _preferences(lab, posts, ctx),
         "priority": _priority(lab, posts),
     }
@@ -84,6 +86,9 @@ def score_group(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, tod
         if name != "location":
             total += weight * parts[name]
     np.clip(total, np.float32(0), np.float32(1), out=total)
+    others = ~lab.sanwu[:, None] & posts.public_welfare[None, :]  # components.welfare_factor
+    if others.any():
+        total *= np.where(others, WELFARE_FOR_OTHERS, np.float32(1))
 
     # Hard filters (filters.filter_masks), pair by pair.
     ok = posts.is_open & (posts.valid_from <= today) & (posts.valid_until >= today)
@@ -118,6 +123,7 @@ def _skills(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) -> F32:
         sums[:, post_row] += best[:, index]
     sums *= posts.skill_inv_count[None, :]
     sums += posts.skill_base[None, :]
+    np.maximum(sums, lab.no_skills[:, None] * posts.skill_floor[None, :], out=sums)
     return sums
 
 
@@ -174,7 +180,7 @@ def shared_score(
 ) -> F32:  # fmt: skip
     """The part of a group's totals every member shares, per post: location from the group's
     home (`home`: one member's row), wage at one expectation (`wage_at`: one row) and the
-    general-labour part of skills; -inf where the post is out of the group's reach
+    general-labour (or workshop) part of skills; -inf where the post is out of the group's reach
     (`required_level`: the least deep common level any member needs).
 
     A bound for narrowing a large pool, not a total: members differ from it only in skills,
@@ -189,7 +195,7 @@ def shared_score(
     shared: F32 = (
         np.float32(weights.location) * loc
         + np.float32(weights.wage) * wage(wage_at, posts)
-        + np.float32(weights.skills) * posts.skill_base
+        + np.float32(weights.skills) * np.maximum(posts.skill_base, posts.skill_floor)
     )
     shared[above < required_level] = -np.inf
     return shared

@@ -23,7 +23,9 @@ from matching.scoring.params import (
     PREF_OTHER,
     PRIORITY_SANWU,
     PRIORITY_ZERO_EMPLOYMENT,
+    SANWU_WELFARE_FIT,
     WAGE_NO_EXPECTATION,
+    WELFARE_FOR_OTHERS,
 )
 from matching.scoring.sparse import postings
 
@@ -85,11 +87,38 @@ def priority(lab: LabourerArrays, post: PostArrays) -> F32:
     return score.astype(np.float32, copy=False)
 
 
+def sanwu_welfare(lab: LabourerArrays, post: PostArrays) -> Bool:
+    """三无 labourer × public-welfare or home-based post: the posts made for them."""
+    fit: Bool = lab.sanwu & post.welfare_like
+    return fit
+
+
+def welfare_lift(score: F32, fit: Bool) -> F32:
+    """Skills or wage of a 三无 labourer's welfare post scored as met (params.SANWU_WELFARE_FIT);
+    a max, so it is exact and the same for any shape."""
+    if not fit.any():
+        return score
+    lifted: F32 = np.maximum(score, fit * SANWU_WELFARE_FIT)
+    return lifted
+
+
+def welfare_factor(lab: LabourerArrays, post: PostArrays) -> F32 | None:
+    """The total's factor for a public-welfare post offered to anyone but a 三无 labourer
+    (params.WELFARE_FOR_OTHERS), 1 elsewhere; None when no pair is such."""
+    others = ~lab.sanwu & post.public_welfare
+    if not others.any():
+        return None
+    factor: F32 = np.where(others, WELFARE_FOR_OTHERS, _ONE)
+    return factor
+
+
 def best_similarity(have: I32, space: SkillSpace) -> F32:
-    """Per taxonomy entry, the best similarity any of `have` reaches; plus a trailing 0."""
+    """Per taxonomy entry, the best similarity any of `have` reaches, and at least what it
+    scores without a matching skill (SkillSpace.floor); plus a trailing 0."""
     best = np.zeros(space.size + 1, dtype=np.float32)
+    best[:-1] = space.floors
     if len(have):
-        np.max(space.similarity[have], axis=0, out=best[:-1])
+        np.maximum(best[:-1], np.max(space.similarity[have], axis=0), out=best[:-1])
     return best
 
 
@@ -102,21 +131,29 @@ def skills_for_posts(have: I32, post: PostArrays, space: SkillSpace) -> F32:
     if len(post.skill_over_rows):  # unbuffered and in order, so sums keep the post's order
         np.add.at(sums, post.skill_over_rows, np.take(best, post.skill_over_idx))
     score: F32 = sums * post.skill_inv_count + post.skill_base
+    if len(have) == 0:  # a workshop trains a hire who has no skill (params.ON_THE_JOB)
+        np.maximum(score, post.skill_floor, out=score)
     return score
 
 
-def skills_for_labourers(lab: LabourerArrays, need: I32, space: SkillSpace) -> F32:
-    """The same mean for N labourers against one post's required skills `need`."""
+def skills_for_labourers(
+    lab: LabourerArrays, need: I32, space: SkillSpace, floor: np.float32
+) -> F32:
+    """The same mean for N labourers against one post's required skills `need`; `floor` is
+    the post's skill_floor, for the labourers with no skill."""
     if len(need) == 0:
-        return np.full(len(lab), NO_SKILLS_REQUIRED, dtype=np.float32)
+        none = np.full(len(lab), NO_SKILLS_REQUIRED, dtype=np.float32)
+        np.maximum(none, lab.no_skills * floor, out=none)
+        return none
     sums = np.zeros(len(lab), dtype=np.float32)
     for n in need:  # in the post's order, as skills_for_posts sums them
         column = space.similarity[:, n]
         rows, held = postings(lab.skill_ptr, lab.skill_rows, np.flatnonzero(column))
-        best = np.zeros(len(lab), dtype=np.float32)
+        best = np.full(len(lab), space.floors[n], dtype=np.float32)
         np.maximum.at(best, rows, np.take(column, held))
         sums += best
     score: F32 = sums * (_ONE / np.float32(len(need)))
+    np.maximum(score, lab.no_skills * floor, out=score)
     return score
 
 

@@ -24,6 +24,9 @@ class SkillSpace:
     name: Callable[[int], str] = _index_name
     # What same-group membership alone scores; above it a pair is a directly related skill.
     group_similarity: float = 0.5
+    # Per entry, what anyone reaches on it without a matching skill: a general-labour skill
+    # (普工, 小工 …) is learnt on the job. None: zeros.
+    floor: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         sim = np.ascontiguousarray(self.similarity, dtype=np.float32)
@@ -32,8 +35,15 @@ class SkillSpace:
             raise ValueError("similarity must be T × T and groups of length T")
         if sim.size and (not np.isfinite(sim).all() or sim.min() < 0 or sim.max() > 1):
             raise ValueError("similarities must lie in [0, 1]")
+        floor = np.zeros(len(groups), dtype=np.float32) if self.floor is None else self.floor
+        floor = np.ascontiguousarray(floor, dtype=np.float32)
+        if floor.shape != groups.shape or (
+            floor.size and (not np.isfinite(floor).all() or floor.min() < 0 or floor.max() > 1)
+        ):
+            raise ValueError("floor must have one value in [0, 1] per taxonomy entry")
         object.__setattr__(self, "similarity", sim)
         object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "floor", floor)
         # Rounded as the matrix is, so that a float32 0.4 is not "above" a threshold of 0.4.
         object.__setattr__(self, "group_similarity", float(np.float32(self.group_similarity)))
 
@@ -41,6 +51,12 @@ class SkillSpace:
     def size(self) -> int:
         """Number of taxonomy entries."""
         return int(self.groups.shape[0])
+
+    @property
+    def floors(self) -> npt.NDArray[np.float32]:
+        """`floor`, never None after construction."""
+        assert self.floor is not None
+        return self.floor
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,27 +19,33 @@ from matching.scoring.components import (
     preference_for_labourers,
     preference_for_posts,
     priority,
+    sanwu_welfare,
     skills_for_labourers,
     skills_for_posts,
     wage,
+    welfare_factor,
+    welfare_lift,
 )
 from matching.scoring.context import ScoringContext
 from matching.scoring.dtypes import F32, I8, I64, Bool
 from matching.scoring.filters import HardFilter, eligible, failed_filters
 from matching.scoring.geo import haversine_km
 from matching.scoring.reasons import (
+    WELFARE_SKILLS,
     filter_reason,
     location_reason,
     preference_reason,
     priority_reasons,
     skill_reasons,
     wage_reason,
+    welfare_wage_reason,
 )
 from matching.scoring.types import (
     COMPONENTS,
     Explanation,
     LabourerProfile,
     Match,
+    PostKind,
     PostRecord,
     Reason,
 )
@@ -69,12 +75,13 @@ def _score(lab: LabourerArrays, post: PostArrays, ctx: ScoringContext, today: in
         skills = skills_for_posts(lab.skills_of(0), post, space)
         pref = preference_for_posts(lab.preferences_of(0), post, space)
     else:
-        skills = skills_for_labourers(lab, post.skills_of(0), space)
+        skills = skills_for_labourers(lab, post.skills_of(0), space, post.skill_floor[0])
         pref = preference_for_labourers(lab, int(post.occupation[0]), space)
+    fit = sanwu_welfare(lab, post)
     components = {
         "location": location(level, dist, lift, lab.inv_decay_km),
-        "skills": skills,
-        "wage": wage(lab, post),
+        "skills": welfare_lift(skills, fit),
+        "wage": welfare_lift(wage(lab, post), fit),
         "preference": pref,
         "priority": priority(lab, post),
     }
@@ -83,6 +90,9 @@ def _score(lab: LabourerArrays, post: PostArrays, ctx: ScoringContext, today: in
         total += np.float32(weight) * components[name]
     # Weights sum to 1 only up to rounding; keep the promise of [0, 1] exactly.
     np.clip(total, np.float32(0), np.float32(1), out=total)
+    factor = welfare_factor(lab, post)
+    if factor is not None:
+        total *= factor
     return _Scored(total, components, eligible(lab, post, level, today), level, lift)
 
 
@@ -223,17 +233,31 @@ def _reasons(cell: _Cell, ctx: ScoringContext) -> tuple[Reason, ...]:
             bool(scored.corridor[r]),
         )
     ]
-    out += skill_reasons(lab.skills_of(li).tolist(), post.skills_of(pi).tolist(), space)
-    out.append(
-        wage_reason(
-            int(post.wage_min[pi]),
-            int(post.wage_max[pi]),
-            float(post.offered[pi]),
-            float(lab.expected_wage[li]),
+    kind = int(post.kind[pi])
+    if bool(lab.sanwu[li]) and bool(post.welfare_like[pi]):  # components.sanwu_welfare
+        out.append(WELFARE_SKILLS)
+        out.append(
+            welfare_wage_reason(
+                int(post.wage_min[pi]), int(post.wage_max[pi]), float(post.offered[pi])
+            )
         )
-    )
+    else:
+        out += skill_reasons(
+            lab.skills_of(li).tolist(),
+            post.skills_of(pi).tolist(),
+            space,
+            workshop=kind == PostKind.workshop and bool(lab.no_skills[li]),
+        )
+        out.append(
+            wage_reason(
+                int(post.wage_min[pi]),
+                int(post.wage_max[pi]),
+                float(post.offered[pi]),
+                float(lab.expected_wage[li]),
+            )
+        )
     pref = preference_reason(lab.preferences_of(li).tolist(), int(post.occupation[pi]), space)
     if pref is not None:
         out.append(pref)
-    out += priority_reasons(bool(lab.sanwu[li]), bool(lab.zero_employment[li]), int(post.kind[pi]))
+    out += priority_reasons(bool(lab.sanwu[li]), bool(lab.zero_employment[li]), kind)
     return tuple(out)

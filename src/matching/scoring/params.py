@@ -25,6 +25,17 @@ PREF_GROUP = np.float32(0.6)
 PREF_OTHER = np.float32(0.2)
 PREF_NONE = np.float32(0.5)  # no preference given, or the post names no occupation
 PRIORITY_SANWU = np.float32(0.6)  # 三无 labourer × public-welfare or home-based post
+# Public-welfare and home-based posts are made for 三无 labourers (无法离乡、无业可扶、无力脱贫):
+# for them, the post's pay is a subsidy, not a wage to hold against their expectation, and its
+# work is taught on the post, so both components score as met; place and type decide the rank.
+SANWU_WELFARE_FIT = np.float32(1.0)
+# Anyone else gets a public-welfare post only when no 三无 labourer is found (policy: 优先安置
+# 三无人员), so the post ranks below a comparable ordinary one: the total is multiplied by this.
+WELFARE_FOR_OTHERS = np.float32(0.7)
+# A general-labour skill (普工, 小工, 包装 …) is learnt on the job, and a workshop (扶贫车间)
+# trains local hires who have no skill: either scores at least as a post with no required skills
+# does. (Not a workshop for a labourer with skills: their own trade is the better guide.)
+ON_THE_JOB = NO_SKILLS_REQUIRED
 PRIORITY_ZERO_EMPLOYMENT = np.float32(0.4)  # member of a 零就业家庭, toward any post
 
 # Required skills held in the dense (K, N) block; a post's further skills go to an overflow list.

@@ -7,6 +7,7 @@ import numpy as np
 from matching.scoring.arrays import AGE_NONE_MAX, AGE_NONE_MIN
 from matching.scoring.context import SkillSpace
 from matching.scoring.filters import HardFilter
+from matching.scoring.params import ON_THE_JOB
 from matching.scoring.types import Level, PostKind, Reason, Willingness
 
 _LEVEL_TEXT = {
@@ -44,22 +45,50 @@ def location_reason(level: int, dist_km: float, corridor: bool) -> Reason:
     return Reason(code, f"{zh}，距离约 {km} 公里", f"{en}, about {km} km")
 
 
-def skill_reasons(have: list[int], need: list[int], space: SkillSpace) -> list[Reason]:
-    """Per required skill: matched exactly, by a related or same-group skill, or missing."""
+WELFARE_SKILLS = Reason(
+    "skill.welfare",
+    "公益性岗位，上岗培训，不要求技能",
+    "Public-welfare post: trained on the post, no skills required",
+)
+WORKSHOP = Reason(
+    "skill.workshop",
+    "扶贫车间岗位，上岗培训",
+    "Poverty-alleviation workshop: trains its hires",
+)
+
+
+def skill_reasons(
+    have: list[int], need: list[int], space: SkillSpace, *, workshop: bool = False
+) -> list[Reason]:
+    """Per required skill: matched exactly, by a related or same-group skill, learnt on the
+    job (general labour), or missing; and a workshop's training where it lifts the score."""
     if not need:
         return [
             Reason(
                 "skill.none_required", "普工岗位，无技能要求", "General labour, no skills required"
             )
         ]
-    if not have:
-        return [_missing(n, space) for n in need]
-    sub = space.similarity[np.ix_(have, need)]
-    best = sub.argmax(axis=0).tolist()  # first of equals: the labourer's earlier skill
-    sims = sub[best, range(len(need))].tolist()
-    return [
-        _skill_reason(have[b], n, sim, space) for b, n, sim in zip(best, need, sims, strict=True)
-    ]
+    floors = space.floors[need].tolist()
+    if have:
+        sub = space.similarity[np.ix_(have, need)]
+        best = sub.argmax(axis=0).tolist()  # first of equals: the labourer's earlier skill
+        sims = sub[best, range(len(need))].tolist()
+    else:
+        best, sims = [-1] * len(need), [0.0] * len(need)
+    out = []
+    for b, n, sim, floor in zip(best, need, sims, floors, strict=True):
+        if floor > 0 and sim < floor:
+            name = space.name(n)
+            out.append(
+                Reason("skill.on_the_job", f"{name}：在岗学习", f"{name}: learnt on the job")
+            )
+        else:
+            out.append(_skill_reason(have[b], n, sim, space) if b >= 0 else _missing(n, space))
+    if workshop and sum(max(s, f) for s, f in zip(sims, floors, strict=True)) < float(
+        ON_THE_JOB
+    ) * len(need):
+        out.append(WORKSHOP)
+    return out
 
 
 def _skill_reason(have: int, need: int, sim: float, space: SkillSpace) -> Reason:
@@ -100,6 +129,20 @@ def wage_reason(wage_min: int, wage_max: int, offered: float, expected: float) -
     )
 
 
+def welfare_wage_reason(wage_min: int, wage_max: int, offered: float) -> Reason:
+    """A 三无 labourer's welfare post: its pay is a subsidy, not held against an expectation."""
+    if offered <= 0:
+        return Reason(
+            "wage.welfare", "公益性岗位，补贴未注明", "Public-welfare post, pay not stated"
+        )
+    zh, en = _offer_text(wage_min, wage_max, round(offered))
+    return Reason(
+        "wage.welfare",
+        f"公益性岗位补贴 {zh}，不与期望月薪比较",
+        f"Public-welfare pay {en}, not compared with the expected wage",
+    )
+
+
 def _offer_text(wage_min: int, wage_max: int, mid: int) -> tuple[str, str]:
     if 0 < wage_min < wage_max:
         return (
@@ -126,12 +169,24 @@ def preference_reason(prefs: list[int], occupation: int, space: SkillSpace) -> R
 
 
 def priority_reasons(sanwu: bool, zero_employment: bool, kind: int) -> list[Reason]:
-    """Priority groups this pair serves."""
+    """Priority groups this pair serves, or that a public-welfare post is kept for."""
     reasons = []
     if sanwu and kind in _KIND_TEXT:
         zh, en = _KIND_TEXT[PostKind(kind)]
         reasons.append(
-            Reason("priority.sanwu", f"三无人员优先：{zh}", f"Priority: 三无 labourer, {en}")
+            Reason(
+                "priority.sanwu",
+                f"{zh}，优先安置三无人员",
+                f"{en[0].upper()}{en[1:]}: 三无 labourers are placed first",
+            )
+        )
+    elif kind == PostKind.public_welfare:
+        reasons.append(
+            Reason(
+                "priority.welfare_reserved",
+                "公益性岗位，优先安置三无人员，推荐度下调",
+                "Public-welfare post: 三无 labourers are placed first, ranked lower",
+            )
         )
     if zero_employment:
         reasons.append(

@@ -25,6 +25,9 @@ RelationKind = Literal["exact", "related", "group", "none"]
 
 KINDS: frozenset[str] = frozenset({"occupation", "skill", "certificate"})
 GROUP_WEIGHT = 0.4
+# General labour: what a post asks for under these names is learnt on the job (a roster's 普工,
+# 小工, 打包 …), so a labourer without the skill is not "missing" it (docs/scoring.md).
+GENERAL_LABOUR: frozenset[str] = frozenset({"普工", "建筑工人", "包装工", "来料加工工"})
 SCORE_EXACT = 100.0
 SCORE_ALIAS = 95.0
 # One wrong character in three (the usual pinyin-IME homophone slip, 电悍工) still resolves;
@@ -191,6 +194,10 @@ class SkillTaxonomy:
             m.setflags(write=False)
             self._matrix = m
         return self._matrix
+
+    def general_labour(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per entry (in index order) whether it is general labour (GENERAL_LABOUR)."""
+        return np.array([s.name in GENERAL_LABOUR for s in self.skills], dtype=np.bool_)
 
     def group_indices(self) -> np.ndarray[Any, np.dtype[np.int32]]:
         """Per entry (in index order) the position of its group in `groups`, as int32."""
