@@ -387,21 +387,22 @@ def in_process(
         records = [post_record(p) for p in _posts(session, post_ids)]
     assert all(p.able_and_seeking for p in profiles)
     for profile in profiles[:5]:  # warm caches
-        engine.top_posts(profile, post_snap, today=today, k=10)
-    engine.top_labourers(records[0], labour_snap, today=today, k=50)
+        engine.top_posts(profile, post_snap, engine.context, today=today, k=10)
+    engine.top_labourers(records[0], labour_snap, engine.context, today=today, k=50)
     found: dict[int, list[int]] = {}
 
     def top10(profile: Any) -> Callable[[], object]:
         def call() -> object:
             found[profile.id] = [
-                m.post_id for m in engine.top_posts(profile, post_snap, today=today, k=10)
+                m.post_id
+                for m in engine.top_posts(profile, post_snap, engine.context, today=today, k=10)
             ]
             return found
 
         return call
 
     def top50(record: Any) -> Callable[[], object]:
-        return lambda: engine.top_labourers(record, labour_snap, today=today, k=50)
+        return lambda: engine.top_labourers(record, labour_snap, engine.context, today=today, k=50)
 
     top10_s = _timed(top10(p) for p in profiles)
     top50_s = _timed(top50(r) for r in records)

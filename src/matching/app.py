@@ -28,6 +28,7 @@ from matching.kit.personal import PersonalData
 from matching.labourers.app_router import router as app_link_router
 from matching.labourers.import_router import router as import_router
 from matching.labourers.router import router as labourers_router
+from matching.learning.router import router as learning_router
 from matching.matches.matcher import Matcher
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -72,6 +73,7 @@ ROUTERS = (
     employment_router,
     reports_router,
     plans_router,
+    learning_router,
     exchanges_router,
     webhooks_router,
     audit_router,
@@ -90,6 +92,7 @@ TAGS = [
     {"name": "employment", "description": "Jobs held and 311 services / 就业与服务记录"},
     {"name": "reports", "description": "Monthly targets and the town table / 任务完成情况"},
     {"name": "plans", "description": "Monthly push plans: preview, then commit / 月度推送计划"},
+    {"name": "scoring", "description": "Weights learned from each province's outcomes / 评分权重"},
     {"name": "exchanges", "description": "三来三往: seeker lists and post supply lists / 清单对接"},
     {"name": "webhooks", "description": "Outcome notices to agencies / 合作机构回调通知"},
     {"name": "audit", "description": "Who revealed or changed whose data (admin) / 审计日志"},

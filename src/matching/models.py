@@ -8,6 +8,7 @@ from matching.database import Base
 from matching.employment.models import Employment, ServiceRecord
 from matching.exchanges.models import Exchange, ExchangeLine, ExchangeMember
 from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
+from matching.learning.models import LearnedWeights
 from matching.planning.models import Plan, PlanItem
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
 from matching.pushes.models import Push, PushEvent
@@ -27,6 +28,7 @@ __all__ = [
     "IdempotencyRecord",
     "Labourer",
     "LabourerSkill",
+    "LearnedWeights",
     "Plan",
     "PlanItem",
     "Post",

@@ -277,6 +277,11 @@ EXAMPLES: dict[str, RequestExample] = {
         path={"agency_id": 2},
         again=409,
     ),
+    "fit_scoring_weights": RequestExample(
+        "Fit Hunan's weights on its outcomes now / 拟合湖南省评分权重",
+        "admin",
+        {"province": "43"},
+    ),
     "set_clock": RequestExample(
         "Move the demo's clock to the first half hour of December / 调整演示时钟",
         "admin",

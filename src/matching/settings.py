@@ -139,6 +139,12 @@ class Settings(BaseSettings):
         "outcomes, refused pairs left out, taste from refusals and applications. Off: the "
         "documented prior and no feedback (a baseline to measure what learning gives).",
     )
+    learned_weights: bool = Field(
+        True,
+        description="With planner_learning: fit each province's component weights on its "
+        "outcomes once a month and use them where they beat the settings' weights on held-out "
+        'pushes (docs/scoring.md, "Learned weights"). Off: the settings\' weights everywhere.',
+    )
     webhook_delivery: bool = Field(
         True,
         description="Deliver the agencies' outcome notices from this process (a background "

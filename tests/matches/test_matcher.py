@@ -69,7 +69,7 @@ def test_reach_preselection_matches_scoring_everything(
     )
     snap = index.snapshot
     assert snap is not None
-    got = matcher.top_posts(profile, snap, today=TODAY, k=10)
+    got = matcher.top_posts(profile, snap, matcher.context, today=TODAY, k=10)
     everything = PostArrays.from_records(r for r in records if r.id != records[1].id)
     want = score_posts_for_labourer(profile, everything, matcher.context, today=TODAY, k=10)
     assert [(m.post_id, round(m.total, 5)) for m in got] == [

@@ -113,6 +113,7 @@ class Matcher:
         self,
         profile: LabourerProfile,
         snap: Snapshot[PostArrays, PostRecord],
+        context: ScoringContext,
         *,
         today: date,
         k: int,
@@ -126,15 +127,14 @@ class Matcher:
         for block in snap.blocks():
             arrays, mask = _within_reach(block, within)
             mask = _post_mask(arrays, mask, post_kind, region, min_wage)
-            found += score_posts_for_labourer(
-                profile, arrays, self.context, today=today, k=k, mask=mask
-            )
+            found += score_posts_for_labourer(profile, arrays, context, today=today, k=k, mask=mask)
         return _best(found, k, key=lambda m: m.post_id)
 
     def top_labourers(
         self,
         post: PostRecord,
         snap: Snapshot[LabourerArrays, LabourerProfile],
+        context: ScoringContext,
         *,
         today: date,
         k: int,
@@ -147,7 +147,7 @@ class Matcher:
             if region_scopes is not None:
                 mask = mask & _any_prefix(block.arrays, region_scopes)
             found += score_labourers_for_post(
-                post, block.arrays, self.context, today=today, k=k, mask=mask
+                post, block.arrays, context, today=today, k=k, mask=mask
             )
         return _best(found, k, key=lambda m: m.labourer_id)
 

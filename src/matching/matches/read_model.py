@@ -9,7 +9,7 @@ each index.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -28,6 +28,7 @@ from matching.scoring import (
     PostArrays,
     PostRecord,
     ScoringContext,
+    ScoringWeights,
     explain_pair,
 )
 from matching.scoring.arrays import PostColumns
@@ -102,6 +103,7 @@ class ReadModel:
         self._posts: Snapshot[PostArrays, PostRecord] | None = None
         self._labourers: Snapshot[LabourerArrays, LabourerProfile] | None = None
         self._tables: dict[date, PostTable] = {}  # a plan's widening search asks again
+        self._context: ScoringContext | None = None  # weights other than the settings'
 
     def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
         if self._posts is None:
@@ -116,7 +118,13 @@ class ReadModel:
     @property
     def context(self) -> ScoringContext:
         """Taxonomy similarities, corridors and weights: what every score is computed with."""
-        return self._matcher.context
+        return self._context or self._matcher.context
+
+    def use_weights(self, weights: ScoringWeights | None) -> None:
+        """Score with these component weights from now on (a province's learned weights:
+        docs/scoring.md); None: the settings' weights again."""
+        base = self._matcher.context
+        self._context = None if weights is None else replace(base, weights=weights)
 
     def profiles(self, ids: Iterable[int]) -> dict[int, LabourerProfile]:
         """Profiles of these labourers (seeking or not) that exist, by id.
@@ -172,7 +180,7 @@ class ReadModel:
     ) -> list[Match]:
         """The k best open posts for a labourer, optionally of one kind, region or wage."""
         snapshot = self._post_snapshot()
-        return self._matcher.top_posts(profile, snapshot, today=self.today, k=k,
+        return self._matcher.top_posts(profile, snapshot, self.context, today=self.today, k=k,
                                        post_kind=post_kind, region=region,
                                        min_wage=min_wage)  # fmt: skip
 
@@ -181,5 +189,5 @@ class ReadModel:
     ) -> list[Match]:
         """The k best labourers for a post, optionally only inside some region prefixes."""
         snapshot = self._labourer_snapshot()
-        return self._matcher.top_labourers(post, snapshot, today=self.today, k=k,
-                                           region_scopes=region_scopes)  # fmt: skip
+        return self._matcher.top_labourers(post, snapshot, self.context, today=self.today,
+                                           k=k, region_scopes=region_scopes)  # fmt: skip

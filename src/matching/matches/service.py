@@ -24,7 +24,7 @@ from matching.matches.schemas import (
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
-from matching.rules import feedback
+from matching.rules import feedback, learned_weights
 from matching.rules.candidate import anonymised_profile
 from matching.schemas import ReasonRead
 from matching.scope import check_scope
@@ -60,10 +60,15 @@ def matches_for_labourer(
     region: str | None,
     min_wage: int | None,
     window: feedback.Window | None = None,
+    learned: bool = False,
 ) -> PostMatches:
-    """Top-k open posts for a labourer, with filters."""
+    """Top-k open posts for a labourer, with filters; `learned`: ranked with the weights learned
+    for the labourer's province where they are in force (rules.learned_weights)."""
     today = indexes.today
     profile = _seeker_profile(session, indexes, labourer_id, principal)
+    if learned:
+        province = learned_weights.province_of(profile.region)
+        indexes.use_weights(learned_weights.current(session, province, today))
     found = indexes.top_posts(
         profile,
         k=k,
@@ -166,14 +171,19 @@ def explain(
     labourer_id: int,
     post_id: int,
     principal: Principal,
+    learned: bool = False,
 ) -> PairExplanation:
-    """One pair with the full explanation, including the hard filters it fails."""
+    """One pair with the full explanation, including the hard filters it fails; `learned` as
+    for matches_for_labourer."""
     labourer = labourers.get_labourer(session, labourer_id, principal)
     post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.skills)))
     if post is None:
         raise NotFound(f"No post with id {post_id}")
     profile = indexes.profile(labourer.id)
     assert profile is not None  # get_labourer found it in this transaction
+    if learned:
+        province = learned_weights.province_of(profile.region)
+        indexes.use_weights(learned_weights.current(session, province, indexes.today))
     result = indexes.explain(profile, indexes.record_of(post))
     return PairExplanation(
         labourer_id=labourer.id,

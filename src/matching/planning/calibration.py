@@ -44,7 +44,7 @@ prior curve divided by a prior P(hire | applied) of 0.4 for applying, and 0.4 it
 with ten outcomes thus speaks mostly with its prefecture's voice; one with thousands with its own.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -60,6 +60,8 @@ DEFAULT_PSEUDO_COUNT: Final = 20.0
 PRIOR: Final = "prior"
 BINNED: Final = "binned"
 TWO_STAGE: Final = "two_stage"
+LEARNED: Final = "learned"
+LEARNED_KNOTS: Final = 21
 PRIOR_HIRE_GIVEN_APPLY: Final = 0.4  # of applications, how many end in a hire (a judgement)
 MAX_APPLY_RATE: Final = 0.9
 
@@ -109,11 +111,11 @@ class Calibration:
     stages: "StageFit | None" = None
 
     def __post_init__(self) -> None:
-        if self.method not in (PRIOR, BINNED, TWO_STAGE):
+        if self.method not in (PRIOR, BINNED, TWO_STAGE, LEARNED):
             raise ValueError(f"unknown calibration method {self.method!r}")
         if self.n_outcomes < 0:
             raise ValueError("n_outcomes must be >= 0")
-        if self.method in (BINNED, TWO_STAGE):
+        if self.method in (BINNED, TWO_STAGE, LEARNED):
             knots, values = np.array(self.knots), np.array(self.values)
             if len(knots) == 0 or len(knots) != len(values):
                 raise ValueError("a binned calibration needs one value per knot")
@@ -126,6 +128,28 @@ class Calibration:
     def prior(cls, n_outcomes: int = 0) -> "Calibration":
         """The documented prior, noting how many outcomes were seen (too few to fit)."""
         return cls(method=PRIOR, n_outcomes=n_outcomes)
+
+    @classmethod
+    def learned(
+        cls,
+        apply_probability: Callable[[F64], F64],
+        *,
+        hire_given_apply: float,
+        n_outcomes: int,
+        stages: "StageFit | None" = None,
+    ) -> "Calibration":
+        """P(hire | score) = P(apply | score) x P(hire | applied) where P(apply | score) is the
+        curve of a province's learned weights (scoring.learned: sigmoid of the score under those
+        weights) and P(hire | applied) the two-stage fit's; on LEARNED_KNOTS scores."""
+        knots = np.linspace(0.0, 1.0, LEARNED_KNOTS)
+        values = np.clip(apply_probability(knots) * hire_given_apply, 1e-6, 1.0)
+        return cls(
+            method=LEARNED,
+            n_outcomes=n_outcomes,
+            knots=tuple(float(x) for x in knots),
+            values=tuple(float(x) for x in np.maximum.accumulate(values)),
+            stages=stages,
+        )
 
     @classmethod
     def fit(
@@ -175,7 +199,7 @@ class Calibration:
         """p for each score (any shape), non-decreasing in score."""
         if self.method == PRIOR:
             return prior_probability(scores)
-        # binned and two-stage: the fitted curve, interpolated between bins' mean scores
+        # binned, two-stage and learned: the fitted curve, interpolated between its knots
         s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
         p: F64 = np.interp(s, np.array(self.knots), np.array(self.values))
         return p

@@ -50,6 +50,7 @@ def present_plan(
         else []
     )
     drafted = [i for items in grouped.values() for i in items if i.push_id is None]
+    indexes.use_weights(service.plan_weights(plan))
     profiles = indexes.profiles(i.labourer_id for i in drafted) if drafted else {}
     records = indexes.post_records(i.post_id for i in drafted) if drafted else {}
     labourers = []

@@ -164,10 +164,30 @@ class ResponsivenessRead(BaseModel):
     unanswered_if_not: float = Field(description="the same, for those who do not answer")
 
 
+class PlanWeightsRead(BaseModel):
+    """The component weights a plan scored with (docs/scoring.md, "Learned weights")."""
+
+    fit_id: int = Field(description="The province's fit (GET /v1/scoring/weights)")
+    province: str
+    fitted_on: str
+    outcome: str = Field(description="learned: its weights were in force; thin_data | no_gain: "
+                         "the settings' weights were")  # fmt: skip
+    in_force: dict[str, float]
+    settings: dict[str, float]
+    pushes: int
+    applied: int
+    holdout_pushes: int
+    auc_settings: float | None
+    auc_learned: float | None
+
+
 class CalibrationRead(BaseModel):
     """How scores became success probabilities."""
 
-    method: str = Field(description="prior | binned | two_stage")
+    method: str = Field(
+        description="prior | binned | two_stage | learned (P(apply | score) from the "
+        "province's learned weights, P(hire | applied) from the two-stage fit)"
+    )
     n_outcomes: int
     knots: list[float]
     values: list[float]
@@ -183,6 +203,11 @@ class CalibrationRead(BaseModel):
         description="the competition the fitted rates already include (the region's committed "
         "plans' expected hires with competition over without, last 12 months); fitted "
         "probabilities are divided by it before the plan's competition model applies",
+    )
+    weights: PlanWeightsRead | None = Field(
+        default=None,
+        description="the component weights the plan scored with and the province's fit behind "
+        "them; absent on plans made without learning or before weights were learned",
     )
 
 

@@ -15,7 +15,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from matching.matches.read_model import PostTable, ReadModel
 from matching.planning.calibration import (
     DEFAULT_BINS,
     PRIOR,
+    PRIOR_HIRE_GIVEN_APPLY,
     Calibration,
     LevelCounts,
     fit_two_stage,
@@ -51,12 +52,13 @@ from matching.planning.rate import DEFAULT_SUCCESS_MARGIN, RateCut, cut_to_rate
 from matching.planning.summary import plan_summary
 from matching.posts.models import Post, PostStatus
 from matching.pushes.models import Channel, Push, PushedBy, PushState, push_row
-from matching.rules import feedback, notices
+from matching.rules import feedback, learned_weights, notices
 from matching.rules import targets as region_targets
 from matching.rules.period import parse_month
 from matching.rules.population import seeking_on, unemployed_willing
 from matching.scope import check_scope, scope_clause
-from matching.scoring import Explanation, LabourerProfile, PostRecord
+from matching.scoring import Explanation, LabourerProfile, PostRecord, ScoringWeights
+from matching.scoring.learned import LEARNED
 from matching.settings import Settings
 from matching.webhooks.models import NoticeType
 
@@ -90,6 +92,8 @@ class PlanRules:
     memory_months: int = 12
     ahead_days: int = 7
     learning: bool = True  # off: the prior, no cooldown, no taste (a baseline)
+    weights: ScoringWeights = field(default_factory=ScoringWeights)  # the settings'
+    learned_weights: bool = True  # with learning: the province's learned weights, where better
 
 
 def rules_from(settings: Settings) -> PlanRules:
@@ -101,12 +105,14 @@ def rules_from(settings: Settings) -> PlanRules:
         memory_months=settings.taste_memory_months,
         ahead_days=settings.plan_ahead_days,
         learning=settings.planner_learning,
+        weights=settings.weights,
+        learned_weights=settings.learned_weights,
     )
 
 
 # --- calibration ------------------------------------------------------------------------------
 
-_APPLIED = (PushState.applied, PushState.interviewed, PushState.hired, PushState.rejected)
+_APPLIED = learned_weights.APPLIED
 _ENDED_AFTER_APPLYING = (PushState.hired, PushState.rejected)
 
 
@@ -667,6 +673,9 @@ def build_plan(
     calibration = (
         calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
     )
+    weighing: dict[str, Any] | None = None
+    if rules.learning and rules.learned_weights:
+        calibration, weighing = _learned(session, indexes, region, month, rules, calibration)
     competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
     given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
                        competition, restriction)  # fmt: skip
@@ -677,6 +686,7 @@ def build_plan(
         **calibration.to_dict(),
         "responsiveness": _responsiveness(refusals),
         "competition_in_outcomes": round(competition, 4),
+        "weights": weighing,
     }
     plan = plan_row(region, month, params, target, rules, found, summary, weighed)
     plan.created_at, plan.created_by_key_id = now, principal.key_id
@@ -695,6 +705,54 @@ def build_plan(
     plan.summary = {**summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
     session.flush()
     return plan
+
+
+def _learned(
+    session: Session,
+    indexes: ReadModel,
+    region: str,
+    month: PlanMonth,
+    rules: PlanRules,
+    calibration: Calibration,
+) -> tuple[Calibration, dict[str, Any]]:
+    """This month's weight fit of the plan's province (rules.learned_weights): where its weights
+    are in force, the plan scores with them and its P(apply | score) is their curve (the
+    two-stage fit's P(hire | applied) kept); the fit's numbers either way, as the plan shows
+    them."""
+    province = learned_weights.province_of(region)
+    fit = learned_weights.for_plan(session, province, month.made_on, rules.weights,
+                                   rules.signal_days)  # fmt: skip
+    weights = learned_weights.weights_of(fit)
+    if weights is not None:
+        indexes.use_weights(weights)
+        hire = calibration.stages.hire_given_apply if calibration.stages else None
+        calibration = Calibration.learned(
+            lambda s: 1.0 / (1.0 + np.exp(-(fit.intercept + fit.scale * s))),
+            hire_given_apply=PRIOR_HIRE_GIVEN_APPLY if hire is None else hire,
+            n_outcomes=fit.pushes,
+            stages=calibration.stages,
+        )
+    return calibration, {
+        "fit_id": fit.id,
+        "province": province,
+        "fitted_on": fit.fitted_on.isoformat(),
+        "outcome": fit.outcome,
+        "in_force": (weights or rules.weights).as_dict(),
+        "settings": rules.weights.as_dict(),
+        "pushes": fit.pushes,
+        "applied": fit.applied,
+        "holdout_pushes": fit.holdout_pushes,
+        "auc_settings": fit.auc_settings,
+        "auc_learned": fit.auc_learned,
+    }
+
+
+def plan_weights(plan: Plan) -> ScoringWeights | None:
+    """The learned weights a plan was scored with, or None (the settings' weights)."""
+    weighing = (plan.calibration or {}).get("weights") or {}
+    if weighing.get("outcome") != LEARNED:
+        return None
+    return ScoringWeights(**{k: float(v) for k, v in weighing["in_force"].items()})
 
 
 def _responsiveness(refusals: feedback.Refusals) -> dict[str, float | int]:
@@ -843,6 +901,7 @@ def commit_plan(
         session.refresh(plan)
         return plan, False
     items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
+    indexes.use_weights(plan_weights(plan))  # the pushes are scored as the plan was
     rows, linked, skipped = push_rows(session, indexes, plan, items, principal, now,
                                       attribution_days)  # fmt: skip
     write_pushes(session, plan, items, rows, now)
