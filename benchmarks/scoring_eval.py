@@ -22,11 +22,14 @@ service two things:
 
 `--against REF` (repeatable) evaluates the tree at git revision REF the same way (a temporary
 worktree, its `src/` on PYTHONPATH, this tree's county model and seed) and prints the columns
-side by side, this tree last, with its ratio to the first.
+side by side, this tree last, with its ratio to the first. After `--history` months, two trees
+have lived different months (different people are left seeking): `--toggle ENV=VALUE` compares
+on the same state instead, evaluating again on the same database with the service restarted
+under that setting (e.g. `MATCHING_LEARNED_WEIGHTS=false`: the learned weights' own effect).
 
 Usage:
     PYTHONPATH=benchmarks .venv/bin/python benchmarks/scoring_eval.py [--against REF]
-        [--history N] [--backend URL] [--json]
+        [--history N] [--toggle ENV=VALUE] [--backend URL] [--json]
 """
 
 import argparse
@@ -43,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import year_sim
-from _server import ROOT
+from _server import ROOT, fresh_database
 
 TOP_K = 10
 PRECISION_AT = (1, 3, 10)
@@ -215,27 +218,71 @@ def plan_at_half(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date,
     }
 
 
-def evaluate() -> dict[str, Any]:
-    """Build the county, live --history months, evaluate on day 2 of the next."""
-    started = time.perf_counter()
-    os.environ["MATCHING_PLANNER_LEARNING"] = "true"
-    with year_sim.county_service("scoring_eval") as sim:
-        for index in range(ARGS.history):
-            year_sim.run_month(sim, date(2027, 1 + index, 1), index)
-        first = date(2027, 1 + ARGS.history, 1)
-        year_sim.open_month(sim, first, ARGS.history)
-        today = first + timedelta(days=1)
-        sim.at(today)
-        seekers = [p for p in sim.people if not p.employed]
-        result = {"history_months": ARGS.history, "seekers": len(seekers)}
-        result |= rankings(sim, seekers, today)
-        result |= plan_at_half(sim, seekers, today, f"{first:%Y-%m}")
-        result["requests_5xx"] = sim.errors_5xx
-    result["seconds"] = round(time.perf_counter() - started, 1)
+def measure(sim: year_sim.Sim, today: date) -> dict[str, Any]:
+    """Rankings and the plan at 50% of U, as the running service gives them today."""
+    sim.at(today)
+    seekers = [p for p in sim.people if not p.employed]
+    result: dict[str, Any] = {"history_months": ARGS.history, "seekers": len(seekers)}
+    # The plan first: the month's first plan fits the province's weights, which the rankings
+    # then use too (the plan is not committed: nothing else changes).
+    plan = plan_at_half(sim, seekers, today, f"{today:%Y-%m}")
+    result |= rankings(sim, seekers, today)
+    result |= plan
+    result |= _weights(sim)
+    result["requests_5xx"] = sim.errors_5xx
     return result
 
 
-def _evaluate_at(ref: str) -> dict[str, Any]:
+def _weights(sim: year_sim.Sim) -> dict[str, Any]:
+    """What the province scores with, and its newest fit's hold-out check (where the service
+    learns weights: GET /v1/scoring/weights)."""
+    response = sim.http.get("/v1/scoring/weights", params={"province": year_sim.COUNTY[:2]},
+                            headers=sim.staff)  # fmt: skip
+    if response.status_code != 200:
+        return {}
+    found = response.json()
+    fit = found["fits"][0] if found["fits"] else {}
+    return {
+        "weights_source": found["source"],
+        "fit_outcome": fit.get("outcome"),
+        "fit_auc_settings": _round(fit.get("auc_settings")),
+        "fit_auc_learned": _round(fit.get("auc_learned")),
+        "weights_in_force": ",".join(f"{v:.2f}" for v in found["in_force"].values()),
+    }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def evaluate(label: str) -> dict[str, dict[str, Any]]:
+    """Build the county, live --history months, evaluate on day 2 of the next: the columns
+    `label` and, with --toggle, `label` with the toggle (same database, service restarted)."""
+    started = time.perf_counter()
+    os.environ["MATCHING_PLANNER_LEARNING"] = "true"
+    columns = {}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(ARGS.backend, Path(tmp), "scoring_eval") as url,
+    ):
+        with year_sim.serve(url) as sim:
+            for index in range(ARGS.history):
+                year_sim.run_month(sim, date(2027, 1 + index, 1), index)
+            first = date(2027, 1 + ARGS.history, 1)
+            year_sim.open_month(sim, first, ARGS.history)
+            today = first + timedelta(days=1)
+            columns[label] = measure(sim, today)
+        if ARGS.toggle:
+            name, _, value = ARGS.toggle.partition("=")
+            os.environ[name] = value
+            with year_sim.serve(url, sim) as sim:
+                columns[f"{label} {ARGS.toggle}"] = measure(sim, today)
+    for figures in columns.values():
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+    return columns
+
+
+def _evaluate_at(ref: str) -> dict[str, dict[str, Any]]:
     """This script, run against the source tree of git revision `ref`."""
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
@@ -245,8 +292,11 @@ def _evaluate_at(ref: str) -> dict[str, Any]:
             env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{ROOT / 'benchmarks'}"}
             args = [sys.executable, __file__, "--json", "--history", str(ARGS.history),
                     "--backend", ARGS.backend, "--seed", str(ARGS.seed)]  # fmt: skip
+            if ARGS.toggle:
+                args += ["--toggle", ARGS.toggle]
             done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
-            return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            return {name.replace("tree", ref, 1): figures for name, figures in found.items()}
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            check=True, capture_output=True)  # fmt: skip
@@ -258,27 +308,23 @@ def _revision() -> str:
 
 
 def main() -> int:
-    if ARGS.against:
-        columns = [(ref, _evaluate_at(ref)) for ref in ARGS.against]
-        columns.append((f"{_revision()}+", evaluate()))  # this tree, with what is not committed
-        first = columns[0][1]
-        print(f"{'':36s}" + "".join(f" {name:>12s}" for name, _ in columns))
-        for key in columns[-1][1]:
-            row = "".join(f" {figures.get(key)!s:>12s}" for _, figures in columns)
-            last, base = columns[-1][1].get(key), first.get(key)
-            ratio = ""
-            if isinstance(last, int | float) and isinstance(base, int | float) and base:
-                ratio = f" {last / base:6.2f}x"
-            print(f"{key:36s}{row}{ratio}")
-        print(json.dumps({"benchmark": "scoring_eval",
-                          "columns": dict(columns)},
-                         ensure_ascii=False))  # fmt: skip
+    if ARGS.json:
+        print(json.dumps(evaluate("tree"), ensure_ascii=False))
         return 0
-    result = evaluate()
-    if not ARGS.json:
-        for key, value in result.items():
-            print(f"{key:36s} {value!s:>12s}")
-    print(json.dumps(result, ensure_ascii=False))
+    columns: dict[str, dict[str, Any]] = {}
+    for ref in ARGS.against or []:
+        columns |= _evaluate_at(ref)
+    columns |= evaluate(f"{_revision()}+")  # this tree, with what is not committed
+    names = list(columns)
+    first, last = columns[names[0]], columns[names[-1]]
+    print(f"{'':36s}" + "".join(f" {name:>14s}" for name in names))
+    for key in last:
+        row = "".join(f" {columns[name].get(key)!s:>14s}" for name in names)
+        ratio = ""
+        if isinstance(last[key], int | float) and isinstance(first.get(key), int | float):
+            ratio = f" {last[key] / first[key]:6.2f}x" if first[key] else ""
+        print(f"{key:36s}{row}{ratio}")
+    print(json.dumps({"benchmark": "scoring_eval", "columns": columns}, ensure_ascii=False))
     return 0
 
 
@@ -293,6 +339,9 @@ if __name__ == "__main__":
     parser.add_argument("--against", action="append",
                         help="a git revision to evaluate side by side (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.add_argument("--toggle", metavar="ENV=VALUE",
+                        help="evaluate again on the same database, the service restarted "
+                        "with this setting (e.g. MATCHING_LEARNED_WEIGHTS=false)")  # fmt: skip
     ARGS = parser.parse_args()
     year_sim.ARGS = argparse.Namespace(
         backend=ARGS.backend, labourers=ARGS.labourers, posts=ARGS.posts, seed=ARGS.seed,

@@ -616,20 +616,33 @@ def county_service(name: str) -> Iterator[Sim]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         fresh_database(ARGS.backend, Path(tmp), name) as url,
+        serve(url) as sim,
+    ):
+        yield sim
+
+
+@contextmanager
+def serve(url: str, sim: Sim | None = None) -> Iterator[Sim]:
+    """The service on this database (started with the process's environment): a new county's
+    keys and agencies, or `sim`'s (already in the database) talking to this service."""
+    with (
         running_service(url) as (base, env, admin),
         httpx.Client(base_url=base, timeout=60) as http,
     ):
-        staff_key = _cli(["keys", "create", "--name", "沅江市人社局", "--role", "staff",
-                          "--region", COUNTY], env)  # fmt: skip
-        sim = Sim(http, admin, {"Authorization": f"Bearer {staff_key}"}, {},
-                  random.Random(ARGS.seed))  # fmt: skip
-        for agency_name, (province, _) in PARTNERS.items():
-            agency = http.post("/v1/agencies",
-                               json={"name": agency_name, "province_code": province},
-                               headers=admin).json()  # fmt: skip
-            key = _cli(["keys", "create", "--name", agency_name, "--role", "agency",
-                        "--agency-id", str(agency["id"])], env)  # fmt: skip
-            sim.agencies[agency_name] = {"Authorization": f"Bearer {key}"}
+        if sim is not None:
+            sim.http, sim.admin = http, admin
+        else:
+            staff_key = _cli(["keys", "create", "--name", "沅江市人社局", "--role", "staff",
+                              "--region", COUNTY], env)  # fmt: skip
+            sim = Sim(http, admin, {"Authorization": f"Bearer {staff_key}"}, {},
+                      random.Random(ARGS.seed))  # fmt: skip
+            for agency_name, (province, _) in PARTNERS.items():
+                agency = http.post("/v1/agencies",
+                                   json={"name": agency_name, "province_code": province},
+                                   headers=admin).json()  # fmt: skip
+                key = _cli(["keys", "create", "--name", agency_name, "--role", "agency",
+                            "--agency-id", str(agency["id"])], env)  # fmt: skip
+                sim.agencies[agency_name] = {"Authorization": f"Bearer {key}"}
         try:
             yield sim
         finally:
