@@ -185,3 +185,26 @@ def test_only_an_admin_fits_and_no_agency_reads(client: TestClient, auth: Header
     assert staff.status_code == 403
     agency = client.get("/v1/scoring/weights", params={"province": "43"}, headers=auth("agency"))
     assert agency.status_code == 403
+
+
+def test_with_learned_weights_off_the_settings_weights_rank_everything(
+    app: Any, client: TestClient, session: Session, province: dict[str, Any]
+) -> None:
+    outcomes(session, province["people"], province["posts"])
+    fit = client.post("/v1/scoring/weights/fits", json={"province": "43"},
+                      headers=province["admin"]).json()  # fmt: skip
+    assert fit["outcome"] == "learned"
+    app.state.settings = app.state.settings.model_copy(update={"learned_weights": False})
+    now = client.get("/v1/scoring/weights", params={"province": "43"},
+                     headers=province["staff"]).json()  # fmt: skip
+    assert now["learning"] is False and now["source"] == "settings"
+    assert now["in_force"] == now["settings_weights"] and now["fits"][0]["id"] == fit["id"]
+    settings = now["settings_weights"]
+    matches = client.get(f"/v1/labourers/{province['people'][0]}/matches",
+                         headers=province["staff"]).json()["items"]  # fmt: skip
+    for item in matches:
+        expected = sum(settings[c] * item["breakdown"][c] for c in COMPONENTS)
+        assert item["score"] == pytest.approx(min(expected, 1.0) * item["taste_factor"], abs=2e-4)
+    plan = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"]).json()
+    assert plan["calibration"]["method"] != "learned"
+    assert plan["calibration"]["weights"] is None

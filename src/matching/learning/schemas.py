@@ -47,6 +47,10 @@ class ProvinceWeightsRead(BaseModel):
     """The component weights a province's scores use today, and its recent fits."""
 
     province: str
+    learning: bool = Field(
+        description="Whether this service uses learned weights at all (MATCHING_LEARNED_WEIGHTS "
+        "and MATCHING_PLANNER_LEARNING); off: the settings' weights, whatever the fits say"
+    )
     in_force: dict[str, float] = Field(description="What matches and plans score with now")
     source: str = Field(description="learned (the newest fit's) or settings")
     settings_weights: dict[str, float]
