@@ -39,9 +39,9 @@ def get_weights(
     return ProvinceWeightsRead(
         province=code,
         learning=learning,
-        in_force=weights.as_dict(),
+        in_force=weights.shown(),
         source=source,
-        settings_weights=settings.weights.as_dict(),
+        settings_weights=settings.weights.shown(),
         fits=[WeightsFitRead.model_validate(f) for f in service.recent_fits(session, code)],
     )
 

@@ -71,8 +71,8 @@ def _row(province: str, today: date, settings: ScoringWeights, fit: WeightFit) -
         province=province,
         fitted_on=today,
         outcome=fit.outcome,
-        weights=None if fit.weights is None else _rounded(fit.weights),
-        settings_weights=_rounded(settings),
+        weights=None if fit.weights is None else fit.weights.shown(),
+        settings_weights=settings.shown(),
         intercept=fit.intercept,
         scale=fit.scale,
         pushes=fit.pushes,
@@ -81,10 +81,6 @@ def _row(province: str, today: date, settings: ScoringWeights, fit: WeightFit) -
         auc_settings=fit.auc_settings,
         auc_learned=fit.auc_learned,
     )
-
-
-def _rounded(weights: ScoringWeights) -> dict[str, float]:
-    return {name: round(value, 6) for name, value in weights.as_dict().items()}
 
 
 def latest(session: Session, province: str, today: date) -> LearnedWeights | None:

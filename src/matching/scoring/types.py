@@ -81,6 +81,11 @@ class ScoringWeights:
         """Component name → weight."""
         return {f.name: float(getattr(self, f.name)) for f in fields(self)}
 
+    def shown(self) -> dict[str, float]:
+        """Component name → weight to 6 decimals, as responses show them (normalising leaves
+        float noise such as 0.35000000000000003)."""
+        return {name: round(value, 6) for name, value in self.as_dict().items()}
+
 
 @dataclass(frozen=True)
 class LabourerProfile:
