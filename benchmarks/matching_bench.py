@@ -49,6 +49,7 @@ from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post, PostSource, PostStatus, PostType, SexRequirement
 from matching.regions.registry import RegionLevel, get_registry
+from matching.rules import places
 from matching.settings import Settings
 from matching.skills.taxonomy import get_taxonomy
 
@@ -384,7 +385,8 @@ def in_process(
         post_snap = engine.post_snapshot(session, today)
         labour_snap = engine.labourer_snapshot(session, today)
         profiles = [labourer_profiles(session, today, ids=[i])[0][0] for i in labourer_ids]
-        records = [post_record(p) for p in _posts(session, post_ids)]
+        where = places.load(session)
+        records = [post_record(p, where) for p in _posts(session, post_ids)]
     assert all(p.able_and_seeking for p in profiles)
     for profile in profiles[:5]:  # warm caches
         engine.top_posts(profile, post_snap, engine.context, today=today, k=10)

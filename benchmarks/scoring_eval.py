@@ -294,6 +294,8 @@ def _evaluate_at(ref: str) -> dict[str, dict[str, Any]]:
                     "--backend", ARGS.backend, "--seed", str(ARGS.seed)]  # fmt: skip
             if ARGS.toggle:
                 args += ["--toggle", ARGS.toggle]
+            if ARGS.town_seats:
+                args.append("--town-seats")
             done = subprocess.run(args, env=env, check=True, capture_output=True, text=True)
             found = json.loads(done.stdout.strip().splitlines()[-1])
             return {name.replace("tree", ref, 1): figures for name, figures in found.items()}
@@ -336,6 +338,12 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--history", type=int, default=0,
                         help="months of the year lived before the evaluation")  # fmt: skip
+    parser.add_argument(
+        "--town-seats",
+        action="store_true",
+        help="year_sim's towns at points staff give the service (PUT "
+        "/v1/regions/{code}/seat), labourers weighing the way to local posts",
+    )
     parser.add_argument("--against", action="append",
                         help="a git revision to evaluate side by side (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
@@ -346,5 +354,6 @@ if __name__ == "__main__":
     year_sim.ARGS = argparse.Namespace(
         backend=ARGS.backend, labourers=ARGS.labourers, posts=ARGS.posts, seed=ARGS.seed,
         months=ARGS.history + 1, verbose=False, taste_follows_trade=0.6,
+        town_seats=ARGS.town_seats,
     )  # fmt: skip
     sys.exit(main())

@@ -39,6 +39,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import random
 import statistics
@@ -370,9 +371,49 @@ def apply_probability(person: Person, post: PostInfo) -> float:
     else:
         taste = (1.0 if post.trade == person.likes
                  else 0.08 if post.trade in person.dislikes else 0.5)  # fmt: skip
-    place = 1.0 if post.place <= 1 else (0.75 if REACH[person.relocation] >= 4 else 0.2)
+    if post.place <= 1:
+        place = _nearby(person, post) if ARGS.town_seats else 1.0
+    else:
+        place = 0.75 if REACH[person.relocation] >= 4 else 0.2
     wage = 1.0 if post.wage >= person.wage or (person.sanwu and post.trade == WELFARE) else 0.6
     return (0.8 if person.responsive else 0.1) * taste * place * wage
+
+
+# With --town-seats: each town at a point around the county seat (synthetic, seeded: the county
+# is about 50 km across), which staff give the service (PUT /v1/regions/{code}/seat); a post of
+# a town is at the town's point, one of the county at the county seat. Labourers then weigh the
+# way to a local post: e-folding 8 km for those who stay in their township, 20 km for the
+# county-bound, 40 km for the rest.
+COUNTY_SEAT = (28.85002, 112.35023)
+TOWN_POINTS = {
+    town: (COUNTY_SEAT[0] + r.uniform(-0.22, 0.22), COUNTY_SEAT[1] + r.uniform(-0.25, 0.25))
+    for town, r in ((t, random.Random(f"town/{t}")) for t in TOWNS)
+}
+NEARBY_KM = {"本乡镇": 8.0, "本县": 20.0}
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dy = (a[0] - b[0]) * 111.2
+    dx = (a[1] - b[1]) * 111.2 * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot(dx, dy)
+
+
+def _nearby(person: Person, post: PostInfo) -> float:
+    """How the way to a local post weighs with the labourer (--town-seats only)."""
+    where = TOWN_POINTS[post.town] if post.town else COUNTY_SEAT
+    km = _km(TOWN_POINTS[person.town], where)
+    return max(0.15, math.exp(-km / NEARBY_KM.get(person.relocation, 40.0)))
+
+
+def give_town_seats(sim: Sim) -> int:
+    """Staff set each town's seat point (--town-seats); a service without the endpoint is left
+    blind to distance inside the county. Returns how many were accepted."""
+    accepted = 0
+    for town, (lat, lon) in TOWN_POINTS.items():
+        response = sim.call("PUT", f"/v1/regions/{town}/seat", headers=sim.staff,
+                            json={"lat": round(lat, 5), "lon": round(lon, 5)})  # fmt: skip
+        accepted += response.status_code == 200
+    return accepted
 
 
 def _draw(person: Person, post: PostInfo, what: str) -> float:
@@ -443,6 +484,8 @@ def open_month(sim: Sim, first_day: date, index: int) -> int:
     sim.at(first_day)
     u_on_the_1st = sum(not p.employed for p in sim.people)  # before this month's newcomers
     if index == 0:
+        if ARGS.town_seats:
+            give_town_seats(sim)
         register(sim, new_people(sim, ARGS.labourers), first_day, first=True)
         publish_posts(sim, first_day, ARGS.posts // 2, ARGS.posts // 2)
         u_on_the_1st = sum(not p.employed for p in sim.people)  # the first roster is U
@@ -731,6 +774,11 @@ if __name__ == "__main__":
                         help="run only the baseline (MATCHING_PLANNER_LEARNING=false)")  # fmt: skip
     parser.add_argument("--compare", action="store_true",
                         help="run the year again with MATCHING_PLANNER_LEARNING=false")  # fmt: skip
+    parser.add_argument(
+        "--town-seats",
+        action="store_true",
+        help="towns at points staff give the service; labourers weigh the way",
+    )
     parser.add_argument("--taste-follows-trade", type=float, default=0.6,
                         help="share of labourers who like their own trade best")  # fmt: skip
     ARGS = parser.parse_args()

@@ -31,13 +31,13 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("weights", sa.JSON(), nullable=True),
         sa.Column("settings_weights", sa.JSON(), nullable=False),
-        sa.Column("intercept", sa.Float(), nullable=False),
-        sa.Column("scale", sa.Float(), nullable=False),
+        sa.Column("intercept", sa.Double(), nullable=False),
+        sa.Column("scale", sa.Double(), nullable=False),
         sa.Column("pushes", sa.Integer(), nullable=False),
         sa.Column("applied", sa.Integer(), nullable=False),
         sa.Column("holdout_pushes", sa.Integer(), nullable=False),
-        sa.Column("auc_settings", sa.Float(), nullable=True),
-        sa.Column("auc_learned", sa.Float(), nullable=True),
+        sa.Column("auc_settings", sa.Double(), nullable=True),
+        sa.Column("auc_learned", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_learned_weights")),
     )
     op.create_index(op.f("ix_learned_weights_province"), "learned_weights", ["province"])

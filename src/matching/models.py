@@ -12,6 +12,7 @@ from matching.learning.models import LearnedWeights
 from matching.planning.models import Plan, PlanItem
 from matching.posts.models import IdempotencyRecord, Post, PostSkill
 from matching.pushes.models import Push, PushEvent
+from matching.regions.models import TownshipSeat
 from matching.reports.models import RegionTarget
 from matching.webhooks.models import WebhookAttempt, WebhookMessage, WebhookSecret
 
@@ -38,6 +39,7 @@ __all__ = [
     "RegionTarget",
     "ServiceRecord",
     "StatusPeriod",
+    "TownshipSeat",
     "WebhookAttempt",
     "WebhookMessage",
     "WebhookSecret",

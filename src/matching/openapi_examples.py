@@ -277,6 +277,12 @@ EXAMPLES: dict[str, RequestExample] = {
         path={"agency_id": 2},
         again=409,
     ),
+    "set_township_seat": RequestExample(
+        "Place 南大膳镇 at its town government / 设置乡镇驻地坐标",
+        "staff",
+        {"lat": 28.85, "lon": 112.45, "note": "镇政府驻地，天地图读取"},
+        path={"code": "430981100"},
+    ),
     "fit_scoring_weights": RequestExample(
         "Fit Hunan's weights on its outcomes now / 拟合湖南省评分权重",
         "admin",

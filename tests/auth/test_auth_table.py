@@ -103,6 +103,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/plans/{plan_id}"): STAFF,
     ("POST", "/v1/plans/{plan_id}/commit"): STAFF,
     ("GET", "/v1/scoring/weights"): STAFF,
+    ("PUT", "/v1/regions/{code}/seat"): STAFF,
+    ("DELETE", "/v1/regions/{code}/seat"): STAFF,
     ("POST", "/v1/scoring/weights/fits"): ADMIN,
     ("GET", "/v1/audit"): ADMIN,
 }

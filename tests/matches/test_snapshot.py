@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.matches.snapshot import post_record, post_records, seat_of
+from matching.matches.snapshot import post_record, post_records
 from matching.posts.models import Post, PostSkill, PostSource, PostStatus, PostType
+from matching.regions.models import TownshipSeat
+from matching.rules import places
 from matching.scoring import PostKind, PostRecord
 from matching.scoring.arrays import PostColumns
 from matching.skills.taxonomy import get_taxonomy
@@ -37,6 +39,11 @@ def _add_posts(session: Session, n: int, seed: int) -> list[int]:
             occupation_id=rng.choice((None, "ZZ9999", *rng.sample(skill_ids, 3))),
             fingerprint=f"{seed}-{i}", content_hash=f"{seed}-{i}", change_seq=10**9 + i,
         )  # fmt: skip
+        if rng.random() < 0.2:  # a workplace point of its own
+            post.workplace_lat, post.workplace_lon = (
+                28.8 + rng.random() / 5,
+                112.4 + rng.random() / 5,
+            )
         chosen = rng.sample(skill_ids, rng.randrange(0, 9))  # some past the padded block
         post.skills = [PostSkill(skill_id=s, required=rng.random() < 0.8) for s in chosen]
         if rng.random() < 0.2:
@@ -54,7 +61,8 @@ def _record_by_record(
     query = select(
         Post.id, Post.workplace_region, Post.post_type, Post.wage_min, Post.wage_max,
         Post.age_min, Post.age_max, Post.openings_left, Post.status, Post.valid_from,
-        Post.valid_until, Post.occupation_id, Post.change_seq,
+        Post.valid_until, Post.occupation_id, Post.change_seq, Post.workplace_lat,
+        Post.workplace_lon,
     )  # fmt: skip
     query = (
         query.where(Post.status == PostStatus.open)
@@ -71,13 +79,16 @@ def _record_by_record(
         if taxonomy.get(sid) is not None:
             skills.setdefault(pid, []).append(taxonomy.index_of(sid))
     records, closed, top = [], [], 0
+    where = places.load(session)
     for row in rows:
-        (pid, region, kind, wmin, wmax, amin, amax, left, status, vfrom, vuntil, occ, seq) = row
+        (pid, region, kind, wmin, wmax, amin, amax, left, status, vfrom, vuntil, occ, seq, *own) = (
+            row
+        )
         top = max(top, seq)
         if status != PostStatus.open:
             closed.append(pid)
             continue
-        lat, lon = seat_of(region)
+        lat, lon = where.post_point(region, *own)
         records.append(
             PostRecord(
                 id=pid, region=region, lat=lat, lon=lon, kind=PostKind.parse(kind),
@@ -143,10 +154,14 @@ def _one_by_one(session: Session, ids: list[int]) -> PostColumns:
     posts = session.scalars(
         select(Post).where(Post.id.in_(ids)).options(selectinload(Post.skills))
     ).all()
-    return PostColumns.from_records(post_record(p) for p in posts if p.status == PostStatus.open)
+    where = places.load(session)
+    return PostColumns.from_records(
+        post_record(p, where) for p in posts if p.status == PostStatus.open
+    )
 
 
 def test_full_read_equals_the_record_path(session: Session) -> None:
+    session.add(TownshipSeat(code="430981006", lat=28.9, lon=112.5))  # a township seat staff set
     ids = _add_posts(session, 300, seed=7)
     columns, closed, top = post_records(session)
     assert closed == []  # a full read reads only open posts

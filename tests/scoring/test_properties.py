@@ -218,7 +218,12 @@ def test_adding_a_skill_never_lowers_a_score(
     more = LabourerProfile(**(profile.__dict__ | {"skills": (*profile.skills, extra)}))
     before, after = forward(profile, records, ctx), forward(more, records, ctx)
     assert before.keys() == after.keys()
-    assert all(after[i] >= before[i] for i in before)
+    # The one exception, by design: a workshop trains a hire with no skill at all (0.6 on
+    # skills); a labourer with a skill is scored by their skills (docs/scoring.md).
+    trained = (
+        {r.id for r in records if r.kind == PostKind.workshop} if not profile.skills else set()
+    )
+    assert all(after[i] >= before[i] for i in before if i not in trained)
 
 
 @PROPERTY

@@ -20,6 +20,7 @@ from matching.matches.live import Snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post
+from matching.rules import places
 from matching.scoring import (
     Explanation,
     LabourerArrays,
@@ -152,10 +153,9 @@ class ReadModel:
         records = self._post_snapshot().records
         return {i: r for i in dict.fromkeys(ids) if (r := records.get(i)) is not None}
 
-    @staticmethod
-    def record_of(post: Post) -> PostRecord:
+    def record_of(self, post: Post) -> PostRecord:
         """A post as the scorer sees it, whatever its status (to explain any pair)."""
-        return post_record(post)
+        return post_record(post, places.load(self._session))
 
     def post_table(self, day: date | None = None) -> PostTable:
         """Every open post, with which pass the post-only hard filters on `day` (today when

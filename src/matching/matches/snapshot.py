@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -15,19 +14,13 @@ from matching.database import id_chunks
 from matching.kit.idnumber import age_on
 from matching.labourers.models import EmploymentStatus, Labourer, LabourerSkill
 from matching.posts.models import Post, PostSkill, PostStatus
-from matching.regions.registry import get_registry
+from matching.rules import places
 from matching.rules.population import is_seeking
 from matching.rules.status import statuses_on
 from matching.scoring import LabourerProfile, PostKind, PostRecord, Willingness
-from matching.scoring.arrays import PostColumns, by_value
+from matching.scoring.arrays import PostColumns, by_value, factorize
 from matching.scoring.dtypes import I32, I64
 from matching.skills.taxonomy import get_taxonomy
-
-
-@lru_cache(maxsize=65_536)
-def seat_of(code: str) -> tuple[float, float]:
-    """Lat/lon of a code's county seat (cached: many rows share a county)."""
-    return get_registry().seat(code)
 
 
 def _skill_index(skill_id: str) -> int | None:
@@ -43,7 +36,7 @@ def _post_columns() -> Select[*tuple[Any, ...]]:
         Post.id, Post.workplace_region, type_coerce(Post.post_type, String), Post.wage_min,
         Post.wage_max, Post.age_min, Post.age_max, Post.openings_left,
         type_coerce(Post.status, String), Post.valid_from, Post.valid_until, Post.occupation_id,
-        Post.change_seq, Agency.suspended_at.is_not(None),
+        Post.change_seq, Agency.suspended_at.is_not(None), Post.workplace_lat, Post.workplace_lon,
     ).outerjoin(Agency, Agency.id == Post.agency_id)  # fmt: skip
 
 
@@ -68,20 +61,31 @@ def post_records(
     if closed:
         rows = [row for row in rows if row[8] == PostStatus.open and not row[13]]
     skills = _post_skills(session, [r[0] for r in rows] if changed_after is not None else None)
-    return _post_table(rows, skills), closed, top
+    return _post_table(rows, skills, places.load(session)), closed, top
 
 
-def _post_table(rows: Sequence[Sequence[Any]], skills: tuple[I64, I32]) -> PostColumns:
+def _post_table(
+    rows: Sequence[Sequence[Any]], skills: tuple[I64, I32], where: places.Places
+) -> PostColumns:
     """Rows of _post_columns() as PostColumns, each distinct region, type, date and occupation
-    converted once; `skills` pairs post ids with required skills' taxonomy indices."""
+    converted once; `skills` pairs post ids with required skills' taxonomy indices; each post
+    placed at its own point or its region's (rules.places)."""
     # Column by column: cheaper than transposing with zip(*rows), which unpacks each row.
-    columns = [list(map(itemgetter(i), rows)) for i in range(13)]
-    pid, region, kind, wmin, wmax, amin, amax, left, _, vfrom, vuntil, occ, _ = columns
+    columns = [list(map(itemgetter(i), rows)) for i in range(16)]
+    pid, region, kind, wmin, wmax, amin, amax, left, _, vfrom, vuntil, occ, _, _, olat, olon = (
+        columns
+    )
     ids = np.array(pid, dtype=np.int64)
     indptr, indices = _group(ids, *skills)
+    distinct, at = factorize(region)
+    points = np.array([where.point(c) for c in distinct], dtype=np.float64).reshape(-1, 2)[at]
+    for i, (lat, lon) in enumerate(zip(olat, olon, strict=True)):
+        if lat is not None and lon is not None:
+            points[i] = (lat, lon)
     return PostColumns.of(
         region,
-        seat=seat_of,
+        lat=points[:, 0],
+        lon=points[:, 1],
         ages=(amin, amax),
         valid=(vfrom, vuntil),
         occupation=by_value(occ, _taxonomy_index, object).tolist(),
@@ -164,6 +168,7 @@ def labourer_profiles(
         r[9] for r in rows if r[9] and statuses.get(r[0], EmploymentStatus.unemployed).is_employed
     }
     profiles, top = [], 0
+    where = places.load(session)
     if ids is not None:
         wanted_ids = set(ids)
         rows = [r for r in rows if r[0] in wanted_ids]  # other members only informed the flags
@@ -183,7 +188,7 @@ def labourer_profiles(
     ) in rows:
         top = max(top, seq)
         status = statuses.get(lid, EmploymentStatus.unemployed)
-        lat, lon = seat_of(region)
+        lat, lon = where.point(region)
         profiles.append(
             LabourerProfile(
                 id=lid, region=region, lat=lat, lon=lon, willingness=Willingness.parse(reloc),
@@ -236,9 +241,9 @@ def _labourer_skills(session: Session, ids: list[int] | None) -> dict[int, list[
     return found
 
 
-def post_record(post: Post) -> PostRecord:
+def post_record(post: Post, where: places.Places) -> PostRecord:
     """One post as the scorer sees it, whatever its status (to explain a pair)."""
-    lat, lon = seat_of(post.workplace_region)
+    lat, lon = where.post_point(post.workplace_region, post.workplace_lat, post.workplace_lon)
     required = [s.skill_id for s in post.skills if s.required]
     return PostRecord(
         id=post.id, region=post.workplace_region, lat=lat, lon=lon,

@@ -98,6 +98,9 @@ class Post(Base):
     min_duration_months: Mapped[int | None]
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # The workplace's own point, where given (rules.places; else its region's seat).
+    workplace_lat: Mapped[float | None]
+    workplace_lon: Mapped[float | None]
     status: Mapped[PostStatus] = mapped_column(_enum(PostStatus), default=PostStatus.open)
     unresolved_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_phone: Mapped[str | None] = mapped_column(String(20))

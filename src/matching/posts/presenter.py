@@ -45,6 +45,8 @@ def present_post(post: Post, today: date) -> PostRead:
         description=post.description,
         workplace_region=post.workplace_region,
         workplace_region_name=region_name(post.workplace_region),
+        workplace_lat=post.workplace_lat,
+        workplace_lon=post.workplace_lon,
         openings=post.openings,
         openings_left=post.openings_left,
         wage_min=post.wage_min,

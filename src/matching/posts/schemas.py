@@ -45,6 +45,11 @@ class _PostFields(BaseModel):
     occupation: Term | None = Field(None, description="Occupation, free text or id / 工种")
     description: str | None = Field(None, max_length=4000, description="岗位描述")
     workplace_region: str = Field(description="Workplace GB/T 2260 code / 工作地点区划")
+    workplace_lat: float | None = Field(
+        None, ge=3, le=54, description="The workplace's own point (with workplace_lon), within "
+        "100 km of its county seat; else it is placed at its township's or county's seat / 纬度"
+    )  # fmt: skip
+    workplace_lon: float | None = Field(None, ge=73, le=136, description="经度")
     openings: StrictInt = Field(ge=1, le=100_000, description="Openings / 招聘人数")
     wage_min: StrictInt = Field(
         ge=0, le=MAX_WAGE, description="Monthly wage from (元/月) / 月薪下限"
@@ -73,6 +78,8 @@ class _PostFields(BaseModel):
             raise ValueError("age_min must not exceed age_max / 最低年龄不能高于最高年龄")
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValueError("valid_until must not be before valid_from / 截止日期不能早于开始日期")
+        if (self.workplace_lat is None) != (self.workplace_lon is None):
+            raise ValueError("workplace_lat and workplace_lon go together / 经纬度须同时填写")
         return self
 
 
@@ -95,6 +102,8 @@ class PostUpdate(BaseModel):
     occupation: Term | None = None
     description: str | None = Field(None, max_length=4000)
     workplace_region: str | SkipJsonSchema[None] = None
+    workplace_lat: float | None = Field(None, ge=3, le=54)
+    workplace_lon: float | None = Field(None, ge=73, le=136)
     openings: StrictInt | SkipJsonSchema[None] = Field(None, ge=1, le=100_000)
     wage_min: StrictInt | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
     wage_max: StrictInt | SkipJsonSchema[None] = Field(None, ge=0, le=MAX_WAGE)
@@ -159,6 +168,8 @@ class PostRead(BaseModel):
     description: str | None
     workplace_region: str
     workplace_region_name: str
+    workplace_lat: float | None = Field(None, description="The workplace's own point, if given")
+    workplace_lon: float | None = None
     openings: int
     openings_left: int
     wage_min: int

@@ -19,6 +19,7 @@ from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostSkill, PostSource, PostStatus
 from matching.posts.schemas import DuplicatePostGroup, PostCreate, PostSkillInput, PostUpdate
 from matching.regions.validation import canonical_region_code
+from matching.rules import places
 from matching.skills.resolve import TermResolution, resolve_terms
 
 _SPACE = re.compile(r"[\s\u3000（）()【】\[\]·,，。.、-]+")
@@ -133,7 +134,7 @@ def _resolve_skills(
 _PLAIN = (
     "employer", "post_type", "title", "description", "wage_min", "wage_max", "housing", "meals",
     "age_min", "age_max", "sex_requirement", "education_min", "seasonal", "min_duration_months",
-    "valid_until", "contact_phone",
+    "valid_until", "contact_phone", "workplace_lat", "workplace_lon",
 )  # fmt: skip
 
 
@@ -180,6 +181,25 @@ def _check_ranges(post: Post) -> None:
     _check_value_ranges(
         post.wage_min, post.wage_max, post.age_min, post.age_max, post.valid_from, post.valid_until
     )
+    _check_point(post.workplace_region, post.workplace_lat, post.workplace_lon)
+
+
+def _check_point(region: str, lat: float | None, lon: float | None) -> None:
+    """A workplace point goes with its pair and lies near its region's county seat."""
+    if (lat is None) != (lon is None):
+        raise Unprocessable.for_field(
+            "workplace_lon" if lon is None else "workplace_lat",
+            "workplace_lat and workplace_lon go together / 经纬度须同时填写",
+        )
+    if lat is not None and lon is not None:
+        km = places.km_from_county_seat(region, lat, lon)
+        if km > places.MAX_KM_FROM_SEAT:
+            raise Unprocessable.for_field(
+                "workplace_lat",
+                f"{km:.0f} km from the seat of {region[:6]}; a workplace lies within "
+                f"{places.MAX_KM_FROM_SEAT:.0f} km of its county seat (lat and lon swapped?) / "
+                "距工作地点县城过远，请核对经纬度",
+            )
 
 
 def _check_value_ranges(
@@ -290,6 +310,7 @@ def new_post(
         values["valid_from"],
         values["valid_until"],
     )
+    _check_point(values["workplace_region"], values["workplace_lat"], values["workplace_lon"])
     values["fingerprint"] = fingerprint(
         values["employer"],
         values["title"],

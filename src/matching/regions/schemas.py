@@ -1,6 +1,8 @@
 """Region bodies."""
 
-from pydantic import BaseModel, Field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RegionBrief(BaseModel):
@@ -35,7 +37,11 @@ class RegionRead(RegionBrief):
     parents: list[RegionBrief] = Field(description="Province first / 上级区划")
     children: list[RegionBrief] = Field(description="下级区划")
     seat: tuple[float, float] | None = Field(
-        description="Lat, lon of the (county) seat; a former code's is its successor's"
+        description="Lat, lon the service places the region at: a township's own seat where "
+        "staff set one (township_seat), else the county seat; a former code's is its successor's"
+    )
+    township_seat: "TownshipSeatRead | None" = Field(
+        default=None, description="The township's seat point as staff set it / 乡镇驻地坐标"
     )
     years: list[YearSpan] = Field(
         default_factory=list, description="A former code's years in use / 使用年份"
@@ -53,6 +59,28 @@ class RegionRead(RegionBrief):
     )
 
 
+class TownshipSeatSet(BaseModel):
+    """A township's seat point (乡镇政府驻地), WGS-84 / CGCS2000 degrees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=3, le=54, description="Latitude / 纬度")
+    lon: float = Field(ge=73, le=136, description="Longitude / 经度")
+    note: str | None = Field(
+        None, max_length=200, description="Where the point was read from / 坐标来源"
+    )
+
+
+class TownshipSeatRead(TownshipSeatSet):
+    """A township's seat point as set."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    set_at: datetime
+    set_by_key_id: int | None
+
+
 class RegionMatch(RegionBrief):
     """A search hit: a current region, or a code no longer in use found by a former name."""
 
@@ -63,3 +91,6 @@ class RegionMatch(RegionBrief):
     successor: RegionBrief | None = Field(
         default=None, description="The current region a former code became, if known"
     )
+
+
+RegionRead.model_rebuild()  # township_seat refers to a model defined after it

@@ -5,8 +5,10 @@ import numpy as np
 # Location bands by the deepest common level (index = Level: other province, province,
 # prefecture, county, township). Distance moves a pair between its band's floor and ceiling; each
 # floor is >= the ceiling of the next level out, so a nearer level never scores below a farther
-# one. County seats of one county coincide, so the county and township bands are flat.
-LEVEL_FLOOR = np.array([0.05, 0.35, 0.50, 0.85, 1.00], dtype=np.float32)
+# one. Inside a county, distance counts where townships' seats or posts' own points are known
+# (rules.places); where they are not, every point of the county is its seat (distance 0: the
+# ceiling, as before such points existed). The township band is flat: same township, next door.
+LEVEL_FLOOR = np.array([0.05, 0.35, 0.50, 0.70, 1.00], dtype=np.float32)
 LEVEL_CEIL = np.array([0.25, 0.50, 0.70, 0.85, 1.00], dtype=np.float32)
 LEVEL_BAND = LEVEL_CEIL - LEVEL_FLOOR
 # A partner corridor lifts the other-province band, still no higher than the province floor.

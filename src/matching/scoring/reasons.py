@@ -32,12 +32,13 @@ _KIND_TEXT = {
 
 
 def location_reason(level: int, dist_km: float, corridor: bool) -> Reason:
-    """「同县岗位」 or 「同市岗位，距离约 85 公里」 (distance between county seats)."""
+    """「同市岗位，距离约 85 公里」, or inside a county 「同县岗位，距离约 18 公里」 where the
+    two points differ (a township's seat or a post's own point is known), else 「同县岗位」."""
     lvl = Level(level)
     lift = corridor and lvl == Level.other_province
     zh, en = _CORRIDOR_TEXT if lift else _LEVEL_TEXT[lvl]
     code = "location.corridor" if lift else f"location.{lvl.name}"
-    if lvl >= Level.county:  # one county seat: a distance between seats says nothing
+    if lvl >= Level.county and not dist_km >= 1:  # both at one seat: the distance says nothing
         return Reason(code, zh, en)
     if math.isnan(dist_km):
         return Reason(code, f"{zh}，距离未知", f"{en}, distance unknown")

@@ -1,0 +1,62 @@
+"""Where labourers and posts are, for distances (docs/scoring.md, "Distance between townships").
+
+The shipped region data has seat points down to county seats. Staff may set a township's seat
+(`township_seats`), and a post may carry its own workplace point. So:
+
+- a labourer is at their household township's seat where one is set, else at the county seat;
+- a post is at its own point where it has one, else at its township's seat, else the county's.
+
+No labourer has a point of their own: where someone lives is personal data the scorer does not
+need finer than their township.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.regions.models import TownshipSeat
+from matching.regions.registry import get_registry
+from matching.scoring.geo import haversine_km
+
+TOWNSHIP = 9  # digits of a township code
+MAX_KM_FROM_SEAT = 100.0  # a township's or a workplace's point lies this near its county seat
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """The township seats staff set, in front of the shipped county seats."""
+
+    townships: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    _cache: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    def point(self, code: str) -> tuple[float, float]:
+        """(lat, lon) of a region code: its township's seat if set, else the shipped seat."""
+        found = self._cache.get(code)
+        if found is None:
+            found = self.townships.get(code[:TOWNSHIP]) if len(code) >= TOWNSHIP else None
+            if found is None:
+                found = get_registry().seat(code)
+            self._cache[code] = found
+        return found
+
+    def post_point(self, region: str, lat: float | None, lon: float | None) -> tuple[float, float]:
+        """A post's point: its own where it has one, else its region's."""
+        if lat is not None and lon is not None:
+            return (lat, lon)
+        return self.point(region)
+
+
+def load(session: Session) -> Places:
+    """The township seats set now (a small table: read whole)."""
+    rows = session.execute(select(TownshipSeat.code, TownshipSeat.lat, TownshipSeat.lon)).all()
+    return Places({code: (lat, lon) for code, lat, lon in rows})
+
+
+def km_from_county_seat(code: str, lat: float, lon: float) -> float:
+    """How far a point is from the shipped seat of the region's county (or nearest ancestor)."""
+    registry = get_registry()
+    county = code[:6] if len(code) >= 6 else code
+    seat_lat, seat_lon = registry.seat(county)
+    return haversine_km(lat, lon, seat_lat, seat_lon)
