@@ -191,6 +191,15 @@ def test_a_public_welfare_post_for_a_sanwu_labourer_and_for_others(
                                              required_skills=(6,)), ctx, today=today)  # fmt: skip
     assert as_welfare.total == pytest.approx(ordinary.total * 0.7)
     assert zh(as_welfare.reasons)[-1] == "公益性岗位，优先安置三无人员，推荐度下调"
+    # A home-based post is told as one, and is not lowered for anyone.
+    home = make_post(place="township", kind=PostKind.home_based, wage_min=3000, wage_max=6000)
+    assert zh(explain_pair(sanwu, home, ctx, today=today).reasons)[1:] == [
+        "居家就业岗位，上岗培训，不要求技能",
+        "居家就业岗位，月薪 3000–6000 元（中位 4500 元），不与期望月薪比较",
+        "居家就业岗位，优先安置三无人员",
+    ]
+    assert not any(r.code == "priority.welfare_reserved"
+                   for r in explain_pair(other, home, ctx, today=today).reasons)  # fmt: skip
 
 
 def test_explain_a_pair_that_fails_filters(

@@ -49,6 +49,12 @@ def _seeker_profile(
     return profile
 
 
+def _use_province_weights(session: Session, indexes: ReadModel, profile: LabourerProfile) -> None:
+    """Score with the weights in force for the labourer's province (rules.learned_weights)."""
+    province = learned_weights.province_of(profile.region)
+    indexes.use_weights(learned_weights.current(session, province, indexes.today))
+
+
 def matches_for_labourer(
     session: Session,
     indexes: ReadModel,
@@ -67,8 +73,7 @@ def matches_for_labourer(
     today = indexes.today
     profile = _seeker_profile(session, indexes, labourer_id, principal)
     if learned:
-        province = learned_weights.province_of(profile.region)
-        indexes.use_weights(learned_weights.current(session, province, today))
+        _use_province_weights(session, indexes, profile)
     found = indexes.top_posts(
         profile,
         k=k,
@@ -182,8 +187,7 @@ def explain(
     profile = indexes.profile(labourer.id)
     assert profile is not None  # get_labourer found it in this transaction
     if learned:
-        province = learned_weights.province_of(profile.region)
-        indexes.use_weights(learned_weights.current(session, province, indexes.today))
+        _use_province_weights(session, indexes, profile)
     result = indexes.explain(profile, indexes.record_of(post))
     return PairExplanation(
         labourer_id=labourer.id,

@@ -31,13 +31,13 @@ from matching.scoring.dtypes import F32, I8, I64, Bool
 from matching.scoring.filters import HardFilter, eligible, failed_filters
 from matching.scoring.geo import haversine_km
 from matching.scoring.reasons import (
-    WELFARE_SKILLS,
     filter_reason,
     location_reason,
     preference_reason,
     priority_reasons,
     skill_reasons,
     wage_reason,
+    welfare_skill_reason,
     welfare_wage_reason,
 )
 from matching.scoring.types import (
@@ -235,10 +235,10 @@ def _reasons(cell: _Cell, ctx: ScoringContext) -> tuple[Reason, ...]:
     ]
     kind = int(post.kind[pi])
     if bool(lab.sanwu[li]) and bool(post.welfare_like[pi]):  # components.sanwu_welfare
-        out.append(WELFARE_SKILLS)
+        out.append(welfare_skill_reason(kind))
         out.append(
             welfare_wage_reason(
-                int(post.wage_min[pi]), int(post.wage_max[pi]), float(post.offered[pi])
+                kind, int(post.wage_min[pi]), int(post.wage_max[pi]), float(post.offered[pi])
             )
         )
     else:

@@ -46,11 +46,6 @@ def location_reason(level: int, dist_km: float, corridor: bool) -> Reason:
     return Reason(code, f"{zh}，距离约 {km} 公里", f"{en}, about {km} km")
 
 
-WELFARE_SKILLS = Reason(
-    "skill.welfare",
-    "公益性岗位，上岗培训，不要求技能",
-    "Public-welfare post: trained on the post, no skills required",
-)
 WORKSHOP = Reason(
     "skill.workshop",
     "扶贫车间岗位，上岗培训",
@@ -130,17 +125,33 @@ def wage_reason(wage_min: int, wage_max: int, offered: float, expected: float) -
     )
 
 
-def welfare_wage_reason(wage_min: int, wage_max: int, offered: float) -> Reason:
-    """A 三无 labourer's welfare post: its pay is a subsidy, not held against an expectation."""
+def welfare_skill_reason(kind: int) -> Reason:
+    """A 三无 labourer's public-welfare or home-based post: taught on the post."""
+    zh, en = _KIND_TEXT[PostKind(kind)]
+    return Reason(
+        "skill.welfare",
+        f"{zh}，上岗培训，不要求技能",
+        f"{en[0].upper()}{en[1:]}: trained on the post, no skills required",
+    )
+
+
+def welfare_wage_reason(kind: int, wage_min: int, wage_max: int, offered: float) -> Reason:
+    """A 三无 labourer's public-welfare or home-based post: its pay (a public-welfare post's is a
+    subsidy) is not held against their expectation."""
+    zh_kind, en_kind = _KIND_TEXT[PostKind(kind)]
     if offered <= 0:
-        return Reason(
-            "wage.welfare", "公益性岗位，补贴未注明", "Public-welfare post, pay not stated"
-        )
+        return Reason("wage.welfare", f"{zh_kind}，月薪未注明", f"{en_kind}, pay not stated")
     zh, en = _offer_text(wage_min, wage_max, round(offered))
+    if kind == PostKind.public_welfare:
+        return Reason(
+            "wage.welfare",
+            f"公益性岗位补贴 {zh}，不与期望月薪比较",
+            f"Public-welfare pay {en}, not compared with the expected wage",
+        )
     return Reason(
         "wage.welfare",
-        f"公益性岗位补贴 {zh}，不与期望月薪比较",
-        f"Public-welfare pay {en}, not compared with the expected wage",
+        f"{zh_kind}，月薪 {zh}，不与期望月薪比较",
+        f"{en_kind[0].upper()}{en_kind[1:]}, monthly pay {en}, not compared with the expected wage",
     )
 
 
