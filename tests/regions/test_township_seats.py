@@ -103,6 +103,10 @@ def test_a_post_with_its_own_point(client: TestClient, county: dict[str, Any]) -
         ({"workplace_lat": 28.9}, "body"),  # the pair goes together
         ({"workplace_lat": 31.2, "workplace_lon": 121.5}, "body.workplace_lat"),  # Shanghai
         ({"workplace_lat": 112.4, "workplace_lon": 28.8}, "body.workplace_lat"),  # swapped
+        (
+            {"workplace_region": "44", "workplace_lat": 45.8, "workplace_lon": 126.5},
+            "body.workplace_lat",
+        ),  # 哈尔滨 for a post anywhere in Guangdong: 2,800 km away
     ],
 )
 def test_a_bad_workplace_point_is_refused(
@@ -112,7 +116,7 @@ def test_a_bad_workplace_point_is_refused(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    response = client.post("/v1/posts", json=post_body(workplace_region=NEAR, **body),
+    response = client.post("/v1/posts", json=post_body(**({"workplace_region": NEAR} | body)),
                            headers=auth("admin"))  # fmt: skip
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
@@ -148,3 +152,12 @@ def test_only_staff_of_the_township_or_admin_set_it(client: TestClient, auth: He
     assert (
         client.put(f"/v1/regions/{NEAR}/seat", json=body, headers=auth("admin")).status_code == 200
     )
+
+
+def test_a_post_of_a_whole_province_may_be_anywhere_in_it(
+    client: TestClient, auth: Headers, post_body: Callable[..., dict[str, Any]]
+) -> None:
+    """深圳 is 100 km from 广州, the seat of the province: fine for a post given as "44"."""
+    body = post_body(workplace_region="44", workplace_lat=22.54, workplace_lon=114.06)
+    response = client.post("/v1/posts", json=body, headers=auth("admin"))
+    assert response.status_code == 201, response.text

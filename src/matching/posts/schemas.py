@@ -47,7 +47,8 @@ class _PostFields(BaseModel):
     workplace_region: str = Field(description="Workplace GB/T 2260 code / 工作地点区划")
     workplace_lat: float | None = Field(
         None, ge=3, le=54, description="The workplace's own point (with workplace_lon), within "
-        "100 km of its county seat; else it is placed at its township's or county's seat / 纬度"
+        "100 km of its county seat (800 / 2,500 km of the seat for a post given as a prefecture "
+        "/ province); else it is placed at its township's or county's seat / 纬度"
     )  # fmt: skip
     workplace_lon: float | None = Field(None, ge=73, le=136, description="经度")
     openings: StrictInt = Field(ge=1, le=100_000, description="Openings / 招聘人数")

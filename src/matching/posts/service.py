@@ -192,13 +192,13 @@ def _check_point(region: str, lat: float | None, lon: float | None) -> None:
             "workplace_lat and workplace_lon go together / 经纬度须同时填写",
         )
     if lat is not None and lon is not None:
-        km = places.km_from_county_seat(region, lat, lon)
-        if km > places.MAX_KM_FROM_SEAT:
+        km, limit = places.km_from_seat(region, lat, lon)
+        if km > limit:
             raise Unprocessable.for_field(
                 "workplace_lat",
                 f"{km:.0f} km from the seat of {region[:6]}; a workplace lies within "
-                f"{places.MAX_KM_FROM_SEAT:.0f} km of its county seat (lat and lon swapped?) / "
-                "距工作地点县城过远，请核对经纬度",
+                f"{limit:.0f} km of its region's seat (lat and lon swapped?) / "
+                "距工作地点所在区划驻地过远，请核对经纬度",
             )
 
 

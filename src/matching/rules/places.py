@@ -22,6 +22,9 @@ from matching.scoring.geo import haversine_km
 
 TOWNSHIP = 9  # digits of a township code
 MAX_KM_FROM_SEAT = 100.0  # a township's or a workplace's point lies this near its county seat
+# A workplace given only as a prefecture or a province lies within this of that seat (the
+# widest prefectures and provinces: 呼伦贝尔 ~ 700 km, 新疆 ~ 2,000 km across).
+MAX_KM_BY_LEVEL = {2: 2500.0, 4: 800.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,11 @@ def load(session: Session) -> Places:
     return Places({code: (lat, lon) for code, lat, lon in rows})
 
 
-def km_from_county_seat(code: str, lat: float, lon: float) -> float:
-    """How far a point is from the shipped seat of the region's county (or nearest ancestor)."""
+def km_from_seat(code: str, lat: float, lon: float) -> tuple[float, float]:
+    """(how far a point is from the shipped seat of the region's county — or of the region
+    itself, given above county level — and how far it may be)."""
     registry = get_registry()
     county = code[:6] if len(code) >= 6 else code
     seat_lat, seat_lon = registry.seat(county)
-    return haversine_km(lat, lon, seat_lat, seat_lon)
+    limit = MAX_KM_BY_LEVEL.get(len(code), MAX_KM_FROM_SEAT)
+    return haversine_km(lat, lon, seat_lat, seat_lon), limit
