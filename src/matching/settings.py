@@ -145,6 +145,7 @@ class Settings(BaseSettings):
         "outcomes once a month and use them where they beat the settings' weights on held-out "
         'pushes (docs/scoring.md, "Learned weights"). Off: the settings\' weights everywhere.',
     )
+
     webhook_delivery: bool = Field(
         True,
         description="Deliver the agencies' outcome notices from this process (a background "
@@ -187,6 +188,11 @@ class Settings(BaseSettings):
         if self.data_key.get_secret_value() == self.hash_key.get_secret_value():
             raise ValueError("MATCHING_DATA_KEY and MATCHING_HASH_KEY must differ")
         return self
+
+    @property
+    def uses_learned_weights(self) -> bool:
+        """Whether provinces' learned weights are used at all (both settings on)."""
+        return self.planner_learning and self.learned_weights
 
     @property
     def is_sqlite(self) -> bool:

@@ -271,10 +271,13 @@ def answer(
         for r in result.items
         if r.post_id is not None and r.result != "rejected"
     ]
+    by_line: dict[int | None, list[int]] = defaultdict(list)
     for post_id, line_id in linked:
+        by_line[line_id].append(post_id)
+    for line_id, post_ids in by_line.items():  # one statement a line, not one a post
         session.execute(
             update(Post)
-            .where(Post.id == post_id)
+            .where(Post.id.in_(post_ids))
             .values(exchange_id=exchange.id, exchange_line_id=line_id)
             .execution_options(synchronize_session=False)
         )

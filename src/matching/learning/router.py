@@ -32,7 +32,7 @@ def get_weights(
     its outcomes where they beat the settings' on held-out pushes — and its recent fits
     (docs/scoring.md, "Learned weights"). Plans fit anew once a month."""
     code = service.province_code(province, field="query.province")
-    learning = settings.planner_learning and settings.learned_weights
+    learning = settings.uses_learned_weights
     weights, source = settings.weights, "settings"
     if learning:
         weights, source = service.in_force(session, code, today, settings.weights)

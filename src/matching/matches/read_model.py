@@ -105,6 +105,7 @@ class ReadModel:
         self._labourers: Snapshot[LabourerArrays, LabourerProfile] | None = None
         self._tables: dict[date, PostTable] = {}  # a plan's widening search asks again
         self._context: ScoringContext | None = None  # weights other than the settings'
+        self._places: places.Places | None = None  # read once: a push of many posts asks often
 
     def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
         if self._posts is None:
@@ -155,7 +156,9 @@ class ReadModel:
 
     def record_of(self, post: Post) -> PostRecord:
         """A post as the scorer sees it, whatever its status (to explain any pair)."""
-        return post_record(post, places.load(self._session))
+        if self._places is None:
+            self._places = places.load(self._session)
+        return post_record(post, self._places)
 
     def post_table(self, day: date | None = None) -> PostTable:
         """Every open post, with which pass the post-only hard filters on `day` (today when

@@ -50,7 +50,7 @@ def match_posts(
         region=canonical_region_code(region, field="query.region") if region else None,
         min_wage=min_wage,
         window=Window(settings.decline_cooldown_months, settings.taste_memory_months),
-        learned=settings.planner_learning and settings.learned_weights,
+        learned=settings.uses_learned_weights,
     )
 
 
@@ -70,7 +70,7 @@ def explain_match(
     """The full explanation, also for a pair that fails a hard filter (then which one)."""
     return service.explain(
         session, indexes, labourer_id=labourer_id, post_id=post_id, principal=principal,
-        learned=settings.planner_learning and settings.learned_weights,
+        learned=settings.uses_learned_weights,
     )  # fmt: skip
 
 

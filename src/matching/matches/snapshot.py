@@ -79,9 +79,9 @@ def _post_table(
     indptr, indices = _group(ids, *skills)
     distinct, at = factorize(region)
     points = np.array([where.point(c) for c in distinct], dtype=np.float64).reshape(-1, 2)[at]
-    for i, (lat, lon) in enumerate(zip(olat, olon, strict=True)):
-        if lat is not None and lon is not None:
-            points[i] = (lat, lon)
+    own = np.array([olat, olon], dtype=np.float64).reshape(2, -1).T  # None reads as NaN
+    given = ~np.isnan(own).any(axis=1)
+    points[given] = own[given]
     return PostColumns.of(
         region,
         lat=points[:, 0],

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ from matching.rules.period import parse_month
 from matching.rules.population import seeking_on, unemployed_willing
 from matching.scope import check_scope, scope_clause
 from matching.scoring import Explanation, LabourerProfile, PostRecord, ScoringWeights
-from matching.scoring.learned import LEARNED
+from matching.scoring.learned import LEARNED, apply_probability
 from matching.settings import Settings
 from matching.webhooks.models import NoticeType
 
@@ -727,7 +728,7 @@ def _learned(
         indexes.use_weights(weights)
         hire = calibration.stages.hire_given_apply if calibration.stages else None
         calibration = Calibration.learned(
-            lambda s: 1.0 / (1.0 + np.exp(-(fit.intercept + fit.scale * s))),
+            partial(apply_probability, fit.intercept, fit.scale),
             hire_given_apply=PRIOR_HIRE_GIVEN_APPLY if hire is None else hire,
             n_outcomes=fit.pushes,
             stages=calibration.stages,

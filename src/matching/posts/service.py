@@ -192,14 +192,7 @@ def _check_point(region: str, lat: float | None, lon: float | None) -> None:
             "workplace_lat and workplace_lon go together / 经纬度须同时填写",
         )
     if lat is not None and lon is not None:
-        km, limit = places.km_from_seat(region, lat, lon)
-        if km > limit:
-            raise Unprocessable.for_field(
-                "workplace_lat",
-                f"{km:.0f} km from the seat of {region[:6]}; a workplace lies within "
-                f"{limit:.0f} km of its region's seat (lat and lon swapped?) / "
-                "距工作地点所在区划驻地过远，请核对经纬度",
-            )
+        places.check_near_seat(region, lat, lon, field="workplace_lat")
 
 
 def _check_value_ranges(

@@ -16,7 +16,7 @@ from matching.posts.models import Post
 from matching.regions.models import TownshipSeat
 from matching.regions.registry import RegionLevel, get_registry
 from matching.regions.validation import canonical_region_code
-from matching.rules.places import km_from_seat
+from matching.rules.places import check_near_seat
 
 
 def township_code(code: str) -> str:
@@ -34,13 +34,7 @@ def set_seat(
     session: Session, code: str, lat: float, lon: float, note: str | None, key_id: int | None
 ) -> TownshipSeat:
     """Set (or move) the township's seat point; it must lie near its county seat."""
-    km, limit = km_from_seat(code, lat, lon)
-    if km > limit:
-        raise Unprocessable.for_field(
-            "body.lat",
-            f"{km:.0f} km from the county seat of {code[:6]}; a township's seat lies within "
-            f"{limit:.0f} km of it (lat and lon swapped?) / 距县城过远，请核对经纬度",
-        )
+    check_near_seat(code, lat, lon, field="body.lat")
     seat = session.get(TownshipSeat, code)
     if seat is None:
         seat = TownshipSeat(code=code, lat=lat, lon=lon)

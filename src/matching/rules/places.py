@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.errors import Unprocessable
 from matching.regions.models import TownshipSeat
 from matching.regions.registry import get_registry
 from matching.scoring.geo import haversine_km
@@ -57,11 +58,17 @@ def load(session: Session) -> Places:
     return Places({code: (lat, lon) for code, lat, lon in rows})
 
 
-def km_from_seat(code: str, lat: float, lon: float) -> tuple[float, float]:
-    """(how far a point is from the shipped seat of the region's county — or of the region
-    itself, given above county level — and how far it may be)."""
-    registry = get_registry()
-    county = code[:6] if len(code) >= 6 else code
-    seat_lat, seat_lon = registry.seat(county)
+def check_near_seat(code: str, lat: float, lon: float, *, field: str) -> None:
+    """422 naming `field` when a point lies farther from the shipped seat of the region's county
+    (or of the region itself, given above county level) than MAX_KM_FROM_SEAT (or
+    MAX_KM_BY_LEVEL): most often lat and lon swapped, or a point of another place."""
+    seat = code[:6] if len(code) >= 6 else code
+    seat_lat, seat_lon = get_registry().seat(seat)
+    km = haversine_km(lat, lon, seat_lat, seat_lon)
     limit = MAX_KM_BY_LEVEL.get(len(code), MAX_KM_FROM_SEAT)
-    return haversine_km(lat, lon, seat_lat, seat_lon), limit
+    if km > limit:
+        raise Unprocessable.for_field(
+            field,
+            f"{km:.0f} km from the seat of {seat}; a point of {code} lies within {limit:.0f} km "
+            "of it (lat and lon swapped?) / 距所在区划驻地过远，请核对经纬度",
+        )

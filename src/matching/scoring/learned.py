@@ -64,9 +64,14 @@ class WeightFit:
 
     def apply_probability(self, scores: npt.ArrayLike) -> F64:
         """P(apply | score) for a labourer of taste 1."""
-        s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
-        p: F64 = 1.0 / (1.0 + np.exp(-(self.intercept + self.scale * s)))
-        return p
+        return apply_probability(self.intercept, self.scale, scores)
+
+
+def apply_probability(intercept: float, scale: float, scores: npt.ArrayLike) -> F64:
+    """sigmoid(intercept + scale x score): a fit's P(apply | score) for a labourer of taste 1."""
+    s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+    p: F64 = 1.0 / (1.0 + np.exp(-(intercept + scale * s)))
+    return p
 
 
 def auc(scores: F64, labels: npt.NDArray[np.bool_]) -> float | None:
