@@ -131,6 +131,9 @@ def test_one_exchange_from_seeker_list_to_hires(
     assert full["totals"]["asked"] == 6 and full["totals"]["hires"] == 2
     assert full["totals"]["pushes"] == len(pushes)
     assert full["totals"]["posts_offered"] == 4  # the one whose line was refused counts unlined
+    offered_per_line = {line["trade"]: line["posts_offered"] for line in full["lines"]}
+    assert offered_per_line["电焊工"] == offered_per_line["缝纫工"] == 1
+    assert offered_per_line["未指定清单行"] == 2  # no line named, and the refused line
     assert {m["labourer_id"] for m in full["members"] if m["hired"]} == set(hired)
     partner = http.get(f"/v1/exchanges/{exchange['id']}/report", headers=agency).json()
     assert partner["anonymised"] and partner["members"] is None
