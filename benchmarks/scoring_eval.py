@@ -36,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -52,14 +51,6 @@ TOP_K = 10
 PRECISION_AT = (1, 3, 10)
 
 
-def _service_reach(person: year_sim.Person, post: year_sim.PostInfo) -> bool:
-    """Whether the service may show this post to this labourer (its hard filter on place)."""
-    reach = year_sim.REACH[person.relocation]
-    if post.place == 0:
-        return post.town == person.town or reach >= 1
-    return reach >= (1 if post.place == 1 else 4)
-
-
 def _takes(person: year_sim.Person, post: year_sim.PostInfo) -> bool:
     """The model's answer: the labourer would apply and be hired (the same fixed draws as in
     the year's simulation)."""
@@ -69,17 +60,13 @@ def _takes(person: year_sim.Person, post: year_sim.PostInfo) -> bool:
     )
 
 
-def _open_posts(sim: year_sim.Sim, today: date) -> list[year_sim.PostInfo]:
-    return [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
-
-
 def rankings(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date) -> dict[str, Any]:
     """precision@k and NDCG@10 of eventual hires over every seeker's top 10."""
-    open_posts = _open_posts(sim, today)
+    open_posts = year_sim.open_posts(sim, today)
     hits = dict.fromkeys(PRECISION_AT, 0.0)
     ndcg_sum, counted, no_relevant = 0.0, 0, 0
     for person in seekers:
-        relevant = {p.service_id for p in open_posts if _service_reach(person, p) and
+        relevant = {p.service_id for p in open_posts if year_sim.service_reach(person, p) and
                     _takes(person, p)}  # fmt: skip
         if not relevant:
             no_relevant += 1
@@ -118,66 +105,6 @@ def _plan_pairs(sim: year_sim.Sim, plan_id: int) -> list[tuple[int, int, float]]
             return pairs
 
 
-def answered_hires(
-    sim: year_sim.Sim, pairs: list[tuple[year_sim.Person, year_sim.PostInfo]], seed: int
-) -> int:
-    """Hires when the model answers these pushes: each labourer applies where their draw says
-    so, then, labourers in a seeded order, takes the first post (in a seeded order) whose
-    employer hires them and that has an opening left."""
-    rng = random.Random(seed)
-    applied: dict[int, list[year_sim.PostInfo]] = {}
-    for person, post in pairs:
-        if year_sim._draw(person, post, "apply") < year_sim.apply_probability(person, post):
-            applied.setdefault(person.row, []).append(post)
-    left = {p.service_id: p.openings - p.hired for _, p in pairs}
-    hires = 0
-    rows = sorted(applied)
-    rng.shuffle(rows)
-    for row in rows:
-        person, posts = sim.people[row], applied[row]
-        rng.shuffle(posts)
-        for post in posts:
-            hired = year_sim._draw(person, post, "hire") < year_sim.hire_probability(person, post)
-            if hired and left[post.service_id] > 0:
-                left[post.service_id] -= 1
-                hires += 1
-                break
-    return hires
-
-
-def oracle_pairs(
-    sim: year_sim.Sim, seekers: list[year_sim.Person], today: date, budget: int
-) -> list[tuple[year_sim.Person, year_sim.PostInfo]]:
-    """Greedy on the true probabilities within the plan's caps (3 pushes a labourer, 5 per
-    opening left, the budget): one push to each of the best labourers, then the best left."""
-    open_posts = _open_posts(sim, today)
-    room = {p.service_id: 5 * (p.openings - p.hired) for p in open_posts}
-    scored = sorted(
-        ((year_sim.apply_probability(person, post) * year_sim.hire_probability(person, post),
-          person.row, post.service_id)
-         for person in seekers for post in open_posts if _service_reach(person, post)),
-        reverse=True,
-    )  # fmt: skip
-    by_id = {p.service_id: p for p in open_posts}
-    chosen: list[tuple[year_sim.Person, year_sim.PostInfo]] = []
-    taken: set[tuple[int, int]] = set()
-    per_labourer: dict[int, int] = {}
-    for first_round in (True, False):
-        for _, row, post_id in scored:
-            if len(chosen) >= budget:
-                return chosen
-            count = per_labourer.get(row, 0)
-            if (first_round and count) or count >= 3 or (row, post_id) in taken:
-                continue
-            if room[post_id] <= 0:
-                continue
-            room[post_id] -= 1
-            per_labourer[row] = count + 1
-            taken.add((row, post_id))
-            chosen.append((sim.people[row], by_id[post_id]))
-    return chosen
-
-
 def plan_at_half(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date,
                  month: str) -> dict[str, Any]:  # fmt: skip
     """The service's plan cut to 50% of U, answered by the model, against the oracle."""
@@ -192,10 +119,10 @@ def plan_at_half(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date,
     plan = response.json()
     people = {p.service_id: p for p in sim.people}
     pairs = [(people[lab], sim.posts[post]) for lab, post, _ in _plan_pairs(sim, plan["id"])]
-    oracle = oracle_pairs(sim, seekers, today, len(pairs) or budget)
+    oracle = year_sim.oracle_pairs(sim, seekers, today, len(pairs) or budget)
     seed = year_sim.ARGS.seed
-    hires = answered_hires(sim, pairs, seed)
-    oracle_hires = answered_hires(sim, oracle, seed)
+    hires = year_sim.answered_hires(pairs, seed)
+    oracle_hires = year_sim.answered_hires(oracle, seed)
     welfare = [(person, post) for person, post in pairs if post.trade == year_sim.WELFARE]
     summary = plan["summary"]
     return {

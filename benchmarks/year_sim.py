@@ -38,6 +38,7 @@ Usage: benchmarks/run year   (or: PYTHONPATH=benchmarks .venv/bin/python benchma
 import argparse
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -54,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from _server import ROOT, _cli, fresh_database, running_service
 
 from matching.clock import china_midnight
@@ -111,6 +113,9 @@ class Person:
     dislikes: tuple[str, ...]
     responsive: bool  # some labourers answer almost nothing, whatever is pushed
     skilled: bool = True  # False: the roster's 技能 is blank (the trade is only their background)
+    # What the service saw of them: (post's trade, place x wage, first answer) per push answered.
+    answers: list[tuple[str, float, str]] = field(default_factory=list)
+    pushed: set[int] = field(default_factory=set)  # posts pushed to them
     service_id: int | None = None
     employed: bool = False
     job_id: int | None = None
@@ -146,6 +151,7 @@ class Month:
     employed_share: float = 0.0
     expected_rate: float | None = None
     oracle_rate: float | None = None
+    learner_rate: float | None = None
     calibration: str = ""
     seconds: float = 0.0
 
@@ -366,17 +372,30 @@ def apply_probability(person: Person, post: PostInfo) -> float:
     """The labourer's own decision: taste, place, wage (hidden from the service). A 三无
     labourer takes a public-welfare post readily (it is made for them, and they know what it
     pays); anyone else finds its pay low and its work not their trade."""
+    return _answering(person.responsive) * _taste(person, post) * _fit(person, post)
+
+
+def _answering(responsive: bool) -> float:
+    """How much of what a labourer would like they apply for: a quarter answer almost nothing."""
+    return 0.8 if responsive else 0.1
+
+
+def _taste(person: Person, post: PostInfo) -> float:
+    """The labourer's taste for the post's trade (hidden from the service)."""
     if post.trade == WELFARE:
-        taste = 1.0 if person.sanwu else 0.3
-    else:
-        taste = (1.0 if post.trade == person.likes
-                 else 0.08 if post.trade in person.dislikes else 0.5)  # fmt: skip
+        return 1.0 if person.sanwu else 0.3
+    return 1.0 if post.trade == person.likes else 0.08 if post.trade in person.dislikes else 0.5
+
+
+def _fit(person: Person, post: PostInfo) -> float:
+    """Place and wage: what the registry says of the labourer decides them (with --town-seats,
+    the way to a local post)."""
     if post.place <= 1:
         place = _nearby(person, post) if ARGS.town_seats else 1.0
     else:
         place = 0.75 if REACH[person.relocation] >= 4 else 0.2
     wage = 1.0 if post.wage >= person.wage or (person.sanwu and post.trade == WELFARE) else 0.6
-    return (0.8 if person.responsive else 0.1) * taste * place * wage
+    return place * wage
 
 
 # With --town-seats: each town at a point around the county seat (synthetic, seeded: the county
@@ -431,77 +450,185 @@ def hire_probability(person: Person, post: PostInfo) -> float:
     return 0.6 if own or post.workshop or post.trade in ("factory", "clean") else 0.35
 
 
-def _in_reach(person: Person, post: PostInfo) -> bool:
-    """Generous on purpose (a township-bound labourer may take any post of the county): the
-    oracle below is meant as a ceiling."""
-    return post.place <= 1 or REACH[person.relocation] >= 4
+# Two bounds for the service's month (`bounds`), planned on the same day within the same budget
+# (the pushes the service made), reach (the service's hard filter on place) and caps (3 pushes a
+# labourer, 5 per opening left), and answered by the model's own fixed draws with competition
+# (a labourer takes one job, a post its openings left), as the service's pushes are: the oracle
+# knows each labourer's taste and whether they answer; the ideal learner knows only the model's
+# form and priors, what was registered, and every answer the service got, read as Bayes would.
+# A pair pushed before is left out of both (its answer is known). Neither pushes: the answers
+# the learner learns from are those of the service's pushes.
 
 
-def oracle_rate(sim: Sim, today: date, u: int) -> float | None:
-    """What a planner that knew the acceptance model could expect this month, within the
-    service's default caps (3 pushes a labourer, 5 per opening left): greedy on the true
-    probabilities, first the best pair of each of ceil(u / 2) labourers (the push target), then
-    any pair above the rate so far. Optimistic: it counts a pair already answered as a fresh
-    one and ignores that a labourer takes one job and a post fills."""
-    open_posts = [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
-    room = {p.service_id: 5 * (p.openings - p.hired) for p in open_posts}
-    pairs: list[tuple[float, int, int]] = []
-    for person in (p for p in sim.people if not p.employed):
-        for post in open_posts:
-            if _in_reach(person, post):
-                p = apply_probability(person, post) * hire_probability(person, post)
-                pairs.append((p, person.row, post.service_id))
-    pairs.sort(reverse=True)
-    need = -(-u // 2)
-    taken: set[tuple[int, int]] = set()
+def service_reach(person: Person, post: PostInfo) -> bool:
+    """Whether the service may show this post to this labourer (its hard filter on place)."""
+    reach = REACH[person.relocation]
+    if post.place == 0:
+        return post.town == person.town or reach >= 1
+    return reach >= (1 if post.place == 1 else 4)
+
+
+def open_posts(sim: Sim, today: date) -> list[PostInfo]:
+    return [p for p in sim.posts.values() if p.until >= today and p.hired < p.openings]
+
+
+def oracle_pairs(
+    sim: Sim, seekers: list[Person], today: date, budget: int
+) -> list[tuple[Person, PostInfo]]:
+    """Greedy on the true probabilities."""
+    posts = open_posts(sim, today)
+    scored = [
+        (apply_probability(person, post) * hire_probability(person, post), person.row, post)
+        for person in seekers
+        for post in posts
+        if service_reach(person, post) and post.service_id not in person.pushed
+    ]
+    return _greedy(sim, scored, posts, budget)
+
+
+# The ideal learner's hypotheses about a labourer: the liked group, the two disliked, whether
+# they answer (the model's form; which one holds is what the answers tell).
+KINDS = [*GROUPS, WELFARE]
+HYPOTHESES = [
+    (liked, disliked, responsive)
+    for liked in GROUPS
+    for disliked in itertools.combinations([g for g in GROUPS if g != liked], 2)
+    for responsive in (True, False)
+]
+_LIKED = np.array([liked for liked, _, _ in HYPOTHESES])
+_RESPONSIVE = np.array([r for _, _, r in HYPOTHESES])
+# [hypothesis, kind]: P(apply) before place and wage; the welfare column is a non-三无's.
+_APPLY = np.array(
+    [
+        [_answering(r) * (0.3 if k == WELFARE else 1.0 if k == liked else 0.08 if k in disliked
+                          else 0.5) for k in KINDS]
+        for liked, disliked, r in HYPOTHESES
+    ]
+)  # fmt: skip
+_SAYS_NO = np.where(_RESPONSIVE, 0.85, 0.1)  # a labourer who does not apply says so
+
+
+def expected_apply(person: Person) -> np.ndarray:
+    """The ideal learner's P(apply) per kind of post (before place and wage): the model's
+    probabilities averaged over P(hypothesis | what was registered, the answers so far)."""
+    own = ARGS.taste_follows_trade + (1 - ARGS.taste_follows_trade) / len(GROUPS)
+    if person.skilled:  # the registered trade; a blank one says nothing of the taste
+        prior = np.where(person.trade == _LIKED, own, (1 - own) / (len(GROUPS) - 1))
+    else:
+        prior = np.full(len(HYPOTHESES), 1 / len(GROUPS))
+    apply = _APPLY.copy()
+    if person.sanwu:  # registered: a 三无 labourer takes a public-welfare post readily
+        apply[:, -1] = np.where(_RESPONSIVE, _answering(True), _answering(False))
+    log = np.log(prior * np.where(_RESPONSIVE, 0.75, 0.25))
+    for kind, fit, answer in person.answers:
+        p = apply[:, KINDS.index(kind)] * fit
+        if answer == "applied":
+            log += np.log(p)
+        else:
+            log += np.log((1 - p) * (_SAYS_NO if answer == "declined" else 1 - _SAYS_NO))
+    weights = np.exp(log - log.max())
+    return (weights / weights.sum()) @ apply
+
+
+def learner_pairs(
+    sim: Sim, seekers: list[Person], today: date, budget: int
+) -> list[tuple[Person, PostInfo]]:
+    """Greedy on the ideal learner's probabilities."""
+    posts = open_posts(sim, today)
+    scored = []
+    for person in seekers:
+        expected = expected_apply(person)
+        scored += [
+            (expected[KINDS.index(post.trade)] * _fit(person, post)
+             * hire_probability(person, post), person.row, post)
+            for post in posts
+            if service_reach(person, post) and post.service_id not in person.pushed
+        ]  # fmt: skip
+    return _greedy(sim, scored, posts, budget)
+
+
+def _greedy(
+    sim: Sim, scored: list[tuple[float, int, PostInfo]], posts: list[PostInfo], budget: int
+) -> list[tuple[Person, PostInfo]]:
+    """Within the plan's caps and the budget: one push to each of the best labourers, then
+    the best pairs left."""
+    room = {p.service_id: 5 * (p.openings - p.hired) for p in posts}
+    scored.sort(key=lambda x: (x[0], x[1], x[2].service_id), reverse=True)
+    chosen: list[tuple[Person, PostInfo]] = []
     per_labourer: dict[int, int] = {}
-    total = 0.0
-    for p, row, post_id in pairs:  # the push target: one push each to `need` labourers
-        if len(per_labourer) >= need:
-            break
-        if row not in per_labourer and room[post_id] > 0:
-            taken.add((row, post_id))
-            per_labourer[row] = 1
-            room[post_id] -= 1
-            total += p
-    if not taken:
-        return None
-    for p, row, post_id in pairs:  # then whatever raises the rate
-        if p <= total / len(taken):
-            break
-        if (row, post_id) in taken or per_labourer.get(row, 0) >= 3 or room[post_id] <= 0:
-            continue
-        taken.add((row, post_id))
-        per_labourer[row] = per_labourer.get(row, 0) + 1
-        room[post_id] -= 1
-        total += p
-    return total / len(taken)
+    taken: set[tuple[int, int]] = set()
+    for first_round in (True, False):
+        for _, row, post in scored:
+            if len(chosen) >= budget:
+                return chosen
+            count = per_labourer.get(row, 0)
+            if (first_round and count) or count >= 3 or (row, post.service_id) in taken:
+                continue
+            if room[post.service_id] <= 0:
+                continue
+            room[post.service_id] -= 1
+            per_labourer[row] = count + 1
+            taken.add((row, post.service_id))
+            chosen.append((sim.people[row], post))
+    return chosen
 
 
-def open_month(sim: Sim, first_day: date, index: int) -> int:
-    """Day 1 of month `index` (0-based): this month's roster and posts; returns U on the 1st
-    as the model counts it."""
+def answered_hires(pairs: list[tuple[Person, PostInfo]], seed: int) -> int:
+    """Hires when the model answers these pushes: each labourer applies where their draw says
+    so, then, labourers in a seeded order, takes the first post (in a seeded order) whose
+    employer hires them and that has an opening left."""
+    rng = random.Random(seed)
+    applied: dict[int, tuple[Person, list[PostInfo]]] = {}
+    for person, post in pairs:
+        if _draw(person, post, "apply") < apply_probability(person, post):
+            applied.setdefault(person.row, (person, []))[1].append(post)
+    left = {p.service_id: p.openings - p.hired for _, p in pairs}
+    hires = 0
+    rows = sorted(applied)
+    rng.shuffle(rows)
+    for row in rows:
+        person, posts = applied[row]
+        rng.shuffle(posts)
+        for post in posts:
+            hired = _draw(person, post, "hire") < hire_probability(person, post)
+            if hired and left[post.service_id] > 0:
+                left[post.service_id] -= 1
+                hires += 1
+                break
+    return hires
+
+
+def bounds(sim: Sim, today: date, budget: int) -> tuple[float | None, float | None]:
+    """The ideal learner's and the oracle's success rates with this month's budget."""
+    if budget <= 0:
+        return None, None
+    seekers = [p for p in sim.people if not p.employed]
+    rates = []
+    for choose in (learner_pairs, oracle_pairs):
+        pairs = choose(sim, seekers, today, budget)
+        rates.append(answered_hires(pairs, ARGS.seed) / len(pairs) if pairs else None)
+    return rates[0], rates[1]
+
+
+def open_month(sim: Sim, first_day: date, index: int) -> None:
+    """Day 1 of month `index` (0-based): this month's roster and posts."""
     sim.at(first_day)
-    u_on_the_1st = sum(not p.employed for p in sim.people)  # before this month's newcomers
     if index == 0:
         if ARGS.town_seats:
             give_town_seats(sim)
         register(sim, new_people(sim, ARGS.labourers), first_day, first=True)
         publish_posts(sim, first_day, ARGS.posts // 2, ARGS.posts // 2)
-        u_on_the_1st = sum(not p.employed for p in sim.people)  # the first roster is U
     else:
         register(sim, new_people(sim, ARGS.labourers // 50), first_day, first=False)
         publish_posts(sim, first_day, ARGS.posts // 4, ARGS.posts // 4)
-    return u_on_the_1st
 
 
 def run_month(sim: Sim, first_day: date, index: int) -> Month:
     """One month of the cycle; returns the report's figures."""
     started = time.perf_counter()
     month = f"{first_day:%Y-%m}"
-    u_on_the_1st = open_month(sim, first_day, index)
+    open_month(sim, first_day, index)
     sim.at(first_day + timedelta(days=1))
-    bound = oracle_rate(sim, first_day + timedelta(days=1), u_on_the_1st)
     plan = sim.call("POST", "/v1/plans", json={"region": COUNTY}, headers=sim.staff,
                     params={"limit": 1}, timeout=600)  # fmt: skip
     plan.raise_for_status()
@@ -512,6 +639,9 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
                          timeout=600)  # fmt: skip
     committed.raise_for_status()
     pushes = _month_pushes(sim, month)
+    learner, bound = bounds(sim, first_day + timedelta(days=1), len(pushes))
+    if ARGS.verbose:
+        _print_learner_view(sim, pushes, first_day + timedelta(days=1))
     by_service_id = {p.service_id: p for p in sim.people}
     sim.at(first_day + timedelta(days=9))
     applications: dict[int, list[dict[str, Any]]] = {}
@@ -519,12 +649,15 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
         person, post = by_service_id[push["labourer_id"]], sim.posts.get(push["post_id"])
         if post is None or person.employed:
             continue
+        person.pushed.add(post.service_id)
         if _draw(person, post, "apply") < apply_probability(person, post):
-            _event(sim, push["id"], "applied")
+            answer = "applied"
             applications.setdefault(person.row, []).append(push)
         else:
             answers = 0.85 if person.responsive else 0.1  # the rest never answer
-            _event(sim, push["id"], "declined" if sim.rng.random() < answers else "no_response")
+            answer = "declined" if sim.rng.random() < answers else "no_response"
+        _event(sim, push["id"], answer)
+        person.answers.append((post.trade, _fit(person, post), answer))
     if ARGS.verbose:
         _print_mix(pushes, by_service_id, sim)
     sim.at(first_day + timedelta(days=19))
@@ -561,6 +694,7 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
         employed_share=float(figures["employed_share"]["value"] or 0),
         expected_rate=summary["summary"]["expected_success_rate"],
         oracle_rate=bound,
+        learner_rate=learner,
         calibration=summary["calibration"]["method"],
         seconds=time.perf_counter() - started,
     )
@@ -581,6 +715,31 @@ def _print_mix(pushes: list[dict[str, Any]], people: dict[int | None, Person], s
         key = f"{kind}/{'responsive' if person.responsive else 'silent'}"
         mix[key] = mix.get(key, 0) + 1
     print("  mix:", dict(sorted(mix.items())), flush=True)
+
+
+def _print_learner_view(sim: Sim, pushes: list[dict[str, Any]], today: date) -> None:
+    """The ideal learner's view of the service's pushes and of its own picks (before
+    competition): mean P(apply) before place and wage, place x wage, P(hire | applied)."""
+    by_service_id = {p.service_id: p for p in sim.people}
+    service = [(by_service_id[x["labourer_id"]], sim.posts[x["post_id"]]) for x in pushes
+               if x["post_id"] in sim.posts]  # fmt: skip
+    seekers = [p for p in sim.people if not p.employed]
+    own = learner_pairs(sim, seekers, today, len(service))
+    for label, pairs in (("service", service), ("learner", own)):
+        cache: dict[int, np.ndarray] = {}
+        rows = []
+        for person, post in pairs:
+            if person.row not in cache:
+                cache[person.row] = expected_apply(person)
+            a = cache[person.row][KINDS.index(post.trade)]
+            rows.append((a, _fit(person, post), hire_probability(person, post)))
+        mean = np.array(rows).mean(axis=0) if rows else np.zeros(3)
+        p = float(np.mean([a * f * h for a, f, h in rows])) if rows else 0.0
+        print(f"  {label}: P {p:.3f} = apply {mean[0]:.3f} x fit {mean[1]:.3f} x hire "
+              f"{mean[2]:.3f}; labourers {len({x.row for x, _ in pairs})}, "
+              f"welfare {sum(post.trade == WELFARE for _, post in pairs)}, "
+              f"partner {sum(post.place == 4 for _, post in pairs)}, "
+              f"unskilled {sum(not x.skilled for x, _ in pairs)}", flush=True)  # fmt: skip
 
 
 def _month_pushes(sim: Sim, month: str) -> list[dict[str, Any]]:
@@ -700,8 +859,8 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
         months = []
         print(f"== {label}")
         print(
-            "month       U   new  pushes  ratio  reach  success  expected  oracle  hires  employed"
-            "  calib"
+            "month       U   new  pushes  ratio  reach  success  expected  learner  oracle  hires"
+            "  employed  calib"
         )
         for index in range(ARGS.months):
             first = date(2027 + index // 12, 1 + index % 12, 1)
@@ -709,7 +868,7 @@ def simulate(*, learning: bool) -> tuple[list[Month], Sim]:
             months.append(m)
             print(f"{m.month} {m.u:6d} {m.new_seekers:5d} {m.pushes:7d} {m.push_ratio:6.1%} "
                   f"{m.reach:6.1%} {m.success_rate:8.1%} {(m.expected_rate or 0):9.1%} "
-                  f"{(m.oracle_rate or 0):7.1%} "
+                  f"{(m.learner_rate or 0):8.1%} {(m.oracle_rate or 0):7.1%} "
                   f"{m.hires:6d} {m.employed_share:9.1%}  {m.calibration} ({m.seconds:.0f} s)",
                   flush=True)  # fmt: skip
     return months, sim
@@ -745,6 +904,11 @@ def main() -> int:
         # The best any planner could expect, knowing the acceptance model (oracle_rate).
         "oracle_month_1": _round(months[0].oracle_rate),
         "oracle_months_4_12_mean": _round(statistics.fmean(m.oracle_rate or 0 for m in months[3:]))
+        if len(months) > 3 else None,
+        # The best a planner learning ideally from the same answers could expect (learner_rate).
+        "learner_month_1": _round(months[0].learner_rate),
+        "learner_months_4_12_mean": _round(statistics.fmean(m.learner_rate or 0
+                                                            for m in months[3:]))
         if len(months) > 3 else None,
         "months": [m.__dict__ for m in months],
     }  # fmt: skip
