@@ -202,3 +202,34 @@ def test_forked_workers_choose_the_same_plan(
 
     assert chosen(forked) == chosen(inline)
     assert forked["summary"]["candidate_pairs"] == inline["summary"]["candidate_pairs"]
+
+
+def test_a_public_welfare_post_is_planned_for_sanwu_labourers_only(
+    client: TestClient,
+    auth: Headers,
+    labourer_body: Callable[..., dict[str, Any]],
+    post_body: Callable[..., dict[str, Any]],
+) -> None:
+    """A township's 保洁员 post in a plan goes to its 三无 labourer, not to the 保洁 labourers
+    who would find it too (matches still show it to them, lower)."""
+    admin, staff = auth("admin"), auth("staff")
+    people = {}
+    for name, sanwu in (("三无", True), ("甲", False), ("乙", False)):
+        body = labourer_body(hukou_region=TOWN, relocation="county", sanwu=sanwu,
+                             skills=[{"term": "保洁"}], expected_wage=1000,
+                             status_effective_from="2026-01-01")  # fmt: skip
+        response = client.post("/v1/labourers", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        people[name] = response.json()["id"]
+    welfare = client.post("/v1/posts", headers=admin, json=post_body(
+        title="公益性岗位（保洁员）", post_type="public_welfare", workplace_region=TOWN,
+        openings=3, wage_min=1200, wage_max=1400, housing=False,
+        required_skills=[{"term": "保洁员"}])).json()["id"]  # fmt: skip
+    plan = _plan(client, staff, {"limit": 50}, coverage=1.0).json()
+    planned = {(lab["labourer_id"], p["post_id"]) for lab in plan["labourers"]
+               for p in lab["posts"]}  # fmt: skip
+    assert planned == {(people["三无"], welfare)}
+    assert plan["summary"]["public_welfare_left_out"] == 2
+    assert plan["summary"]["meets_push_target"] is False  # nothing else for 甲 and 乙
+    matches = client.get(f"/v1/labourers/{people['甲']}/matches", headers=staff).json()
+    assert [item["post"]["id"] for item in matches["items"]] == [welfare]

@@ -360,6 +360,7 @@ class Pairs:
     seeking: int  # population members in the labourer index and seeking
     refused_left_out: int
     candidates_per_labourer: int
+    public_welfare_left_out: int = 0  # public-welfare posts found for labourers not 三无
 
     @property
     def lowered(self) -> int:
@@ -415,7 +416,12 @@ def candidate_pairs(
     refused = _keys_of(set(refusals.pairs))
     fresh = ~np.isin(keys, taken)
     not_refused = ~np.isin(keys, refused)
-    keep = fresh & not_refused
+    # A public-welfare post is pushed by a plan to a 三无 labourer only (docs/planning.md,
+    # "Both targets"); matches still show it to others, lower (scoring.params.WELFARE_FOR_OTHERS).
+    sanwu = np.array([p.sanwu for _, p in seekers], dtype=np.bool_)
+    welfare_posts = table.arrays.ids[table.arrays.public_welfare]
+    for_others = np.isin(found.posts, welfare_posts) & ~sanwu[found.rows]
+    keep = fresh & not_refused & ~for_others
     score = np.array(found.scores, dtype=np.float64)[keep]
     lab_kept, post_kept = labourer_ids[keep], found.posts[keep]
     taste = np.ones(len(score), np.float64)
@@ -432,6 +438,7 @@ def candidate_pairs(
         taste=taste,
         seeking=len(seekers),
         refused_left_out=int(np.count_nonzero(fresh & ~not_refused)),
+        public_welfare_left_out=int(np.count_nonzero(fresh & not_refused & for_others)),
         candidates_per_labourer=per_labourer,
     )
 
