@@ -27,6 +27,10 @@ Public-welfare posts (护林员, 保洁员 at 600-1,500 元 in a township, 15% o
 policy's safety net: a 三无 labourer applies as to a liked post whatever its pay and is hired
 at 0.8; anyone else applies at 0.3 x and is hired at 0.15.
 
+Each month also has two bounds, planned with the service's budget, reach and caps and answered
+with competition as its pushes are (`bounds`): an oracle that knows the model, and an ideal
+learner that knows only its form and reads the service's answers as Bayes would.
+
 Prints one row per month and a JSON summary, and plots U, push ratio, reach, success rate,
 hires and employed share to docs/img/year_sim.png. Targets (checked and printed, not timed):
 every month push ratio >= 50% and success rate >= 15%; months 4-12 average success >= 1.2 x
