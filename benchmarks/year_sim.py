@@ -802,6 +802,12 @@ def plot(months: list[Month], baseline: list[Month] | None, path: Path) -> None:
         if baseline is not None:
             ax.plot(x, [getattr(m, key) for m in baseline], marker=".", linestyle=":",
                     color="tab:gray", label="no learning")  # fmt: skip
+        if key == "success_rate":  # the bounds of the learning run (`bounds`)
+            for bound, label, style in (("learner_rate", "ideal learner", "-."),
+                                        ("oracle_rate", "oracle", "--")):  # fmt: skip
+                ax.plot(x, [getattr(m, bound) for m in months], linestyle=style,
+                        color="tab:green" if bound == "oracle_rate" else "tab:olive",
+                        linewidth=1, label=label)  # fmt: skip
         if target is not None:
             ax.axhline(target, color="tab:red", linestyle="--", linewidth=1, label="target")
         ax.legend(loc="best", fontsize=7)
