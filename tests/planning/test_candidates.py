@@ -148,3 +148,15 @@ def test_blocking_keeps_home_posts_and_true_scores(ctx, world) -> None:  # type:
         assert home <= {p for p, _ in got}
         narrowed += got != best[row]
     assert narrowed > 0  # the tight blocking did narrow some far searches
+
+
+def test_searches_over_parts_of_a_request_merge_by_request_row() -> None:
+    """Rows 0 and 2 searched apart from row 1: each part's rows map back, ordered by row, a
+    row's candidates in the order its search gave them."""
+    first = Candidates(np.array([0, 0, 1]), np.array([7, 8, 9]), np.array([0.9, 0.8, 0.7]))
+    second = Candidates(np.array([0]), np.array([5]), np.array([0.6]))
+    merged = Candidates.merged([(np.array([0, 2]), first), (np.array([1]), second)])
+    assert merged.rows.tolist() == [0, 0, 1, 2]
+    assert merged.posts.tolist() == [7, 8, 5, 9]
+    assert merged.scores.tolist() == [0.9, 0.8, 0.6, 0.7]
+    assert len(Candidates.merged([]).rows) == 0

@@ -210,8 +210,9 @@ def test_a_public_welfare_post_is_planned_for_sanwu_labourers_only(
     labourer_body: Callable[..., dict[str, Any]],
     post_body: Callable[..., dict[str, Any]],
 ) -> None:
-    """A township's 保洁员 post in a plan goes to its 三无 labourer, not to the 保洁 labourers
-    who would find it too (matches still show it to them, lower)."""
+    """A township's 保洁员 post in a plan goes to its 三无 labourer; the 保洁 labourers who
+    would find it first get their best other post instead, even with one candidate each
+    (matches still show them the public-welfare post, first)."""
     admin, staff = auth("admin"), auth("staff")
     people = {}
     for name, sanwu in (("三无", True), ("甲", False), ("乙", False)):
@@ -225,11 +226,17 @@ def test_a_public_welfare_post_is_planned_for_sanwu_labourers_only(
         title="公益性岗位（保洁员）", post_type="public_welfare", workplace_region=TOWN,
         openings=3, wage_min=1200, wage_max=1400, housing=False,
         required_skills=[{"term": "保洁员"}])).json()["id"]  # fmt: skip
-    plan = _plan(client, staff, {"limit": 50}, coverage=1.0).json()
+    other = client.post("/v1/posts", headers=admin, json=post_body(
+        workplace_region="430981", openings=2, wage_min=3000, wage_max=3500,
+        housing=False)).json()["id"]  # fmt: skip
+    matches = client.get(f"/v1/labourers/{people['甲']}/matches", headers=staff).json()
+    assert [item["post"]["id"] for item in matches["items"]] == [welfare, other]
+    response = _plan(
+        client, staff, {"limit": 50}, coverage=1.0, candidates_per_labourer=1, pushes_per_labourer=1
+    )
+    assert response.status_code == 201, response.text
+    plan = response.json()
     planned = {(lab["labourer_id"], p["post_id"]) for lab in plan["labourers"]
                for p in lab["posts"]}  # fmt: skip
-    assert planned == {(people["三无"], welfare)}
-    assert plan["summary"]["public_welfare_left_out"] == 2
-    assert plan["summary"]["meets_push_target"] is False  # nothing else for 甲 and 乙
-    matches = client.get(f"/v1/labourers/{people['甲']}/matches", headers=staff).json()
-    assert [item["post"]["id"] for item in matches["items"]] == [welfare]
+    assert planned == {(people["三无"], welfare), (people["甲"], other), (people["乙"], other)}
+    assert plan["summary"]["meets_push_target"] is True

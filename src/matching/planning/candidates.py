@@ -72,6 +72,18 @@ class Candidates:
         """No labourer, no candidate."""
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
 
+    @classmethod
+    def merged(cls, parts: Sequence[tuple[I64, "Candidates"]]) -> "Candidates":
+        """One request's candidates from searches over parts of it: each part's request rows
+        (its row i is the request's `rows[i]`) and what its search found, ordered by row."""
+        if not parts:
+            return cls.empty()
+        rows = np.concatenate([np.asarray(who, np.int64)[c.rows] for who, c in parts])
+        order = np.argsort(rows, kind="stable")
+        posts = np.concatenate([c.posts for _, c in parts])
+        scores = np.concatenate([c.scores for _, c in parts])
+        return cls(rows[order], posts[order], scores[order])
+
 
 @dataclass(frozen=True, slots=True)
 class _Job:

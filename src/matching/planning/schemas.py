@@ -95,9 +95,6 @@ class PlanSummary(BaseModel):
     labourers_with_candidates: int
     candidate_pairs: int
     refused_pairs_left_out: int = Field(0, description="Pairs refused lately, not proposed")
-    public_welfare_left_out: int = Field(
-        0, description="Public-welfare posts found for labourers not 三无, not proposed"
-    )
     pairs_lowered_by_refusals: int = Field(0, description="Posts like refused ones, ranked lower")
     pairs_raised_by_applications: int = Field(
         0, description="Posts like ones applied for, ranked higher"

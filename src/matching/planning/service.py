@@ -39,7 +39,7 @@ from matching.planning.calibration import (
     LevelCounts,
     fit_two_stage,
 )
-from matching.planning.candidates import Blocking, best_posts
+from matching.planning.candidates import Blocking, Candidates, best_posts
 from matching.planning.models import Plan, PlanItem, PlanStatus
 from matching.planning.month import PlanMonth, plan_month
 from matching.planning.optimizer import (
@@ -360,7 +360,6 @@ class Pairs:
     seeking: int  # population members in the labourer index and seeking
     refused_left_out: int
     candidates_per_labourer: int
-    public_welfare_left_out: int = 0  # public-welfare posts found for labourers not 三无
 
     @property
     def lowered(self) -> int:
@@ -397,18 +396,32 @@ def candidate_pairs(
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
     table = indexes.post_table(month.judged_on)
-    found = best_posts(
-        indexes.context,
-        [p for _, p in seekers],
-        table if restriction is None else restriction.posts(table),
-        today=month.judged_on,
-        wanted=[
-            per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
-            for _, p in seekers
-        ],
-        workers=workers,
-        blocking=blocking,
-    )
+    searched = table if restriction is None else restriction.posts(table)
+    wanted = [
+        per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
+        for _, p in seekers
+    ]
+    # A public-welfare post is proposed to 三无 labourers only (docs/planning.md, "Both
+    # targets"): the others search the table without those posts, so each still gets its
+    # `per_labourer` best others. Matches still show them such a post, lower (WELFARE_FOR_OTHERS).
+    sanwu = np.array([p.sanwu for _, p in seekers], dtype=np.bool_)
+    without_welfare = replace(searched, usable=searched.usable & ~searched.arrays.public_welfare)
+    parts = []
+    for who, posts in (
+        (np.flatnonzero(sanwu), searched),
+        (np.flatnonzero(~sanwu), without_welfare),
+    ):
+        part = best_posts(
+            indexes.context,
+            [seekers[i][1] for i in who.tolist()],
+            posts,
+            today=month.judged_on,
+            wanted=[wanted[i] for i in who.tolist()],
+            workers=workers,
+            blocking=blocking,
+        )
+        parts.append((who, part))
+    found = Candidates.merged(parts)
     seeker_row = np.array([i for i, _ in seekers], dtype=np.int64)
     labourer_ids = people.ids[seeker_row[found.rows]] if seekers else np.zeros(0, np.int64)
     keys = _pair_keys(labourer_ids, found.posts)
@@ -416,12 +429,7 @@ def candidate_pairs(
     refused = _keys_of(set(refusals.pairs))
     fresh = ~np.isin(keys, taken)
     not_refused = ~np.isin(keys, refused)
-    # A public-welfare post is pushed by a plan to a 三无 labourer only (docs/planning.md,
-    # "Both targets"); matches still show it to others, lower (scoring.params.WELFARE_FOR_OTHERS).
-    sanwu = np.array([p.sanwu for _, p in seekers], dtype=np.bool_)
-    welfare_posts = table.arrays.ids[table.arrays.public_welfare]
-    for_others = np.isin(found.posts, welfare_posts) & ~sanwu[found.rows]
-    keep = fresh & not_refused & ~for_others
+    keep = fresh & not_refused
     score = np.array(found.scores, dtype=np.float64)[keep]
     lab_kept, post_kept = labourer_ids[keep], found.posts[keep]
     taste = np.ones(len(score), np.float64)
@@ -438,7 +446,6 @@ def candidate_pairs(
         taste=taste,
         seeking=len(seekers),
         refused_left_out=int(np.count_nonzero(fresh & ~not_refused)),
-        public_welfare_left_out=int(np.count_nonzero(fresh & not_refused & for_others)),
         candidates_per_labourer=per_labourer,
     )
 

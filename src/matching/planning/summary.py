@@ -45,7 +45,6 @@ def plan_summary(
         "labourers_with_candidates": with_candidates,
         "candidate_pairs": instance.n_pairs,
         "refused_pairs_left_out": pairs.refused_left_out,
-        "public_welfare_left_out": pairs.public_welfare_left_out,
         "pairs_lowered_by_refusals": pairs.lowered,
         "pairs_raised_by_applications": pairs.raised,
         "already_pushed_this_month": len(pushed.pairs),
@@ -104,12 +103,10 @@ def _shortfall(
             f"None of the {seekers:,} seekers ({s['unemployed_willing']:,} in U, "
             f"{s['new_seekers']:,} new) has an open post inside their relocation willingness "
             f"({pairs.seeking:,} in the labourer index are seeking); "
-            f"{s['refused_pairs_left_out']:,} pairs were left out as refused lately, "
-            f"{s['public_welfare_left_out']:,} as public-welfare posts for labourers not 三无.",
+            f"{s['refused_pairs_left_out']:,} pairs were left out as refused lately.",
             f"{seekers:,} 名求职者（U {s['unemployed_willing']:,} 人，新增 {s['new_seekers']:,} "
             f"人）在外出意愿范围内均无开放岗位（索引中求职 {pairs.seeking:,} 人）；"
-            f"近期被拒绝的 {s['refused_pairs_left_out']:,} 个组合未再推荐，"
-            f"{s['public_welfare_left_out']:,} 个公益性岗位组合因对象非三无人员未推荐。",
+            f"近期被拒绝的 {s['refused_pairs_left_out']:,} 个组合未再推荐。",
             s,
         )
     if not s["meets_push_target"]:
