@@ -108,13 +108,13 @@ def _plan_pairs(sim: year_sim.Sim, plan_id: int) -> list[tuple[int, int, float]]
 def plan_at_half(sim: year_sim.Sim, seekers: list[year_sim.Person], today: date,
                  month: str) -> dict[str, Any]:  # fmt: skip
     """The service's plan cut to 50% of U, answered by the model, against the oracle."""
-    report = sim.call("POST", "/v1/plans", params={"limit": 1}, headers=sim.staff, timeout=600,
-                      json={"region": year_sim.COUNTY, "month": month}).json()  # fmt: skip
+    report = sim.job("POST", "/v1/plans", result={"limit": 1}, headers=sim.staff, timeout=600,
+                     json={"region": year_sim.COUNTY, "month": month}).json()  # fmt: skip
     u = report["summary"]["unemployed_willing"] + report["summary"].get("new_seekers", 0)
     budget = -(-u // 2)
-    response = sim.call("POST", "/v1/plans", params={"limit": 1}, headers=sim.staff,
-                        timeout=600, json={"region": year_sim.COUNTY, "month": month,
-                                           "max_pushes": budget, "coverage": 0.5})  # fmt: skip
+    response = sim.job("POST", "/v1/plans", result={"limit": 1}, headers=sim.staff,
+                       timeout=600, json={"region": year_sim.COUNTY, "month": month,
+                                          "max_pushes": budget, "coverage": 0.5})  # fmt: skip
     response.raise_for_status()
     plan = response.json()
     people = {p.service_id: p for p in sim.people}

@@ -185,6 +185,22 @@ class Sim:
             print(f"5xx on {method} {url}: {response.text[:300]}", file=sys.stderr)
         return response
 
+    def job(self, method: str, url: str, *, result: dict[str, Any] | None = None,
+            **kwargs: Any) -> httpx.Response:  # fmt: skip
+        """A request that starts a job (202): followed to its end, then its result read (with
+        the `result` query); a job that did not succeed raises."""
+        started = self.call(method, url, **kwargs)
+        started.raise_for_status()
+        headers = kwargs.get("headers")
+        while True:
+            job = self.call("GET", started.headers["Location"], params={"wait": 30},
+                            headers=headers).json()  # fmt: skip
+            if job["state"] not in ("queued", "running"):
+                break
+        if job["state"] != "succeeded":
+            raise RuntimeError(f"{method} {url}: job {job['id']} {job['state']}: {job['error']}")
+        return self.call("GET", job["links"]["result"], params=result, headers=headers)
+
     def at(self, day: date, hour: int = 10) -> None:
         """Move the service clock to `hour`:00 China time on `day`."""
         moment = china_midnight(day) + timedelta(hours=hour)
@@ -259,8 +275,8 @@ def register(sim: Sim, people: list[Person], today: date, *, first: bool) -> Non
             "弱劳动力" if p.sanwu else "有劳动能力", "是" if p.sanwu else "否",
         ])  # fmt: skip
     files = {"file": ("roster.csv", out.getvalue().encode("utf-8-sig"))}
-    response = sim.call("POST", "/v1/labourers/import?dry_run=false", files=files,
-                        headers=sim.staff, timeout=300)  # fmt: skip
+    response = sim.job("POST", "/v1/labourers/import?dry_run=false", files=files,
+                       headers=sim.staff, timeout=300)  # fmt: skip
     report = response.json()
     if response.status_code != 200 or report.get("created") != len(people):
         raise RuntimeError(f"roster import failed: {response.status_code} {response.text[:500]}")
@@ -633,14 +649,14 @@ def run_month(sim: Sim, first_day: date, index: int) -> Month:
     month = f"{first_day:%Y-%m}"
     open_month(sim, first_day, index)
     sim.at(first_day + timedelta(days=1))
-    plan = sim.call("POST", "/v1/plans", json={"region": COUNTY}, headers=sim.staff,
-                    params={"limit": 1}, timeout=600)  # fmt: skip
+    plan = sim.job("POST", "/v1/plans", json={"region": COUNTY}, headers=sim.staff,
+                   result={"limit": 1}, timeout=600)  # fmt: skip
     plan.raise_for_status()
     summary = plan.json()
     if ARGS.verbose:
         print(json.dumps({k: summary[k] for k in ("summary", "calibration")}, ensure_ascii=False))
-    committed = sim.call("POST", f"/v1/plans/{summary['id']}/commit", headers=sim.staff,
-                         timeout=600)  # fmt: skip
+    committed = sim.job("POST", f"/v1/plans/{summary['id']}/commit", headers=sim.staff,
+                        timeout=600)  # fmt: skip
     committed.raise_for_status()
     pushes = _month_pushes(sim, month)
     learner, bound = bounds(sim, first_day + timedelta(days=1), len(pushes))

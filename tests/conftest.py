@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching import clock
 from matching.agencies.models import Agency
-from matching.app import create_app
+from matching.app import create_app, job_runner
 from matching.auth import service as keys
 from matching.auth.models import Role
 from matching.database import make_engine, make_sessionmaker, session_scope
@@ -185,6 +185,11 @@ def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     """The real app, its request sessions bound to the test's rolled-back transaction."""
     application = create_app(settings)
     application.state.sessionmaker = session_factory
+    # Jobs run inline: a runner thread would share the test's one connection.
+    state = application.state
+    state.jobs = job_runner(
+        session_factory, state.matcher, state.personal, lambda: state.settings, inline=True
+    )
     return application
 
 
@@ -503,3 +508,37 @@ def service(
     finally:
         running.stop()
         engine.dispose()
+
+
+@dataclass
+class FailedJob:
+    """A job that did not succeed, read like the response its request once gave: the status
+    and body of the problem that failed it."""
+
+    job: dict[str, Any]
+
+    @property
+    def status_code(self) -> int:
+        return int((self.job.get("error") or {}).get("status", 500))
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.job, ensure_ascii=False)
+
+    def json(self) -> Any:
+        return self.job.get("error")
+
+
+def finished(client: Any, response: Any, params: dict[str, Any] | None = None) -> Any:
+    """Follow a job's `202 Accepted` to its end (docs/jobs.md), with the request's own key:
+    the GET of its result (a plan, an import's report) when it succeeded, else the problem
+    that failed it (`FailedJob`). A request refused before any job was queued (a 4xx) comes
+    back as it is."""
+    if response.status_code != 202:
+        return response
+    headers = {"Authorization": response.request.headers["Authorization"]}
+    assert response.headers["Location"] == f"/v1/jobs/{response.json()['id']}"
+    job = client.get(response.headers["Location"], params={"wait": 30}, headers=headers).json()
+    if job["state"] != "succeeded":
+        return FailedJob(job)
+    return client.get(job["links"]["result"], params=params, headers=headers)

@@ -3,11 +3,13 @@
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
@@ -24,15 +26,20 @@ from matching.exchanges.router import router as exchanges_router
 from matching.handlers import install_problem_handlers
 from matching.health.clock import router as clock_router
 from matching.health.router import router as health_router
+from matching.jobs.router import router as jobs_router
+from matching.jobs.runner import JobRunner, RunnerPolicy
 from matching.kit.personal import PersonalData
 from matching.labourers.app_router import router as app_link_router
+from matching.labourers.import_router import import_kind
 from matching.labourers.import_router import router as import_router
 from matching.labourers.router import router as labourers_router
 from matching.learning.router import router as learning_router
 from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.matches.router import router as matches_router
 from matching.observability import Metrics, RequestContextMiddleware, configure_logging
 from matching.openapi_document import build_document
+from matching.planning import jobs as planning_jobs
 from matching.planning.router import router as plans_router
 from matching.posts.router import router as posts_router
 from matching.pushes.router import router as pushes_router
@@ -77,6 +84,7 @@ ROUTERS = (
     exchanges_router,
     webhooks_router,
     audit_router,
+    jobs_router,
 )
 
 TAGS = [
@@ -96,6 +104,10 @@ TAGS = [
     {"name": "exchanges", "description": "三来三往: seeker lists and post supply lists / 清单对接"},
     {"name": "webhooks", "description": "Outcome notices to agencies / 合作机构回调通知"},
     {"name": "audit", "description": "Who revealed or changed whose data (admin) / 审计日志"},
+    {
+        "name": "jobs",
+        "description": "Long work followed by polling: plans, commits, imports / 任务",
+    },
 ]
 
 
@@ -114,7 +126,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                               delivery_policy(settings))  # fmt: skip
         delivery = DeliveryThread(deliverer, settings.webhook_poll_seconds)
         delivery.start()
+    app.state.jobs.start()
     yield
+    app.state.jobs.close()
     if delivery is not None:
         delivery.close()
 
@@ -161,6 +175,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
     app.state.matcher = Matcher(settings)
+    app.state.jobs = job_runner(
+        app.state.sessionmaker, app.state.matcher, app.state.personal, lambda: app.state.settings
+    )
     app.state.rate_limiter = RateLimiter(
         {DEFAULT: settings.rate_limits.model_dump(), BULK: settings.bulk_rate_limits.model_dump()}
     )
@@ -188,6 +205,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _document_roles()
     app.openapi = lambda: build_document(app)  # type: ignore[method-assign]
     return app
+
+
+def job_runner(
+    sessions: sessionmaker[Session],
+    matcher: Matcher,
+    personal: PersonalData,
+    settings: Callable[[], Settings],
+    *,
+    inline: bool = False,
+) -> JobRunner:
+    """The process's job runner with every kind of job (docs/jobs.md); `inline` runs each job
+    in the request that queued it (tests whose sessions share one connection). `settings`
+    gives them as they are when a job runs."""
+
+    def read_model_for(session: Session, today: date) -> ReadModel:
+        return ReadModel(matcher, session, today)
+
+    kinds = {**planning_jobs.kinds(read_model_for, settings), **import_kind(personal)}
+    policy = _runner_policy(settings(), inline)
+    return JobRunner(sessions, kinds, policy)
+
+
+def _runner_policy(settings: Settings, inline: bool) -> RunnerPolicy:
+    return RunnerPolicy(
+        slots=settings.job_slots,
+        heartbeat_s=settings.job_heartbeat_seconds,
+        stale_after_s=settings.job_stale_seconds,
+        pause_at=settings.job_pause_at,
+        pause_s=settings.job_pause_seconds,
+        inline=inline,
+    )
 
 
 def api_routes() -> list[APIRoute]:

@@ -7,6 +7,7 @@ from matching.changes import ChangeCounter
 from matching.database import Base
 from matching.employment.models import Employment, ServiceRecord
 from matching.exchanges.models import Exchange, ExchangeLine, ExchangeMember
+from matching.jobs.models import Job
 from matching.labourers.models import Labourer, LabourerSkill, StatusPeriod
 from matching.learning.models import LearnedWeights
 from matching.planning.models import Plan, PlanItem
@@ -27,6 +28,7 @@ __all__ = [
     "ExchangeLine",
     "ExchangeMember",
     "IdempotencyRecord",
+    "Job",
     "Labourer",
     "LabourerSkill",
     "LearnedWeights",

@@ -39,8 +39,27 @@ _LOCATION = {
 }
 # The creators that answer 201 with Location (the record's own path).
 CREATES_WITH_LOCATION = {
-    "create_agency", "create_api_key", "create_labourer", "create_post", "create_plan",
+    "create_agency", "create_api_key", "create_labourer", "create_post",
 }  # fmt: skip
+# The operations that start a job: 202 with Location, the job to follow (docs/jobs.md).
+STARTS_JOB = {"create_plan", "commit_plan", "import_roster", "retry_job"}
+_JOB_LINKS = {
+    "FollowJob": {
+        "operationId": "get_job",
+        "parameters": {"job_id": "$response.body#/id"},
+        "description": "Poll the job it started / 查看任务进度",
+    },
+    "CancelJob": {
+        "operationId": "cancel_job",
+        "parameters": {"job_id": "$response.body#/id"},
+        "description": "Cancel the job it started / 取消任务",
+    },
+}
+_JOB_LOCATION = {
+    "description": "The job to follow: GET it for the stage, the percent done and, once it "
+    "succeeded, the link to its result / 任务地址",
+    "schema": {"type": "string"},
+}
 _REPLAYED = {
     "description": "`true` when this is the stored answer to an earlier request with the same "
     "Idempotency-Key / 幂等重放",
@@ -103,6 +122,9 @@ def _finish_operation(operation: dict[str, Any]) -> None:
             headers["Idempotent-Replayed"] = _REPLAYED
         if status == "201" and operation.get("operationId") in CREATES_WITH_LOCATION:
             headers["Location"] = _LOCATION
+        if status == "202" and operation.get("operationId") in STARTS_JOB:
+            headers["Location"] = _JOB_LOCATION
+            response["links"] = _JOB_LINKS
         _binary_download(response)
 
 

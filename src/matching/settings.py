@@ -151,6 +151,30 @@ class Settings(BaseSettings):
         description="Deliver the agencies' outcome notices from this process (a background "
         "thread); off where another process does (`matching webhooks deliver`).",
     )
+    job_slots: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Jobs (plans, commits, imports) this process runs at once; "
+        "0: it only queues them, for another process (`matching jobs run`) to run.",
+    )
+    job_heartbeat_seconds: float = Field(
+        2.0, gt=0, le=60, description="How often a running job writes its progress and heartbeat."
+    )
+    job_stale_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="A running job whose heartbeat is older than this is failed as dead "
+        "(on the same host a dead process is seen at once).",
+    )
+    job_pause_at: str | None = Field(
+        None,
+        max_length=40,
+        description="Fault tests only: a job holds `job_pause_seconds` in this stage after its "
+        "first step (to be killed there).",
+    )
+    job_pause_seconds: float = Field(0.0, ge=0, le=600, description="See job_pause_at.")
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="Outbox poll interval.")
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Per-request timeout of a notice's delivery."

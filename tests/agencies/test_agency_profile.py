@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.conftest import finished
 
 from matching.agencies.models import Agency
 
@@ -98,8 +99,8 @@ def test_a_suspended_agency_is_refused_and_its_posts_stop_matching(
         return {m["post"]["id"] for m in items}
 
     def planned() -> set[int]:
-        plan = client.post("/v1/plans", json={"region": "430981"}, headers=admin)
-        assert plan.status_code == 201, plan.text
+        plan = finished(client, client.post("/v1/plans", json={"region": "430981"}, headers=admin))
+        assert plan.status_code == 200, plan.text
         return {p["post_id"] for lab in plan.json()["labourers"] for p in lab["posts"]}
 
     assert post_id in matched() and post_id in planned()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import finished
 
 from matching.clock import FixedClock
 
@@ -88,10 +89,13 @@ def test_a_roster_commit_writes_one_entry_per_labourer_and_a_dry_run_none(
     admin = auth()
     content = _roster(new_id_number())
     for dry_run in ("true", "false"):
-        answer = client.post(
-            f"/v1/labourers/import?dry_run={dry_run}",
-            files={"file": ("roster.csv", content)},
-            headers=admin,
+        answer = finished(
+            client,
+            client.post(
+                f"/v1/labourers/import?dry_run={dry_run}",
+                files={"file": ("roster.csv", content)},
+                headers=admin,
+            ),
         )
         assert answer.status_code == 200, answer.text
     entries = _audit(client, admin, action="import")

@@ -107,6 +107,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/v1/regions/{code}/seat"): STAFF,
     ("POST", "/v1/scoring/weights/fits"): ADMIN,
     ("GET", "/v1/audit"): ADMIN,
+    ("GET", "/v1/jobs"): STAFF,
+    ("GET", "/v1/jobs/{job_id}"): STAFF,
+    ("POST", "/v1/jobs/{job_id}/cancel"): STAFF,
+    ("POST", "/v1/jobs/{job_id}/retry"): STAFF,
+    ("GET", "/v1/jobs/{job_id}/result"): STAFF,
 }
 
 SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "year": "2026"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
-from tests.conftest import Receiver, Service
+from tests.conftest import Receiver, Service, finished
 
 TOWN = "430981100"
 
@@ -108,7 +108,7 @@ def test_one_exchange_from_seeker_list_to_hires(
         (lab["labourer_id"], p["post_id"]) for lab in plan.json()["labourers"] for p in lab["posts"]
     }
     assert pairs and {lab for lab, _ in pairs} <= on_list and {p for _, p in pairs} <= offered
-    committed = http.post(f"/v1/plans/{plan.json()['id']}/commit", headers=staff)
+    committed = finished(http, http.post(f"/v1/plans/{plan.json()['id']}/commit", headers=staff))
     assert committed.status_code == 200, committed.text
     assert http.get(f"/v1/exchanges/{exchange['id']}", headers=staff).json()["state"] == "matched"
     pushes = http.get("/v1/pushes", params={"region": "430981"}, headers=staff).json()["items"]

@@ -1,11 +1,12 @@
-"""A 201 that creates a record says where it is read (Location), and the document says so."""
+"""A 201 that creates a record says where it is read (Location), a 202 that starts a job where
+it is followed, and the document says so."""
 
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from matching.openapi_document import CREATES_WITH_LOCATION
+from matching.openapi_document import CREATES_WITH_LOCATION, STARTS_JOB
 
 Auth = Callable[..., dict[str, str]]
 Body = Callable[..., dict[str, object]]
@@ -22,7 +23,6 @@ def test_each_created_record_is_read_at_its_location(
                     headers=admin),
         client.post("/v1/keys", json={"name": "station", "role": "staff",
                                       "region_scopes": ["430981"]}, headers=admin),
-        client.post("/v1/plans", json={"region": "430981"}, headers=admin),
     ]  # fmt: skip
     for answer in created:
         assert answer.status_code == 201, answer.text
@@ -30,6 +30,16 @@ def test_each_created_record_is_read_at_its_location(
         assert location.endswith(f"/{answer.json()['id']}")
         read = client.get(location, headers=admin)
         assert read.status_code == 200 and read.json()["id"] == answer.json()["id"]
+
+
+def test_a_job_is_followed_at_its_location(client: TestClient, auth: Auth) -> None:
+    admin = auth()
+    answer = client.post("/v1/plans", json={"region": "430981"}, headers=admin)
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["location"] == f"/v1/jobs/{answer.json()['id']}"
+    job = client.get(answer.headers["location"], headers=admin).json()
+    assert job["id"] == answer.json()["id"] and job["kind"] == "plan"
+    assert job["links"]["result"].startswith("/v1/plans/")
 
 
 def test_the_document_declares_location_on_those_201s(app: FastAPI) -> None:
@@ -40,3 +50,10 @@ def test_the_document_declares_location_on_those_201s(app: FastAPI) -> None:
         if "Location" in operation["responses"].get("201", {}).get("headers", {})
     }
     assert declared == CREATES_WITH_LOCATION
+    starting = {
+        operation["operationId"]
+        for operations in app.openapi()["paths"].values()
+        for operation in operations.values()
+        if "Location" in operation["responses"].get("202", {}).get("headers", {})
+    }
+    assert starting == STARTS_JOB

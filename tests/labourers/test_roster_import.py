@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import finished
 
 from matching.labourers.models import Labourer
 from matching.labourers.roster_format import HEADERS
@@ -51,11 +52,12 @@ def _count(session: Session) -> int:
 
 
 def _upload(client: TestClient, auth: Auth, content: bytes, name: str, dry_run: bool):  # type: ignore[no-untyped-def]
-    return client.post(
+    answer = client.post(
         f"/v1/labourers/import?dry_run={str(dry_run).lower()}",
         files={"file": (name, content)},
         headers=auth("staff"),
     )
+    return finished(client, answer)  # a commit is a job
 
 
 def test_template_downloads_with_chinese_headers(client: TestClient, auth: Auth) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import finished
 
 from matching.audit.models import AuditEntry
 from matching.clock import FixedClock
@@ -37,11 +38,12 @@ def _csv(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
 def _import(  # type: ignore[no-untyped-def]
     client: TestClient, headers: dict[str, str], content: bytes, *, commit: bool, mode: str
 ):
-    return client.post(
+    answer = client.post(
         f"/v1/labourers/import?dry_run={str(not commit).lower()}&mode={mode}",
         files={"file": ("roster.csv", content)},
         headers=headers,
     )
+    return finished(client, answer)  # a commit is a job
 
 
 @pytest.fixture

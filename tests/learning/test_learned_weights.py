@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from tests.conftest import finished
 
 from matching.clock import FixedClock
 from matching.pushes.models import Channel, Push, PushedBy, PushState
@@ -115,8 +116,10 @@ def test_a_province_with_outcomes_learns_weights_that_beat_the_settings(
         assert item["score"] == pytest.approx(min(expected, 1.0) * item["taste_factor"], abs=2e-4)
 
     # A plan of the province scores with them, and says so.
-    plan = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
-    assert plan.status_code == 201, plan.text
+    plan = finished(
+        client, client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    )
+    assert plan.status_code == 200, plan.text
     calibration = plan.json()["calibration"]
     assert calibration["method"] == "learned"
     assert calibration["weights"]["outcome"] == "learned"
@@ -130,12 +133,18 @@ def test_a_plan_fits_its_province_once_a_month(
     client: TestClient, session: Session, province: dict[str, Any], test_clock: FixedClock
 ) -> None:
     outcomes(session, province["people"], province["posts"])
-    first = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    first = finished(
+        client, client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    )
     fit_id = first.json()["calibration"]["weights"]["fit_id"]
-    again = client.post("/v1/plans", json={"region": "4309"}, headers=province["admin"])
+    again = finished(
+        client, client.post("/v1/plans", json={"region": "4309"}, headers=province["admin"])
+    )
     assert again.json()["calibration"]["weights"]["fit_id"] == fit_id
     test_clock.set(datetime(2026, 12, 2, 2, tzinfo=UTC))
-    december = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    december = finished(
+        client, client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    )
     assert december.json()["calibration"]["weights"]["fit_id"] != fit_id
     fits = client.get("/v1/scoring/weights", params={"province": "43"},
                       headers=province["staff"]).json()["fits"]  # fmt: skip
@@ -152,7 +161,9 @@ def test_thin_data_keeps_the_settings_weights(
     now = client.get("/v1/scoring/weights", params={"province": "43"},
                      headers=province["staff"]).json()  # fmt: skip
     assert now["source"] == "settings" and now["in_force"] == now["settings_weights"]
-    plan = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"]).json()
+    plan = finished(
+        client, client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    ).json()
     assert plan["calibration"]["method"] != "learned"
     assert plan["calibration"]["weights"]["outcome"] == "thin_data"
     assert plan["calibration"]["weights"]["in_force"] == pytest.approx(now["settings_weights"])
@@ -205,6 +216,8 @@ def test_with_learned_weights_off_the_settings_weights_rank_everything(
     for item in matches:
         expected = sum(settings[c] * item["breakdown"][c] for c in COMPONENTS)
         assert item["score"] == pytest.approx(min(expected, 1.0) * item["taste_factor"], abs=2e-4)
-    plan = client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"]).json()
+    plan = finished(
+        client, client.post("/v1/plans", json={"region": "430981"}, headers=province["staff"])
+    ).json()
     assert plan["calibration"]["method"] != "learned"
     assert plan["calibration"]["weights"] is None

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import finished
 
 from matching.clock import FixedClock
 from matching.regions.registry import get_registry
@@ -83,8 +84,9 @@ def test_no_region_makes_a_server_error(
         assert client.post("/v1/posts", json=body, headers=admin).status_code == 201
     month = f"{today.year:04d}-{today.month:02d}"
     calls = [
-        client.post("/v1/plans", json={"region": county}, headers=admin),
-        client.post("/v1/plans", json={"region": town, "coverage": 1.0}, headers=admin),
+        finished(client, client.post("/v1/plans", json={"region": county}, headers=admin)),
+        finished(client, client.post("/v1/plans", json={"region": town, "coverage": 1.0},
+                                     headers=admin)),
         client.get("/v1/reports/targets", params={"region": county, "month": month},
                    headers=admin),
         client.get("/v1/reports/targets", params={"region": town}, headers=admin),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import finished
 
 from matching.clock import FixedClock
 
@@ -41,7 +42,9 @@ def first_month(
 
 
 def _plan(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
-    return client.post("/v1/plans", json={"region": COUNTY, **body}, headers=headers)
+    return finished(
+        client, client.post("/v1/plans", json={"region": COUNTY, **body}, headers=headers)
+    )
 
 
 def _pairs(plan: dict[str, Any]) -> set[tuple[int, int]]:
@@ -50,7 +53,7 @@ def _pairs(plan: dict[str, Any]) -> set[tuple[int, int]]:
 
 def test_a_county_first_month_is_not_empty(client: TestClient, first_month: dict[str, Any]) -> None:
     response = _plan(client, first_month["staff"])
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     summary = response.json()["summary"]
     assert summary["unemployed_willing"] == 0  # nobody was unemployed on 1 December here
     assert summary["new_seekers"] == 10
@@ -69,7 +72,7 @@ def test_next_month_is_planned_in_the_last_days_and_committed_in_its_month(
     assert "2026-12-25" in early.json()["detail"]
     test_clock.set(datetime(2026, 12, 28, 2, tzinfo=UTC))
     ahead = _plan(client, staff, month="2027-01")
-    assert ahead.status_code == 201, ahead.text
+    assert ahead.status_code == 200, ahead.text
     plan = ahead.json()
     assert plan["month"] == plan["params"]["month"] == plan["summary"]["month"] == "2027-01"
     assert plan["summary"]["unemployed_willing"] == 10  # everyone seeking today
@@ -77,7 +80,7 @@ def test_next_month_is_planned_in_the_last_days_and_committed_in_its_month(
     assert too_soon.status_code == 409
     assert "2027-01-01" in too_soon.json()["detail"]
     test_clock.set(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 1 January, 00:30 in China
-    done = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    done = finished(client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff))
     assert done.status_code == 200, done.text
     assert done.json()["commit_result"]["created"] == plan["summary"]["planned_pushes"]
 
@@ -139,7 +142,9 @@ def test_early_signals_calibrate_before_the_hire_window_closes(
 ) -> None:
     staff = first_month["staff"]
     plan = _plan(client, staff).json()
-    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff).json()
+    committed = finished(
+        client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    ).json()
     push_ids = [p["push_id"] for lab in committed["labourers"] for p in lab["posts"]]
     for i, push_id in enumerate(push_ids):
         state = "applied" if i % 2 == 0 else "declined"
@@ -159,8 +164,10 @@ def test_empty_regions_get_an_empty_plan_with_the_reason(
     client: TestClient, first_month: dict[str, Any], auth: Headers, region: str
 ) -> None:
     """No labourers (益阳 赫山区, 东莞), or seekers who have no post in reach."""
-    response = client.post("/v1/plans", json={"region": region}, headers=auth("admin"))
-    assert response.status_code == 201, response.text
+    response = finished(
+        client, client.post("/v1/plans", json={"region": region}, headers=auth("admin"))
+    )
+    assert response.status_code == 200, response.text
     summary = response.json()["summary"]
     assert summary["planned_pushes"] == 0 or region == "430981100"
     if summary["planned_pushes"] == 0:
@@ -252,7 +259,9 @@ def test_competition_the_outcomes_include_is_not_taken_off_twice(
     with competition than without: the plan divides them by that share first, and says so."""
     staff = first_month["staff"]
     plan = _plan(client, staff).json()
-    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff).json()
+    committed = finished(
+        client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    ).json()
     summary = committed["summary"]
     share = summary["expected_hires"] / summary["expected_hires_without_competition"]
     assert share < 1  # ten seekers, four posts of two openings: they compete
@@ -274,7 +283,9 @@ def test_a_committed_plan_shows_the_reasons_scored_at_push_time(
     """The post's wage changes after the commit: the plan still shows what the push said."""
     staff, admin = first_month["staff"], first_month["admin"]
     plan = _plan(client, staff).json()
-    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff).json()
+    committed = finished(
+        client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    ).json()
     item = committed["labourers"][0]["posts"][0]
     stored = client.get(f"/v1/pushes/{item['push_id']}", headers=staff).json()["reasons"]
     assert item["reasons"] == stored and stored

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import finished
 
 from matching.clock import FixedClock
 from matching.pushes.models import Push
@@ -50,14 +51,14 @@ def _plan(
     client: TestClient, headers: dict[str, str], params: dict[str, Any] | None = None, **extra: Any
 ) -> Any:
     body = {"region": "430981", **extra}
-    return client.post("/v1/plans", json=body, params=params, headers=headers)
+    return finished(client, client.post("/v1/plans", json=body, headers=headers), params)
 
 
 def test_the_preview_meets_the_target_within_the_caps(
     client: TestClient, county: dict[str, Any], session: Session
 ) -> None:
     response = _plan(client, county["staff"], pushes_per_labourer=2, pushes_per_opening=3)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     plan = response.json()
     summary = plan["summary"]
     assert summary["unemployed_willing"] == 12
@@ -129,7 +130,7 @@ def test_commit_writes_the_pushes_once(
     monkeypatch.setattr(service, "_IDS_PER_QUERY", ids_per_query)
     staff = county["staff"]
     plan = _plan(client, staff).json()
-    committed = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    committed = finished(client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff))
     assert committed.status_code == 200, committed.text
     body = committed.json()
     assert body["status"] == "committed"
@@ -139,7 +140,7 @@ def test_commit_writes_the_pushes_once(
     assert {p.pushed_by for p in pushes} == {"plan"}
     assert all(p.reasons for p in pushes)
     assert all(post["push_id"] for lab in body["labourers"] for post in lab["posts"])
-    again = client.post(f"/v1/plans/{plan['id']}/commit", headers=staff)
+    again = finished(client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff))
     assert again.status_code == 200
     assert again.json()["commit_result"] == body["commit_result"]
     assert session.scalar(select(func.count()).select_from(Push)) == len(pushes)
@@ -234,7 +235,7 @@ def test_a_public_welfare_post_is_planned_for_sanwu_labourers_only(
     response = _plan(
         client, staff, {"limit": 50}, coverage=1.0, candidates_per_labourer=1, pushes_per_labourer=1
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     plan = response.json()
     planned = {(lab["labourer_id"], p["post_id"]) for lab in plan["labourers"]
                for p in lab["posts"]}  # fmt: skip

@@ -1,6 +1,7 @@
 """The authenticated caller and what its scope reaches."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from matching.auth.models import ApiKey, Role
 
@@ -22,6 +23,21 @@ class Principal:
             role=key.role,
             region_scopes=tuple(key.region_scopes or ()),
             agency_id=key.agency_id,
+        )
+
+    def to_stored(self) -> dict[str, Any]:
+        """The principal as JSON, kept with work done later on its behalf (a job)."""
+        return {"key_id": self.key_id, "role": self.role.value,
+                "region_scopes": list(self.region_scopes), "agency_id": self.agency_id}  # fmt: skip
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> "Principal":
+        """The principal `to_stored` kept, as it was then."""
+        return cls(
+            key_id=int(stored["key_id"]),
+            role=Role(stored["role"]),
+            region_scopes=tuple(stored.get("region_scopes") or ()),
+            agency_id=stored.get("agency_id"),
         )
 
     @property

@@ -4,14 +4,20 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from matching.auth.deps import Bulk, StaffOrAdmin
-from matching.deps import PersonalDep, RequestIdDep, SessionDep, TodayDep
+from matching.auth.principal import Principal
+from matching.clock import china_date
+from matching.deps import NowDep, PersonalDep, RequestIdDep, SessionDep, TodayDep
 from matching.downloads import XLSX, attachment
 from matching.errors import Unprocessable, field_path, problem_responses
+from matching.jobs.accept import IdempotencyKey, accept, job_headers
+from matching.jobs.runner import JobContext, Kind
+from matching.jobs.schemas import JobRead
 from matching.kit.bilingual import in_order, prefers_english
+from matching.kit.personal import PersonalData
 from matching.labourers.roster import ImportMode, Outcome, import_roster
 from matching.labourers.roster_format import RosterFormatError, template
 
@@ -104,8 +110,12 @@ def get_template(
     "",
     summary="Import a roster (.xlsx/.csv) / 导入花名册",
     operation_id="import_roster",
+    response_model=ImportReportRead,
     dependencies=[Bulk],
-    responses=problem_responses(400, 409, 413, 422),  # 400: a body that is not multipart
+    responses={
+        202: {"model": JobRead, "description": "A commit (`dry_run=false`): the job writing it"},
+        **problem_responses(400, 409, 413, 422),  # 400: a body that is not multipart
+    },
 )
 def post_import(
     request: Request,
@@ -113,6 +123,7 @@ def post_import(
     principal: StaffOrAdmin,
     personal: PersonalDep,
     today: TodayDep,
+    now: NowDep,
     request_id: RequestIdDep,
     file: Annotated[UploadFile, File(description=".xlsx or .csv with the template's headers")],
     dry_run: Annotated[bool, Query(description="Check only, write nothing / 仅校验")] = True,
@@ -126,13 +137,42 @@ def post_import(
             "unchanged rows are skipped / 导入方式：新增或按身份证号更新"
         ),
     ] = ImportMode.create,
-) -> ImportReportRead:
-    """Dry run (default) says what each row would do and reports every error of every row; a
-    commit writes all rows or, on any error, none."""
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Dry run (default) says what each row would do and reports every error of every row
+    (200, the report).
+
+    A commit (`dry_run=false`) writes all rows or, on any error, none. A roster of 50,000
+    rows takes half a minute, so a commit is a job: `202 Accepted` with
+    `Location: /v1/jobs/{id}`; poll it for the stage and the rows checked. When it succeeded,
+    its result counts what was written and `links.result` (`/v1/jobs/{id}/result`) is the
+    whole report; when a row had an error, it failed with a 422 whose `report` is the report
+    (nothing was written)."""
+    content = file.file.read()
+    if not dry_run:
+        response = Response()
+        job = accept(
+            request,
+            session,
+            response,
+            kind=ROSTER_IMPORT,
+            job_request={
+                "filename": file.filename or "",
+                "mode": mode.value,
+                "request_id": request_id,
+            },
+            principal=principal.to_stored(),
+            as_of=now,
+            region=None,
+            idempotency_key=idempotency_key,
+            payload=content,
+        )
+        return JSONResponse(job.model_dump(mode="json"), status_code=202,
+                            headers=job_headers(response))  # fmt: skip
     try:
         report = import_roster(
             session,
-            file.file.read(),
+            content,
             file.filename or "",
             principal=principal,
             personal=personal,
@@ -146,10 +186,44 @@ def post_import(
     english_first = prefers_english(request.headers.get("accept-language"))
     for error in report.errors:  # every row's errors, the same objects as its line holds
         error.reason = in_order(error.reason, english_first=english_first)
-    body = ImportReportRead.model_validate(asdict(report))
-    if not dry_run and report.errors:
-        raise Unprocessable(
-            f"{len(report.errors)} problems in {report.rows} rows; nothing was written / 未导入",
-            extra={"report": body.model_dump(mode="json")},
-        )
-    return body
+    return ImportReportRead.model_validate(asdict(report))
+
+
+ROSTER_IMPORT = "roster_import"
+IMPORT_STAGES = (("read", 10.0), ("check", 60.0), ("match", 10.0), ("write", 20.0))
+
+
+def import_kind(personal: PersonalData) -> dict[str, Kind]:
+    """A roster commit as a job: every row checked and written in one transaction with the
+    job's end, so a job that dies leaves no labourer of the file written."""
+
+    def run(job: JobContext) -> None:
+        principal = Principal.from_stored(job.principal)
+        mode = ImportMode(job.request["mode"])
+        with job.writing() as session:
+            try:
+                report = import_roster(
+                    session,
+                    job.payload or b"",
+                    job.request["filename"],
+                    principal=principal,
+                    personal=personal,
+                    today=china_date(job.as_of),
+                    dry_run=False,
+                    mode=mode,
+                    request_id=job.request.get("request_id"),
+                    progress=job.progress,
+                )
+            except RosterFormatError as exc:
+                raise Unprocessable.for_field("file", str(exc)) from exc
+            body = ImportReportRead.model_validate(asdict(report)).model_dump(mode="json")
+            if report.errors:
+                raise Unprocessable(
+                    f"{len(report.errors)} problems in {report.rows} rows; nothing was "
+                    "written / 未导入",
+                    extra={"report": body},
+                )
+            summary = {k: body[k] for k in ("rows", "valid", "created", "updated", "counts")}
+            job.land(session, summary, f"/v1/jobs/{job.job_id}/result", output=body)
+
+    return {ROSTER_IMPORT: Kind(run, IMPORT_STAGES)}

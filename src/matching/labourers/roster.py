@@ -19,6 +19,7 @@ from matching.audit.trail import AuditAction, record_many
 from matching.auth.principal import Principal
 from matching.changes import LABOURERS, next_seq
 from matching.errors import Conflict, Problems
+from matching.jobs.progress import Progress
 from matching.kit.bilingual import validation_reason
 from matching.kit.personal import PersonalData
 from matching.labourers import roster_diff, service
@@ -184,9 +185,12 @@ def import_roster(
     dry_run: bool,
     mode: ImportMode = ImportMode.create,
     request_id: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row and say what it does; unless a dry run or any row has an error, write
     them all in one go, with an audit entry per labourer created or changed."""
+    progress = progress or Progress()
+    progress.stage("read")
     header, cells_by_line = read_rows(content, filename)
     report = ImportReport(dry_run=dry_run, mode=mode)
     missing = [h for h in REQUIRED if h not in header]
@@ -197,7 +201,10 @@ def import_roster(
         return report
     rows: list[_Row] = []
     seen_hashes: dict[str, int] = {}
-    for line, cells in cells_by_line:
+    progress.stage("check")  # the rows are read as they are checked: no total ahead
+    for step, (line, cells) in enumerate(cells_by_line, 1):
+        if step % 500 == 0:
+            progress.advance(500)
         if not any(cells):
             continue
         report.rows += 1
@@ -213,10 +220,12 @@ def import_roster(
         row = _build(line, header, cells, principal, personal, today, report)
         _check_repeated(row, seen_hashes)
         rows.append(row)
+    progress.stage("match")
     _match_registered(session, rows, principal, mode, today, lock=not dry_run)
     _summarise(report, rows)
     if dry_run or report.errors:
         return report
+    progress.stage("write")
     _write(session, rows, report, header, principal.key_id, request_id)
     return report
 

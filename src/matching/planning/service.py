@@ -29,6 +29,7 @@ from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.exchanges.models import Exchange, ExchangeState
+from matching.jobs.progress import Progress
 from matching.labourers.models import Labourer
 from matching.matches.read_model import PostTable, ReadModel
 from matching.planning.calibration import (
@@ -599,6 +600,7 @@ def search(
     *,
     workers: int,
     blocking: Blocking | None,
+    progress: Progress | None = None,
 ) -> Search:
     """Candidates, then the choice; the candidate lists widen (up to 50 a labourer) while posts'
     caps keep coverage short and wider lists could help."""
@@ -607,12 +609,16 @@ def search(
     calibration, competition = given.calibration, given.competition
     per_labourer = params.candidates_per_labourer
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
+    progress = progress or Progress()
     while True:
+        progress.stage("candidates", total=len(people.ids))
         t0 = time.perf_counter()
         pairs = candidate_pairs(session, indexes, region, people, month, pushed, refusals,
                                 per_labourer, workers=workers, blocking=blocking,
                                 restriction=given.restriction)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
+        progress.advance(len(people.ids))
+        progress.stage("solve")
         t0 = time.perf_counter()
         choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
         timings["solve_s"] += choice.solution.seconds
@@ -656,6 +662,97 @@ def plan_row(
     )
 
 
+@dataclass(slots=True)
+class Draft:
+    """A plan chosen but not stored: its record and its items (labourer, post, score,
+    probability, taste factor), each a list."""
+
+    plan: Plan
+    items: tuple[list[int], list[int], list[float], list[float], list[float]]
+    timings: dict[str, float]
+    started: float
+
+
+def draft_plan(
+    session: Session,
+    indexes: ReadModel,
+    *,
+    region: str,
+    params: PlanParams,
+    principal: Principal,
+    now: datetime,
+    rules: PlanRules = PlanRules(),
+    workers: int = 1,
+    blocking: Blocking | None = Blocking(),
+    restriction: Restriction | None = None,
+    progress: Progress | None = None,
+) -> Draft:
+    """Choose a month's pushes for a region, reading only (a job does this long part outside
+    any write transaction); `store_plan` writes it.
+
+    `blocking` narrows the candidate search of labourers with very many posts in reach
+    (planning.candidates); None scores every post in reach. A `restriction` limits the plan to
+    some labourers and posts (a list exchange: its few posts are searched exactly).
+    """
+    progress = progress or Progress()
+    started = time.perf_counter()
+    check_scope(principal, region, "region")
+    progress.stage("load")
+    month = plan_month(params.month, china_date(now), ahead_days=rules.ahead_days)
+    people = population(session, region, month)
+    if restriction is not None:
+        people, blocking = restriction.people(people), None
+    pushed = pushed_this_month(session, region, month.month)
+    target = goals(session, region, month, params)
+    refusals = answers(session, region, month, rules)
+    timings: dict[str, float] = {"load_s": time.perf_counter() - started}
+    progress.stage("calibrate")
+    calibration = (
+        calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
+    )
+    weighing: dict[str, Any] | None = None
+    if rules.learning and rules.learned_weights:
+        calibration, weighing = _learned(session, indexes, region, month, rules, calibration)
+    competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
+    given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
+                       competition, restriction)  # fmt: skip
+    found = search(session, indexes, given, timings, workers=workers, blocking=blocking,
+                   progress=progress)  # fmt: skip
+    pairs, choice = found.pairs, found.choice
+    summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
+    weighed = {
+        **calibration.to_dict(),
+        "responsiveness": _responsiveness(refusals),
+        "competition_in_outcomes": round(competition, 4),
+        "weights": weighing,
+    }
+    plan = plan_row(region, month, params, target, rules, found, summary, weighed)
+    plan.created_at, plan.created_by_key_id = now, principal.key_id
+    plan.exchange_id = None if restriction is None else restriction.exchange_id
+    chosen = choice.chosen
+    items = (people.ids[choice.instance.labourer[chosen]].tolist(),
+             choice.post_ids[choice.instance.post[chosen]].tolist(),
+             pairs.score[chosen].tolist(), choice.probability[chosen].tolist(),
+             pairs.taste[chosen].tolist())  # fmt: skip
+    return Draft(plan, items, timings, started)
+
+
+def store_plan(session: Session, draft: Draft, progress: Progress | None = None) -> Plan:
+    """Write a drafted plan and its items (in the caller's write transaction)."""
+    progress = progress or Progress()
+    plan, timings = draft.plan, draft.timings
+    progress.stage("store", total=len(draft.items[0]))
+    session.add(plan)
+    session.flush()
+    t0 = time.perf_counter()
+    _store_items(session, plan.id, zip(*draft.items, strict=True), progress)
+    timings["store_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - draft.started
+    plan.summary = {**plan.summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
+    session.flush()
+    return plan
+
+
 def build_plan(
     session: Session,
     indexes: ReadModel,
@@ -669,57 +766,12 @@ def build_plan(
     blocking: Blocking | None = Blocking(),
     restriction: Restriction | None = None,
 ) -> Plan:
-    """Choose a month's pushes for a region and store them as a draft plan.
-
-    `blocking` narrows the candidate search of labourers with very many posts in reach
-    (planning.candidates); None scores every post in reach. A `restriction` limits the plan to
-    some labourers and posts (a list exchange: its few posts are searched exactly).
-    """
-    started = time.perf_counter()
-    check_scope(principal, region, "region")
-    month = plan_month(params.month, china_date(now), ahead_days=rules.ahead_days)
-    people = population(session, region, month)
-    if restriction is not None:
-        people, blocking = restriction.people(people), None
-    pushed = pushed_this_month(session, region, month.month)
-    target = goals(session, region, month, params)
-    refusals = answers(session, region, month, rules)
-    timings: dict[str, float] = {"load_s": time.perf_counter() - started}
-    calibration = (
-        calibrate(session, region, month.made_on, rules) if rules.learning else Calibration.prior()
-    )
-    weighing: dict[str, Any] | None = None
-    if rules.learning and rules.learned_weights:
-        calibration, weighing = _learned(session, indexes, region, month, rules, calibration)
-    competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
-    given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
-                       competition, restriction)  # fmt: skip
-    found = search(session, indexes, given, timings, workers=workers, blocking=blocking)
-    pairs, choice = found.pairs, found.choice
-    summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
-    weighed = {
-        **calibration.to_dict(),
-        "responsiveness": _responsiveness(refusals),
-        "competition_in_outcomes": round(competition, 4),
-        "weights": weighing,
-    }
-    plan = plan_row(region, month, params, target, rules, found, summary, weighed)
-    plan.created_at, plan.created_by_key_id = now, principal.key_id
-    plan.exchange_id = None if restriction is None else restriction.exchange_id
-    session.add(plan)
-    session.flush()
-    t0 = time.perf_counter()
-    chosen = choice.chosen
-    items = zip(people.ids[choice.instance.labourer[chosen]].tolist(),
-                choice.post_ids[choice.instance.post[chosen]].tolist(),
-                pairs.score[chosen].tolist(), choice.probability[chosen].tolist(),
-                pairs.taste[chosen].tolist(), strict=True)  # fmt: skip
-    _store_items(session, plan.id, items)
-    timings["store_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - started
-    plan.summary = {**summary, "timings": {k: round(v, 3) for k, v in timings.items()}}
-    session.flush()
-    return plan
+    """Choose a month's pushes for a region and store them as a draft plan, in one
+    transaction (a list exchange's small plan; a region's plan is a job: planning.jobs)."""
+    draft = draft_plan(session, indexes, region=region, params=params, principal=principal,
+                       now=now, rules=rules, workers=workers, blocking=blocking,
+                       restriction=restriction)  # fmt: skip
+    return store_plan(session, draft)
 
 
 def _learned(
@@ -809,7 +861,10 @@ def _openings_left(session: Session, post_ids: list[int]) -> dict[int, int]:
 
 
 def _store_items(
-    session: Session, plan_id: int, items: Iterable[tuple[int, int, float, float, float]]
+    session: Session,
+    plan_id: int,
+    items: Iterable[tuple[int, int, float, float, float]],
+    progress: Progress,
 ) -> None:
     """Write the plan's items (labourer, post, score, probability, taste factor): COPY on
     PostgreSQL (a province plan has millions), else inserts in batches."""
@@ -822,9 +877,11 @@ def _store_items(
                                 "taste_factor": round(taste, 4)})  # fmt: skip
             if len(batch) == 5000:
                 session.execute(insert(PlanItem), batch)
+                progress.advance(len(batch))
                 batch = []
         if batch:
             session.execute(insert(PlanItem), batch)
+            progress.advance(len(batch))
         return
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -839,9 +896,11 @@ def _store_items(
             lines.append(f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\t{taste:.4f}\n")
             if len(lines) == 100_000:
                 copy.write("".join(lines))
+                progress.advance(len(lines))
                 lines = []
         if lines:
             copy.write("".join(lines))
+            progress.advance(len(lines))
 
 
 def list_plans(
@@ -894,7 +953,17 @@ def plan_items(
     return grouped, (labourer_ids[-1] if more else None)
 
 
-def commit_plan(
+@dataclass(slots=True)
+class Scored:
+    """A plan's items scored at push time, ready to write: each item's push row (None: its
+    post is no longer open)."""
+
+    plan_id: int
+    items: list[PlanItem]
+    rows: list[dict[str, Any] | None]
+
+
+def score_commit(
     session: Session,
     indexes: ReadModel,
     plan_id: int,
@@ -902,24 +971,84 @@ def commit_plan(
     principal: Principal,
     now: datetime,
     attribution_days: int,
-) -> tuple[Plan, bool]:
-    """Write the plan's pushes once; a second commit writes nothing and answers the first's result.
-
-    Pairs pushed meanwhile (by staff or another plan) keep their push; posts no longer open are
-    skipped. The score and reasons stored with each push are computed now, at push time.
-    """
+    progress: Progress | None = None,
+) -> Scored | None:
+    """The long, read-only part of a commit: each item's push, scored and explained now.
+    None when the plan is committed already (a 409 if it is not for this month)."""
+    progress = progress or Progress()
+    progress.stage("load")
     plan = get_plan(session, plan_id, principal)
-    today = china_date(now)
-    check_commit_month(plan, today)
+    check_commit_month(plan, china_date(now))
+    if plan.status != PlanStatus.draft:
+        return None
+    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
+    for item in items:
+        session.expunge(item)  # written again by the commit's own transaction
+    indexes.use_weights(plan_weights(plan))  # the pushes are scored as the plan was
+    progress.stage("score", total=len(items))
+    fresh = _Fresh.load(session, indexes, items)
+    rows: list[dict[str, Any] | None] = []
+    for item in items:
+        scored = fresh.score(item, indexes)
+        rows.append(
+            None
+            if scored is None
+            else push_row(
+                item.labourer_id,
+                item.post_id,
+                fresh.regions[item.labourer_id],
+                scored,
+                channel=plan.channel,
+                pushed_by=PushedBy.plan,
+                key_id=principal.key_id,
+                now=now,
+                attribution_days=attribution_days,
+                plan_id=plan.id,
+                note=f"plan {plan.id}",
+                taste_factor=item.taste_factor,
+                exchange_id=plan.exchange_id,
+            )
+        )
+        if len(rows) % 5000 == 0:
+            progress.advance(5000)
+    return Scored(plan.id, items, rows)
+
+
+def write_commit(
+    session: Session,
+    scored: Scored,
+    *,
+    principal: Principal,
+    now: datetime,
+    progress: Progress | None = None,
+) -> tuple[Plan, bool]:
+    """Claim the plan and write its pushes (in the caller's write transaction): pairs pushed
+    meanwhile keep their push. False if another commit claimed it first."""
+    progress = progress or Progress()
+    progress.stage("write", total=len(scored.items))
+    plan = get_plan(session, scored.plan_id, principal)
+    check_commit_month(plan, china_date(now))
     if not claim(session, plan, principal, now):
         session.expire(plan)
         session.refresh(plan)
         return plan, False
-    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
-    indexes.use_weights(plan_weights(plan))  # the pushes are scored as the plan was
-    rows, linked, skipped = push_rows(session, indexes, plan, items, principal, now,
-                                      attribution_days)  # fmt: skip
-    write_pushes(session, plan, items, rows, now)
+    existing = _pushes_by_pair(
+        session,
+        Push.month == plan.month,
+        Push.labourer_region.startswith(plan.region),
+    )
+    items = [session.merge(item, load=False) for item in scored.items]
+    rows, linked, skipped = [], 0, 0
+    for item, row in zip(items, scored.rows, strict=True):
+        pair = (item.labourer_id, item.post_id)
+        if pair in existing:
+            item.push_id = existing[pair]
+            linked += 1
+        elif row is None:
+            skipped += 1
+        else:
+            rows.append(row)
+    write_pushes(session, plan, items, rows, now, progress)
     if plan.exchange_id is not None and rows:
         _exchange_matched(session, plan.exchange_id, len(rows), now)
     result = {
@@ -938,6 +1067,29 @@ def commit_plan(
     session.expire(plan)
     session.refresh(plan)
     return plan, True
+
+
+def commit_plan(
+    session: Session,
+    indexes: ReadModel,
+    plan_id: int,
+    *,
+    principal: Principal,
+    now: datetime,
+    attribution_days: int,
+) -> tuple[Plan, bool]:
+    """Write the plan's pushes once, in one transaction; a second commit writes nothing and
+    answers the first's result. (A job scores in a read transaction and writes in another:
+    planning.jobs.)
+
+    Pairs pushed meanwhile (by staff or another plan) keep their push; posts no longer open are
+    skipped. The score and reasons stored with each push are computed now, at push time.
+    """
+    scored = score_commit(session, indexes, plan_id, principal=principal, now=now,
+                          attribution_days=attribution_days)  # fmt: skip
+    if scored is None:
+        return get_plan(session, plan_id, principal), False
+    return write_commit(session, scored, principal=principal, now=now)
 
 
 def _exchange_matched(session: Session, exchange_id: int, pushes: int, now: datetime) -> None:
@@ -978,61 +1130,19 @@ def claim(session: Session, plan: Plan, principal: Principal, now: datetime) -> 
     return getattr(won, "rowcount", 0) == 1
 
 
-def push_rows(
+def write_pushes(
     session: Session,
-    indexes: ReadModel,
     plan: Plan,
     items: list[PlanItem],
-    principal: Principal,
+    rows: list[dict[str, Any]],
     now: datetime,
-    attribution_days: int,
-) -> tuple[list[dict[str, Any]], int, int]:
-    """The pushes-table rows of the items not pushed yet this month, scored now; and how many
-    items were pushed already (linked to that push) and how many skipped (post not open)."""
-    existing = _pushes_by_pair(
-        session,
-        Push.month == plan.month,
-        Push.labourer_region.startswith(plan.region),
-    )
-    rows, linked, skipped = [], 0, 0
-    fresh = _Fresh.load(session, indexes, items)
-    for item in items:
-        pair = (item.labourer_id, item.post_id)
-        if pair in existing:
-            item.push_id = existing[pair]
-            linked += 1
-            continue
-        scored = fresh.score(item, indexes)
-        if scored is None:
-            skipped += 1
-            continue
-        rows.append(
-            push_row(
-                item.labourer_id,
-                item.post_id,
-                fresh.regions[item.labourer_id],
-                scored,
-                channel=plan.channel,
-                pushed_by=PushedBy.plan,
-                key_id=principal.key_id,
-                now=now,
-                attribution_days=attribution_days,
-                plan_id=plan.id,
-                note=f"plan {plan.id}",
-                taste_factor=item.taste_factor,
-                exchange_id=plan.exchange_id,
-            )
-        )
-    return rows, linked, skipped
-
-
-def write_pushes(
-    session: Session, plan: Plan, items: list[PlanItem], rows: list[dict[str, Any]], now: datetime
+    progress: Progress,
 ) -> None:
     """Insert the rows in batches, link each item to its new push, and tell the agencies whose
     posts were pushed (in this transaction: rules.notices)."""
     for start in range(0, len(rows), 2000):
         session.execute(insert(Push), rows[start : start + 2000])
+        progress.advance(min(2000, len(rows) - start))
     if rows:
         new = _pushes_by_pair(session, Push.plan_id == plan.id)
         for item in items:

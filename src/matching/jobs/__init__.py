@@ -1,0 +1,2 @@
+"""Long work as jobs: accepted at once (202), run by a runner thread, followed by polling
+(docs/jobs.md)."""

@@ -1,0 +1,330 @@
+"""The jobs table's operations: submit, claim, beat, end, cancel, and the sweep that fails a
+job whose runner died (docs/jobs.md)."""
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from matching.clock import wall_now
+from matching.errors import PROBLEM_BASE, Conflict, NotFound, Unprocessable
+from matching.jobs.models import ENDED, Job, JobState
+from matching.jobs.progress import Snapshot
+
+HOST = socket.gethostname()[:80]
+
+
+def this_runner() -> str:
+    """The process's name as a runner: host and pid (a fork has its own)."""
+    return f"{HOST}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What a request asks a job to do."""
+
+    kind: str
+    request: dict[str, Any]
+    principal: dict[str, Any]
+    as_of: datetime
+    region: str | None = None
+    payload: bytes | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    key_id: int | None = None
+
+
+def submit(session: Session, asked: Submission) -> tuple[Job, bool]:
+    """The job for this request, queued; with an Idempotency-Key already used for this kind,
+    the job it made (True: replayed), unless that one failed and may be retried — then a new
+    attempt takes the key. The key with another request is a 422."""
+    if asked.idempotency_key is not None:
+        earlier = session.scalars(
+            select(Job).where(
+                Job.created_by_key_id == asked.key_id,
+                Job.kind == asked.kind,
+                Job.idempotency_key == asked.idempotency_key,
+            )
+        ).first()
+        if earlier is not None:
+            if earlier.request_hash != asked.request_hash:
+                raise Unprocessable.for_field(
+                    "header.Idempotency-Key",
+                    "this key was used with a different request / 幂等键已用于不同的请求",
+                    "idempotency_key_reused",
+                )
+            if not (earlier.state == JobState.failed and earlier.retryable):
+                return earlier, True
+            # The key passes to the new attempt; the failed one is retried, not again.
+            earlier.idempotency_key, earlier.retryable = None, False
+            session.flush()
+            return _queue(session, asked, retry_of=earlier), False
+    return _queue(session, asked, retry_of=None), False
+
+
+def retry(session: Session, job: Job) -> Job:
+    """A new attempt of a failed, retryable job (409 otherwise)."""
+    if not (job.state == JobState.failed and job.retryable):
+        raise Conflict(
+            f"Job {job.id} is {job.state}; only a failed job marked retryable can be retried "
+            "/ 仅可重试失败且可重试的任务"
+        )
+    key = job.idempotency_key
+    job.idempotency_key, job.retryable = None, False  # retried once: the new attempt is the one
+    session.flush()
+    asked = Submission(
+        job.kind,
+        job.request,
+        job.principal,
+        job.as_of,
+        job.region,
+        job.payload,
+        key,
+        job.request_hash,
+        job.created_by_key_id,
+    )
+    return _queue(session, asked, retry_of=job)
+
+
+def _queue(session: Session, asked: Submission, *, retry_of: Job | None) -> Job:
+    job = Job(
+        kind=asked.kind,
+        state=JobState.queued,
+        region=asked.region,
+        request=asked.request,
+        principal=asked.principal,
+        as_of=asked.as_of,
+        payload=asked.payload,
+        idempotency_key=asked.idempotency_key,
+        request_hash=asked.request_hash,
+        attempt=1 if retry_of is None else retry_of.attempt + 1,
+        retry_of=None if retry_of is None else retry_of.id,
+        created_by_key_id=asked.key_id,
+        created_at=wall_now(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get(session: Session, job_id: int) -> Job:
+    """The job, or a 404."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"Job {job_id} not found / 任务不存在")
+    return job
+
+
+def claim(session: Session, runner: str, kinds: list[str]) -> int | None:
+    """Take the oldest queued job of these kinds for this runner (compare-and-set: of two
+    runners, one wins); its id, or None."""
+    candidates = session.scalars(
+        select(Job.id)
+        .where(Job.state == JobState.queued, Job.kind.in_(kinds))
+        .order_by(Job.id)
+        .limit(5)
+    ).all()
+    now = wall_now()
+    for job_id in candidates:
+        won = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.queued)
+            .values(
+                state=JobState.running,
+                runner=runner,
+                started_at=now,
+                heartbeat_at=now,
+                stage=None,
+                done=0,
+                total=None,
+                percent=0.0,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(won, "rowcount", 0) == 1:
+            return int(job_id)
+    return None
+
+
+def beat(session: Session, job_id: int, runner: str, progress: Snapshot) -> bool | None:
+    """Write the heartbeat and progress of a job this runner runs; whether it was asked to
+    stop (None: the job is no longer this runner's, e.g. swept as dead)."""
+    done = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.running, Job.runner == runner)
+        .values(
+            heartbeat_at=wall_now(),
+            stage=progress.stage,
+            done=progress.done,
+            total=progress.total,
+            percent=progress.percent,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        return None
+    return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+
+
+class LostJob(Exception):
+    """The job is no longer this runner's (swept as dead, or cancelled): its work must not land."""
+
+
+def succeed(
+    session: Session,
+    job_id: int,
+    runner: str,
+    result: dict[str, Any],
+    href: str | None,
+    output: dict[str, Any] | None = None,
+) -> None:
+    """Mark the job succeeded in the work's own transaction, so the work and its end land
+    together; LostJob (rolling the work back) if the job is no longer this runner's."""
+    done = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.state == JobState.running,
+            Job.runner == runner,
+            Job.cancel_requested.is_(False),
+        )
+        .values(
+            state=JobState.succeeded,
+            result=result,
+            result_href=href,
+            output=output,
+            percent=100.0,
+            stage=None,
+            finished_at=wall_now(),
+            heartbeat_at=wall_now(),
+            payload=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        raise LostJob(f"job {job_id} is no longer run by {runner}")
+
+
+def end(
+    session: Session,
+    job_id: int,
+    runner: str,
+    state: JobState,
+    *,
+    error: dict[str, Any] | None = None,
+    retryable: bool = False,
+) -> bool:
+    """End a job this runner runs as failed or cancelled (after its work rolled back)."""
+    done = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.running, Job.runner == runner)
+        .values(state=state, error=error, retryable=retryable, finished_at=wall_now())
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(done, "rowcount", 0) == 1
+
+
+def cancel(session: Session, job: Job) -> Job:
+    """A queued job is cancelled at once; a running one is asked to stop (its runner sees it
+    at the next heartbeat, rolls its work back and marks it cancelled). An ended job: 409."""
+    if job.state in ENDED:
+        raise Conflict(f"Job {job.id} has ended ({job.state}) / 任务已结束")
+    if job.state == JobState.queued:
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.state == JobState.queued)
+            .values(state=JobState.cancelled, finished_at=wall_now(), payload=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(cancel_requested=True)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(job)
+    return job
+
+
+def sweep(
+    session: Session, *, stale_after: timedelta, alive: Callable[[str], bool | None]
+) -> list[int]:
+    """Fail every running job whose runner is gone: its heartbeat older than `stale_after`, or
+    (on this host) its process no longer there. Such a job is retryable: its work rolled back
+    with its runner. Returns the ids swept."""
+    now = wall_now()
+    running = session.execute(
+        select(Job.id, Job.runner, Job.heartbeat_at).where(Job.state == JobState.running)
+    ).all()
+    swept = []
+    for job_id, runner, heartbeat in running:
+        verdict = alive(runner or "")
+        if verdict is None:  # another host: only its heartbeat tells
+            verdict = heartbeat is not None and now - heartbeat <= stale_after
+        if verdict:
+            continue
+        since = heartbeat.isoformat(timespec="seconds") if heartbeat else "its start"
+        error = {
+            "type": PROBLEM_BASE + "runner-lost",
+            "title": "Runner lost",
+            "status": 503,
+            "detail": f"the process running this job ({runner}) stopped (no heartbeat since "
+            f"{since}); nothing of its work was written — retry it "
+            "/ 执行进程已中断，未写入任何结果，可重试",
+        }
+        done = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.running, Job.runner == runner)
+            .values(state=JobState.failed, error=error, retryable=True, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(done, "rowcount", 0) == 1:
+            swept.append(int(job_id))
+    return swept
+
+
+class Alive:
+    """Whether a runner is alive, where this process can know: itself (its live jobs), and
+    other processes on this host (their pid exists). None for other hosts."""
+
+    def __init__(self, own_runner: str) -> None:
+        self.own_runner = own_runner
+
+    def __call__(self, runner: str) -> bool | None:
+        host, _, pid = runner.rpartition(":")
+        if host != HOST or not pid.isdigit():
+            return None
+        if runner == self.own_runner:
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, another user's
+            return True
+        return True
+
+
+def pending(session: Session, kinds: list[str]) -> bool:
+    """Whether any job of these kinds waits."""
+    return (
+        session.scalar(
+            select(Job.id).where(Job.state == JobState.queued, Job.kind.in_(kinds)).limit(1)
+        )
+        is not None
+    )
+
+
+def visible(job: Job, key_id: int | None, unrestricted: bool, covers: Any) -> bool:
+    """Whether a caller may see a job: admin; its creator; staff whose scope covers its region."""
+    return (
+        unrestricted
+        or job.created_by_key_id == key_id
+        or (job.region is not None and covers(job.region))
+    )

@@ -1,0 +1,114 @@
+"""A region's plan and a plan's commit as jobs (docs/jobs.md): the long part reads, in a
+read transaction, reporting its progress; the write lands with the job's end, so a job that
+dies leaves nothing half-written."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matching.auth.principal import Principal
+from matching.clock import china_date
+from matching.jobs.runner import JobContext, Kind
+from matching.matches.read_model import ReadModel
+from matching.planning import service
+from matching.pushes.models import Channel
+from matching.settings import Settings
+
+PLAN = "plan"
+PLAN_COMMIT = "plan_commit"
+
+# Each stage's share of a plan's time, measured on the province benchmark (BENCHMARKS.md).
+PLAN_STAGES = (
+    ("load", 5.0),
+    ("calibrate", 5.0),
+    ("candidates", 60.0),
+    ("solve", 20.0),
+    ("store", 10.0),
+)
+COMMIT_STAGES = (("load", 5.0), ("score", 60.0), ("write", 35.0))
+
+ReadModelFor = Callable[[Session, date], ReadModel]
+
+
+def plan_request(region: str, params: service.PlanParams) -> dict[str, Any]:
+    """A plan job's request, as stored with the job."""
+    return {
+        "region": region,
+        "pushes_per_labourer": params.pushes_per_labourer,
+        "pushes_per_opening": params.pushes_per_opening,
+        "candidates_per_labourer": params.candidates_per_labourer,
+        "coverage": params.coverage,
+        "min_probability": params.min_probability,
+        "channel": params.channel.value,
+        "month": params.month,
+        "success_margin": params.success_margin,
+        "max_pushes": params.max_pushes,
+    }
+
+
+def _params(request: dict[str, Any]) -> service.PlanParams:
+    fields = {k: v for k, v in request.items() if k != "region"}
+    return service.PlanParams(**{**fields, "channel": Channel(fields["channel"])})
+
+
+def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict[str, Kind]:
+    """The planning jobs, bound to the process's indexes and (as they are when a job runs)
+    its settings."""
+
+    def run_plan(job: JobContext) -> None:
+        settings = current()
+        principal = Principal.from_stored(job.principal)
+        with job.reading() as session:
+            indexes = read_model_for(session, china_date(job.as_of))
+            draft = service.draft_plan(
+                session,
+                indexes,
+                region=job.request["region"],
+                params=_params(job.request),
+                principal=principal,
+                now=job.as_of,
+                rules=service.rules_from(settings),
+                workers=settings.planner_workers,
+                progress=job.progress,
+            )
+        with job.writing() as session:
+            plan = service.store_plan(session, draft, job.progress)
+            result = {
+                "plan_id": plan.id,
+                "region": plan.region,
+                "month": plan.month,
+                "items": len(draft.items[0]),
+            }
+            job.land(session, result, f"/v1/plans/{plan.id}")
+
+    def run_commit(job: JobContext) -> None:
+        settings = current()
+        principal = Principal.from_stored(job.principal)
+        plan_id = int(job.request["plan_id"])
+        with job.reading() as session:
+            indexes = read_model_for(session, china_date(job.as_of))
+            scored = service.score_commit(
+                session,
+                indexes,
+                plan_id,
+                principal=principal,
+                now=job.as_of,
+                attribution_days=settings.attribution_days,
+                progress=job.progress,
+            )
+        with job.writing() as session:
+            if scored is None:  # committed before: the first commit's result
+                plan, wrote = service.get_plan(session, plan_id, principal), False
+            else:
+                plan, wrote = service.write_commit(
+                    session, scored, principal=principal, now=job.as_of, progress=job.progress
+                )
+            result = {"plan_id": plan.id, "committed_now": wrote, **(plan.commit_result or {})}
+            job.land(session, result, f"/v1/plans/{plan.id}")
+
+    return {
+        PLAN: Kind(run_plan, PLAN_STAGES),
+        PLAN_COMMIT: Kind(run_commit, COMMIT_STAGES),
+    }
