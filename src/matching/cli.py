@@ -3,10 +3,12 @@
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 
@@ -15,6 +17,9 @@ from matching.auth.models import Role
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.migrations_state import alembic_config
 from matching.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from matching.remote import Remote
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +59,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     deliver.add_argument("--once", action="store_true", help="one pass, then exit")
 
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--url",
+        default=os.environ.get("MATCHING_API_URL", "http://127.0.0.1:8000"),
+        help="the running service (MATCHING_API_URL)",
+    )
+    remote.add_argument(
+        "--key",
+        default=os.environ.get("MATCHING_API_KEY"),
+        help="a staff or admin key (MATCHING_API_KEY)",
+    )
+    plan = sub.add_parser(
+        "plan", parents=[remote], help="plan a region's month on a running service, with progress"
+    )
+    plan.add_argument("--region", help="region code, any level")
+    plan.add_argument(
+        "--month", help="YYYY-MM: this month (default) or, in its last days, the next"
+    )
+    plan.add_argument("--coverage", type=float, help="pushes as a share of U (default: the target)")
+    plan.add_argument("--max-pushes", type=int, help="at most this many pushes")
+    plan_sub = plan.add_subparsers(dest="plan_command")
+    commit = plan_sub.add_parser("commit", parents=[remote], help="commit a plan: write its pushes")
+    commit.add_argument("plan_id", type=int)
+    roster = sub.add_parser(
+        "import", parents=[remote], help="import a roster (.xlsx/.csv) on a running service"
+    )
+    roster.add_argument("file", type=Path)
+    roster.add_argument("--mode", choices=["create", "update"], default="create")
+    roster.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=Path("openapi/openapi.json"))
     openapi.add_argument("--check", action="store_true", help="fail if the file differs")
@@ -71,8 +106,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "openapi": _openapi,
         "webhooks": _webhooks,
+        "plan": _plan,
+        "import": _import,
     }[args.command]
     return handler(args, settings)
+
+
+def _remote(args: argparse.Namespace) -> "Remote":
+    from matching.remote import Remote
+
+    if not args.key:
+        raise SystemExit("a key is needed: --key or MATCHING_API_KEY")
+    return Remote(args.url, args.key)
+
+
+def _plan(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.remote import RemoteError, print_json
+
+    remote = _remote(args)
+    try:
+        if args.plan_command == "commit":
+            plan = remote.commit(args.plan_id)
+            print_json({"id": plan["id"], "status": plan["status"],
+                        "commit_result": plan["commit_result"]})  # fmt: skip
+            return 0
+        if not args.region:
+            raise SystemExit("--region is needed to plan")
+        body = {"region": args.region, "month": args.month, "coverage": args.coverage,
+                "max_pushes": args.max_pushes}  # fmt: skip
+        plan = remote.plan({k: v for k, v in body.items() if v is not None})
+    except RemoteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print_json({"id": plan["id"], "region": plan["region"], "month": plan["month"],
+                "summary": plan["summary"]})  # fmt: skip
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.remote import RemoteError, print_json
+
+    try:
+        report = _remote(args).import_roster(args.file, mode=args.mode, dry_run=args.dry_run)
+    except RemoteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print_json({k: report.get(k) for k in ("dry_run", "rows", "valid", "created", "updated",
+                                          "counts", "errors")})  # fmt: skip
+    return 0 if not report.get("errors") else 1
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
