@@ -46,6 +46,7 @@ from matching.pushes.router import router as pushes_router
 from matching.ratelimit import BULK, DEFAULT, RateLimiter
 from matching.regions.router import router as regions_router
 from matching.reports.router import router as reports_router
+from matching.reports.router import workbook_kind
 from matching.settings import Settings, get_settings
 from matching.skills.router import router as skills_router
 from matching.webhooks.delivery import Deliverer, DeliveryPolicy, DeliveryThread
@@ -222,7 +223,11 @@ def job_runner(
     def read_model_for(session: Session, today: date) -> ReadModel:
         return ReadModel(matcher, session, today)
 
-    kinds = {**planning_jobs.kinds(read_model_for, settings), **import_kind(personal)}
+    kinds = {
+        **planning_jobs.kinds(read_model_for, settings),
+        **import_kind(personal),
+        **workbook_kind(settings),
+    }
     policy = _runner_policy(settings(), inline)
     return JobRunner(sessions, kinds, policy)
 

@@ -42,7 +42,9 @@ CREATES_WITH_LOCATION = {
     "create_agency", "create_api_key", "create_labourer", "create_post",
 }  # fmt: skip
 # The operations that start a job: 202 with Location, the job to follow (docs/jobs.md).
-STARTS_JOB = {"create_plan", "commit_plan", "import_roster", "retry_job"}
+STARTS_JOB = {
+    "create_plan", "commit_plan", "import_roster", "retry_job", "build_targets_workbook",
+}  # fmt: skip
 _JOB_LINKS = {
     "FollowJob": {
         "operationId": "get_job",

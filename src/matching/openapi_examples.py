@@ -221,6 +221,11 @@ EXAMPLES: dict[str, RequestExample] = {
         },
         path={"region": "430981", "year": 2026},
     ),
+    "build_targets_workbook": RequestExample(
+        "沅江市's workbook of the month, built as a job / 生成本月任务完成情况工作簿",
+        "staff",
+        {"region": "430981"},
+    ),
     "create_plan": RequestExample(
         "This month's pushes for 沅江市 / 生成本月推送计划",
         "staff",

@@ -94,6 +94,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/labourers/{labourer_id}/services"): STAFF,
     ("GET", "/v1/reports/targets"): STAFF,
     ("GET", "/v1/reports/targets.xlsx"): STAFF,
+    ("POST", "/v1/reports/targets.xlsx"): STAFF,
     ("GET", "/v1/reports/agency-posts"): frozenset({"admin", "agency"}),
     ("PUT", "/v1/targets/{region}/{year}"): ADMIN,
     ("GET", "/v1/targets/{region}/{year}"): STAFF,

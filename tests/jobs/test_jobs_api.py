@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matching.downloads import XLSX
 from matching.jobs.models import Job
 from matching.labourers.models import Labourer
 from matching.planning.models import Plan
@@ -127,3 +129,31 @@ def test_a_roster_that_is_not_a_roster_fails_its_job_naming_the_file(
     job = client.get(answer.headers["Location"], headers=staff).json()
     assert job["state"] == "failed" and job["error"]["status"] == 422
     assert job["error"]["errors"][0]["field"] == "body.file"
+
+
+def test_the_targets_workbook_as_a_job_downloads_the_same_sheets(
+    client: TestClient, auth: Headers
+) -> None:
+    staff = auth("staff")
+    answer = client.post("/v1/reports/targets.xlsx", json={"region": "430981"}, headers=staff)
+    assert answer.status_code == 202, answer.text
+    job = client.get(answer.headers["Location"], headers=staff).json()
+    assert job["state"] == "succeeded" and job["kind"] == "targets_workbook", job
+    made = client.get(job["links"]["result"], headers=staff)
+    assert made.status_code == 200
+    assert made.headers["content-type"].startswith(XLSX)
+    assert made.headers["content-disposition"].endswith(
+        f'"targets-430981-{job["result"]["month"]}.xlsx"'
+    )
+    direct = client.get("/v1/reports/targets.xlsx", params={"region": "430981"}, headers=staff)
+    assert _sheets(made.content) == _sheets(direct.content)
+    future = client.post("/v1/reports/targets.xlsx", json={"region": "430981", "month": "2099-01"},
+                         headers=staff)  # fmt: skip
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "body.month"
+    outside = client.post("/v1/reports/targets.xlsx", json={"region": "430902"}, headers=staff)
+    assert outside.status_code == 403
+
+
+def _sheets(content: bytes) -> dict[str, list[tuple[object, ...]]]:
+    book = load_workbook(io.BytesIO(content))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}

@@ -59,6 +59,10 @@ class Job(Base):
     # The whole of a large result (a roster import's report), served by /v1/jobs/{id}/result.
     output: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSON))
     result_href: Mapped[str | None] = mapped_column(String(200))
+    # A file the job made (a workbook), served by /v1/jobs/{id}/result as itself.
+    result_file: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    result_media_type: Mapped[str | None] = mapped_column(String(120))
+    result_filename: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # problem details
     retryable: Mapped[bool] = mapped_column(default=False)
     cancel_requested: Mapped[bool] = mapped_column(default=False)

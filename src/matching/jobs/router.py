@@ -9,6 +9,7 @@ from sqlalchemy import select
 from matching.auth.deps import StaffOrAdmin
 from matching.auth.principal import Principal
 from matching.deps import IdPath, SessionDep
+from matching.downloads import XLSX, attachment
 from matching.errors import Conflict, NotFound, problem_responses
 from matching.jobs import store
 from matching.jobs.models import ENDED, Job, JobState
@@ -130,12 +131,24 @@ def retry_job(
     "/v1/jobs/{job_id:id}/result",
     summary="A job's full result / 任务结果",
     operation_id="get_job_result",
-    responses=problem_responses(404, 409, 422),
+    response_model=dict[str, Any],
+    responses={
+        200: {
+            "content": {"application/json": {}, XLSX: {}},
+            "description": "The report (JSON), or the file the job made (a workbook)",
+        },
+        **problem_responses(404, 409, 422),
+    },
 )
-def get_job_result(job_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> dict[str, Any]:
-    """The whole result a job stored (a roster import's report, every line); 409 until it
-    succeeded."""
+def get_job_result(
+    request: Request, job_id: IdPath, session: SessionDep, principal: StaffOrAdmin
+) -> Any:
+    """The whole result a job stored: a roster import's report (every line), or the file it
+    made (a targets workbook, as an .xlsx download); 409 until it succeeded."""
     job = _visible_job(session, job_id, principal)
     if job.state != JobState.succeeded:
         raise Conflict(f"Job {job_id} is {job.state}; it has no result / 任务尚无结果")
+    if job.result_media_type is not None and job.result_file is not None:
+        filename = job.result_filename or f"job-{job.id}"
+        return attachment(request, job.result_file, job.result_media_type, filename)
     return job.output if job.output is not None else (job.result or {})

@@ -54,12 +54,13 @@ class JobContext:
         result: dict[str, Any],
         href: str | None = None,
         output: dict[str, Any] | None = None,
+        file: store.ResultFile | None = None,
     ) -> None:
         """Mark the job succeeded in the work's transaction (LostJob if it is no longer ours):
-        `result` its summary, `href` where its result is read, `output` a large result kept
-        for `/v1/jobs/{id}/result`."""
+        `result` its summary, `href` where its result is read, `output` a large result or
+        `file` a file it made, kept for `/v1/jobs/{id}/result`."""
         self.progress.check()
-        store.succeed(session, self.job_id, self.runner, result, href, output)
+        store.succeed(session, self.job_id, self.runner, result, href, output, file)
         self.landed = True
 
 

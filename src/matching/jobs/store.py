@@ -171,6 +171,15 @@ def beat(session: Session, job_id: int, runner: str, progress: Snapshot) -> bool
     return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
+@dataclass(frozen=True, slots=True)
+class ResultFile:
+    """A file a job made, served as itself by /v1/jobs/{id}/result."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
 class LostJob(Exception):
     """The job is no longer this runner's (swept as dead, or cancelled): its work must not land."""
 
@@ -182,9 +191,13 @@ def succeed(
     result: dict[str, Any],
     href: str | None,
     output: dict[str, Any] | None = None,
+    file: ResultFile | None = None,
 ) -> None:
     """Mark the job succeeded in the work's own transaction, so the work and its end land
     together; LostJob (rolling the work back) if the job is no longer this runner's."""
+    made = {} if file is None else {"result_file": file.content,
+                                    "result_media_type": file.media_type,
+                                    "result_filename": file.filename}  # fmt: skip
     done = session.execute(
         update(Job)
         .where(
@@ -203,6 +216,7 @@ def succeed(
             finished_at=wall_now(),
             heartbeat_at=wall_now(),
             payload=None,
+            **made,
         )
         .execution_options(synchronize_session=False)
     )

@@ -1,16 +1,23 @@
 """Report and target endpoints (报表、任务分解表)."""
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from matching.auth.deps import AdminOnly, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import SessionDep, SettingsDep, TodayDep
+from matching.clock import china_date
+from matching.deps import NowDep, SessionDep, SettingsDep, TodayDep
 from matching.downloads import XLSX, attachment
 from matching.errors import Forbidden, Unprocessable, problem_responses
+from matching.jobs.accept import IdempotencyKey, accept
+from matching.jobs.runner import JobContext, Kind
+from matching.jobs.schemas import JobRead
+from matching.jobs.store import ResultFile
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post
 from matching.pushes.stats import OutcomePage, outcome_counts
@@ -22,8 +29,10 @@ from matching.reports.schemas import EffectiveTarget, TargetRead, TargetSet, Tar
 from matching.reports.targets import upsert
 from matching.reports.workbook import targets_workbook
 from matching.rules import targets
+from matching.rules.period import parse_month
 from matching.schemas import MONTH_PATTERN
 from matching.scope import check_scope
+from matching.settings import Settings
 
 router = APIRouter(tags=["reports"], responses=problem_responses(401, 403, 422))
 AdminOrAgency = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.agency))]
@@ -97,6 +106,95 @@ def targets_report_xlsx(
     )
     filename = f"targets-{report.region}-{report.month}.xlsx"
     return attachment(request, targets_workbook(report, trend), XLSX, filename)
+
+
+class WorkbookAsk(BaseModel):
+    """Which report to build as a workbook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(description="Region code, any level / 区划代码")
+    month: str | None = Field(
+        None, pattern=MONTH_PATTERN, description="YYYY-MM; default this month"
+    )
+
+
+TARGETS_WORKBOOK = "targets_workbook"
+WORKBOOK_STAGES = (("report", 60.0), ("trend", 25.0), ("workbook", 15.0))
+
+
+@router.post(
+    "/v1/reports/targets.xlsx",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Build the targets workbook as a job / 生成任务完成情况工作簿（后台）",
+    operation_id="build_targets_workbook",
+    dependencies=[Bulk],
+    responses=problem_responses(422),
+)
+def build_targets_workbook(
+    request: Request,
+    body: WorkbookAsk,
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    now: NowDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobRead:
+    """The same workbook as `GET /v1/reports/targets.xlsx`, built as a job: a province's takes
+    seconds to minutes. `202 Accepted` with `Location: /v1/jobs/{id}`; once it succeeded,
+    `links.result` (`/v1/jobs/{id}/result`) downloads the .xlsx."""
+    region = canonical_region_code(body.region, field="body.region")
+    check_scope(principal, region, "region")
+    try:  # a month that cannot be reported: 422 now, not a failed job
+        parse_month(body.month, china_date(now))
+    except Unprocessable as exc:
+        raise Unprocessable.for_field(
+            "body.month", f"{body.month} has not begun yet / 月份尚未开始"
+        ) from exc
+    return accept(
+        request,
+        session,
+        response,
+        kind=TARGETS_WORKBOOK,
+        job_request={"region": region, "month": body.month},
+        principal=principal.to_stored(),
+        as_of=now,
+        region=region,
+        idempotency_key=idempotency_key,
+    )
+
+
+def workbook_kind(current: Callable[[], Settings]) -> dict[str, Kind]:
+    """The targets workbook as a job: read in a read transaction, the file kept with the job."""
+
+    def run(job: JobContext) -> None:
+        principal = Principal.from_stored(job.principal)
+        today = china_date(job.as_of)
+        with job.reading() as session:
+            job.progress.stage("report")
+            report = service.targets_report(
+                session,
+                region=job.request["region"],
+                month=job.request["month"],
+                today=today,
+                principal=principal,
+                attribution_days=current().attribution_days,
+            )
+            job.progress.stage("trend")
+            trend = service.monthly_trend(session, region=report.region, month=report.month,
+                                          today=today, principal=principal)  # fmt: skip
+        job.progress.stage("workbook")
+        content = targets_workbook(report, trend)
+        filename = f"targets-{report.region}-{report.month}.xlsx"
+        with job.writing() as session:
+            job.land(
+                session,
+                {"region": report.region, "month": report.month, "bytes": len(content)},
+                f"/v1/jobs/{job.job_id}/result",
+                file=ResultFile(content, XLSX, filename),
+            )
+
+    return {TARGETS_WORKBOOK: Kind(run, WORKBOOK_STAGES)}
 
 
 @router.get(
