@@ -111,12 +111,21 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def _postgresql(session: Session) -> bool:
+    bind = session.get_bind()
+    return bind.dialect.name == "postgresql" and isinstance(bind, Engine)
+
+
 def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
     session = factory()
     try:
         if write:
             session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        elif _postgresql(session):
+            # A reader sends no BEGIN and no COMMIT: two round trips of a match's eight (issue
+            # 14). Under READ COMMITTED each statement saw its own snapshot anyway.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
         session.commit()
     except BaseException:

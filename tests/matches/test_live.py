@@ -123,3 +123,24 @@ def test_labourer_records_come_back_as_given() -> None:
     assert snap.records.get(6) is profiles[5]
     assert snap.records.get(999) is None
     assert len(snap) == 50
+
+
+def test_a_large_build_is_frozen_out_of_the_collectors_walks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Full collections walked every record of a large index (issue 14): after a build at
+    least FREEZE_FROM rows, everything alive is in the permanent generation; a small one
+    leaves the collector alone."""
+    import gc
+
+    from matching.matches import live
+
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    monkeypatch.setattr(live, "FREEZE_FROM", 50)
+    rng = random.Random(7)
+    small, large = post_index(), post_index()
+    small.build([_post(rng, i) for i in range(1, 10)], seq=1, today=date(2026, 11, 20))
+    assert frozen == []
+    large.build([_post(rng, i) for i in range(1, 60)], seq=1, today=date(2026, 11, 20))
+    assert frozen == [1]
