@@ -39,3 +39,10 @@ def next_seq(session: Session, name: str) -> int:
 def current_seq(session: Session, name: str) -> int:
     """The newest committed change number."""
     return int(session.scalar(select(ChangeCounter.seq).where(ChangeCounter.name == name)) or 0)
+
+
+def current_seqs(session: Session) -> dict[str, int]:
+    """Every counter's newest committed change number, in one statement (a match reads both
+    the labourers' and the posts')."""
+    return {str(name): int(seq) for name, seq in session.execute(
+        select(ChangeCounter.name, ChangeCounter.seq))}  # fmt: skip

@@ -23,6 +23,7 @@ NAMING_CONVENTION = {
 
 
 SQLITE_BEGIN_OPTION = "matching_sqlite_begin"
+READ_ONLY = "matching_read_only"  # session.info: a reader's transaction (session_scope)
 _ZERO = timedelta(0)
 
 
@@ -120,6 +121,7 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
     """One transaction: commit on success, roll back on any error."""
     session = factory()
     try:
+        session.info[READ_ONLY] = not write
         if write:
             session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         elif _postgresql(session):

@@ -60,9 +60,12 @@ class Matcher:
             corridors=Corridors.from_pairs(self.settings.partner_corridors),
         )
 
-    def post_snapshot(self, session: Session, today: date) -> Snapshot[PostArrays, PostRecord]:
-        """The post index, brought up to date with the database."""
-        seq = current_seq(session, POSTS)
+    def post_snapshot(
+        self, session: Session, today: date, seq: int | None = None
+    ) -> Snapshot[PostArrays, PostRecord]:
+        """The post index, brought up to date with the database (`seq`: the posts' change
+        counter, when the caller read it already)."""
+        seq = current_seq(session, POSTS) if seq is None else seq
         snap = self.posts.snapshot
         if snap is not None and snap.seq >= seq and snap.built_on == today:
             return snap
@@ -79,10 +82,10 @@ class Matcher:
         return result
 
     def labourer_snapshot(
-        self, session: Session, today: date
+        self, session: Session, today: date, seq: int | None = None
     ) -> Snapshot[LabourerArrays, LabourerProfile]:
         """The labourer index, brought up to date (rebuilt each day: ages and statuses move)."""
-        seq = current_seq(session, LABOURERS)
+        seq = current_seq(session, LABOURERS) if seq is None else seq
         snap = self.labourers.snapshot
         if snap is not None and snap.seq >= seq and snap.built_on == today:
             return snap

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from matching.changes import LABOURERS, POSTS, current_seqs
+from matching.database import READ_ONLY
 from matching.matches.live import Snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
@@ -106,15 +108,26 @@ class ReadModel:
         self._tables: dict[date, PostTable] = {}  # a plan's widening search asks again
         self._context: ScoringContext | None = None  # weights other than the settings'
         self._places: places.Places | None = None  # read once: a push of many posts asks often
+        self._seqs: dict[str, int] | None = None
+
+    def _seq(self, name: str) -> int | None:
+        """A change counter: for a reader, as first read (both counters in one statement);
+        None for a writer, whose own writes may move a counter between its reads."""
+        if not self._session.info.get(READ_ONLY):
+            return None
+        if self._seqs is None:
+            self._seqs = current_seqs(self._session)
+        return self._seqs.get(name, 0)
 
     def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
         if self._posts is None:
-            self._posts = self._matcher.post_snapshot(self._session, self.today)
+            self._posts = self._matcher.post_snapshot(self._session, self.today, self._seq(POSTS))
         return self._posts
 
     def _labourer_snapshot(self) -> Snapshot[LabourerArrays, LabourerProfile]:
         if self._labourers is None:
-            self._labourers = self._matcher.labourer_snapshot(self._session, self.today)
+            seq = self._seq(LABOURERS)
+            self._labourers = self._matcher.labourer_snapshot(self._session, self.today, seq)
         return self._labourers
 
     @property
