@@ -1,5 +1,9 @@
 """Shared request dependencies: the request's transaction and settings, and the guard against
-NUL characters every route runs."""
+NUL characters every route runs.
+
+A dependency that neither blocks nor waits is `async`: FastAPI runs a plain `def` dependency in
+the thread pool, and each such hop cost a request about as much as its scoring (issue 14).
+Only the ones that reach the database (the session, the key) stay plain functions."""
 
 import json
 from collections.abc import Iterator
@@ -23,7 +27,7 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.sessionmaker, write=write)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -34,24 +38,24 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_today() -> date:
+async def get_today() -> date:
     """Today's date in China, from the service's one clock."""
     return clock.today()
 
 
-def get_personal_data(request: Request) -> PersonalData:
+async def get_personal_data(request: Request) -> PersonalData:
     """The app's sealer of personal data."""
     personal: PersonalData = request.app.state.personal
     return personal
 
 
-def get_request_id(request: Request) -> str | None:
+async def get_request_id(request: Request) -> str | None:
     """The id of this request (also in the X-Request-ID header)."""
     value = getattr(request.state, "request_id", None)
     return value if isinstance(value, str) else None
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The current time, aware, from the service's one clock."""
     return clock.now()
 

@@ -57,7 +57,9 @@ def authenticate(
     return Principal.from_key(key)
 
 
-def limit_bulk(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> None:
+async def limit_bulk(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> None:
     """Spend one of the key's bulk requests (batches, imports, pushes, plans, workbooks): each
     costs as much as hundreds of reads, so they have a budget of their own (ratelimit.py)."""
     request.app.state.rate_limiter.take(principal.key_id, principal.role.value, BULK)
@@ -73,7 +75,7 @@ class RequireRoles:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         """Return the principal when its role is admitted."""
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(self.roles))

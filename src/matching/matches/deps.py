@@ -9,7 +9,7 @@ from matching.matches.matcher import Matcher
 from matching.matches.read_model import ReadModel
 
 
-def get_matcher(request: Request) -> Matcher:
+async def get_matcher(request: Request) -> Matcher:
     """The process's matcher."""
     matcher: Matcher = request.app.state.matcher
     return matcher
@@ -18,7 +18,7 @@ def get_matcher(request: Request) -> Matcher:
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
 
 
-def get_read_model(matcher: MatcherDep, session: SessionDep, today: TodayDep) -> ReadModel:
+async def get_read_model(matcher: MatcherDep, session: SessionDep, today: TodayDep) -> ReadModel:
     """The indexes as this request sees them: through its session, on the service's today."""
     return ReadModel(matcher, session, today)
 
