@@ -51,11 +51,6 @@ _JOB_LINKS = {
         "parameters": {"job_id": "$response.body#/id"},
         "description": "Poll the job it started / 查看任务进度",
     },
-    "CancelJob": {
-        "operationId": "cancel_job",
-        "parameters": {"job_id": "$response.body#/id"},
-        "description": "Cancel the job it started / 取消任务",
-    },
 }
 _JOB_LOCATION = {
     "description": "The job to follow: GET it for the stage, the percent done and, once it "

@@ -113,6 +113,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/jobs/{job_id}/cancel"): STAFF,
     ("POST", "/v1/jobs/{job_id}/retry"): STAFF,
     ("GET", "/v1/jobs/{job_id}/result"): STAFF,
+    ("GET", "/v1/jobs/{job_id}/file"): STAFF,
 }
 
 SAMPLE_PARAMS = {"code": "430981", "skill_id": "S0001", "region": "430981", "year": "2026"}

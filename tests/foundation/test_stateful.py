@@ -64,6 +64,8 @@ def _realistic(body: Any, path: str, method: str, rng: random.Random) -> Any:
 # their own, end to end through the running service; in this random walk their chains only take
 # steps from the registry's (with them the posts' and plans' chains went unanswered on
 # PostgreSQL after the rest of the suite).
+JOB_DEAD_ENDS = ("/cancel", "/retry", "/file")
+
 PARTNER_OPERATIONS = {
     "update_agency", "suspend_agency", "reinstate_agency", "issue_webhook_secret",
     "list_webhook_messages", "redeliver_webhook_message", "create_exchange", "list_exchanges",
@@ -135,11 +137,17 @@ def test_the_stateful_phase_follows_the_links(
     # the caller chooses; say so, and those creators become the chains' roots.
     graph = schema.analysis.dependency_graph
     produced = {o.resource.name for node in graph.operations.values() for o in node.outputs}
-    for node in graph.operations.values():
+    for label, node in graph.operations.items():
         node.inputs = [
             slot
             for slot in node.inputs
-            if slot.resource_field is None or slot.resource.name in produced
+            if (slot.resource_field is None or slot.resource.name in produced)
+            # A job's id names the job only: the inference also offered it as a plan's id
+            # (a plan is the result of a job, not the job), and those calls were 404s.
+            and not (slot.resource.name == "JobRead" and slot.parameter_name != "job_id")
+            # A job here has ended by its first poll (tests run jobs inline): cancelling or
+            # retrying it is a 409 every time, and only a workbook's job has a file.
+            and not (slot.resource.name == "JobRead" and str(label).endswith(JOB_DEAD_ENDS))
         ]
 
     headers = auth("admin")
@@ -167,7 +175,7 @@ def test_the_stateful_phase_follows_the_links(
 
     Workflow.run(
         settings=settings(
-            max_examples=100,
+            max_examples=150,  # the jobs joined the walk: more scenarios to go round it
             stateful_step_count=8,
             derandomize=True,
             deadline=None,

@@ -127,28 +127,44 @@ def retry_job(
     return JobRead.of(again)
 
 
+def _succeeded(session: SessionDep, job_id: int, principal: Principal) -> Job:
+    job = _visible_job(session, job_id, principal)
+    if job.state != JobState.succeeded:
+        raise Conflict(f"Job {job_id} is {job.state}; it has no result / 任务尚无结果")
+    return job
+
+
 @router.get(
     "/v1/jobs/{job_id:id}/result",
     summary="A job's full result / 任务结果",
     operation_id="get_job_result",
-    response_model=dict[str, Any],
+    responses=problem_responses(404, 409, 422),
+)
+def get_job_result(job_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> dict[str, Any]:
+    """The whole result a job stored (a roster import's report, every line); 409 until it
+    succeeded. A job that made a file serves it at `/v1/jobs/{id}/file`."""
+    job = _succeeded(session, job_id, principal)
+    return job.output if job.output is not None else (job.result or {})
+
+
+@router.get(
+    "/v1/jobs/{job_id:id}/file",
+    summary="The file a job made / 下载任务生成的文件",
+    operation_id="get_job_file",
+    response_class=Response,
     responses={
-        200: {
-            "content": {"application/json": {}, XLSX: {}},
-            "description": "The report (JSON), or the file the job made (a workbook)",
-        },
+        200: {"content": {XLSX: {}}, "description": "The file (a targets workbook)"},
         **problem_responses(404, 409, 422),
     },
 )
-def get_job_result(
+def get_job_file(
     request: Request, job_id: IdPath, session: SessionDep, principal: StaffOrAdmin
-) -> Any:
-    """The whole result a job stored: a roster import's report (every line), or the file it
-    made (a targets workbook, as an .xlsx download); 409 until it succeeded."""
-    job = _visible_job(session, job_id, principal)
-    if job.state != JobState.succeeded:
-        raise Conflict(f"Job {job_id} is {job.state}; it has no result / 任务尚无结果")
-    if job.result_media_type is not None and job.result_file is not None:
-        filename = job.result_filename or f"job-{job.id}"
-        return attachment(request, job.result_file, job.result_media_type, filename)
-    return job.output if job.output is not None else (job.result or {})
+) -> Response:
+    """The file a job made (a targets workbook, .xlsx); 409 until it succeeded, 404 for a job
+    that makes no file."""
+    job = _succeeded(session, job_id, principal)
+    if job.result_media_type is None or job.result_file is None:
+        raise NotFound(f"Job {job_id} made no file; its result is /v1/jobs/{job_id}/result "
+                       "/ 该任务没有文件")  # fmt: skip
+    filename = job.result_filename or f"job-{job.id}"
+    return attachment(request, job.result_file, job.result_media_type, filename)

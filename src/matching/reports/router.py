@@ -142,7 +142,7 @@ def build_targets_workbook(
 ) -> JobRead:
     """The same workbook as `GET /v1/reports/targets.xlsx`, built as a job: a province's takes
     seconds to minutes. `202 Accepted` with `Location: /v1/jobs/{id}`; once it succeeded,
-    `links.result` (`/v1/jobs/{id}/result`) downloads the .xlsx."""
+    `links.result` (`/v1/jobs/{id}/file`) downloads the .xlsx."""
     region = canonical_region_code(body.region, field="body.region")
     check_scope(principal, region, "region")
     try:  # a month that cannot be reported: 422 now, not a failed job
@@ -190,7 +190,7 @@ def workbook_kind(current: Callable[[], Settings]) -> dict[str, Kind]:
             job.land(
                 session,
                 {"region": report.region, "month": report.month, "bytes": len(content)},
-                f"/v1/jobs/{job.job_id}/result",
+                f"/v1/jobs/{job.job_id}/file",
                 file=ResultFile(content, XLSX, filename),
             )
 
