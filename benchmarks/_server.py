@@ -65,15 +65,19 @@ def migrate(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_service(database_url: str) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
-    """Migrate, start uvicorn, yield (base URL, env, admin headers); stop it afterwards."""
+def running_service(
+    database_url: str, workers: int = 1
+) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """Migrate, start uvicorn (`workers` processes), yield (base URL, env, admin headers); stop
+    it afterwards."""
     env = migrate(database_url)
     admin_key = _cli(["keys", "create", "--name", "bench admin", "--role", "admin"], env)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port),
+         "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -452,6 +452,46 @@ def over_http(url: str, labourer_ids: list[int], post_ids: list[int]) -> dict[st
     return out
 
 
+def throughput(
+    url: str, labourer_ids: list[int], *, workers: int, connections: int, seconds: float
+) -> dict[str, Any]:
+    """Requests a second of top-10 matches with `connections` clients at once, against the
+    service run with `workers` processes (each warmed until it has built its indexes)."""
+    import asyncio
+
+    with running_service(url, workers=workers) as (base, _, admin):
+        paths = [f"/v1/labourers/{i}/matches?k=10" for i in labourer_ids]
+
+        async def load() -> dict[str, Any]:
+            limits = httpx.Limits(
+                max_connections=connections, max_keepalive_connections=connections
+            )
+            async with httpx.AsyncClient(base_url=base, headers=admin, limits=limits,
+                                         timeout=600) as client:  # fmt: skip
+                # Warm every worker: concurrent first requests land on each process.
+                await asyncio.gather(*(client.get(paths[i % len(paths)])
+                                       for i in range(4 * workers)))  # fmt: skip
+                done, errors = 0, 0
+                stop = time.perf_counter() + seconds
+
+                async def one(worker: int) -> None:
+                    nonlocal done, errors
+                    i = worker
+                    while time.perf_counter() < stop:
+                        response = await client.get(paths[i % len(paths)])
+                        done += 1
+                        errors += response.status_code != 200
+                        i += connections
+
+                started = time.perf_counter()
+                await asyncio.gather(*(one(w) for w in range(connections)))
+                elapsed = time.perf_counter() - started
+            return {"workers": workers, "connections": connections, "requests": done,
+                    "errors": errors, "requests_per_s": round(done / elapsed, 1)}  # fmt: skip
+
+        return asyncio.run(load())
+
+
 # ---------------------------------------------------------------- the same top-10 in SQL
 
 SQL_INDEXES = (
@@ -577,6 +617,7 @@ def main() -> None:
     parser.add_argument("--http-post-queries", type=int, default=50)
     parser.add_argument("--sql-queries", type=int, default=100)
     parser.add_argument("--sql-budget-s", type=float, default=120.0)
+    parser.add_argument("--load-s", type=float, default=15.0, help="seconds of load at 16 conns")
     parser.add_argument("--measure-build", choices=["posts", "labourers"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_build:  # the child process of measure_build
@@ -617,6 +658,11 @@ def main() -> None:
         gc.collect()
         results["http"] = over_http(url, labourer_ids, post_ids[: args.http_post_queries])
         print(f"http: {results['http']}", file=sys.stderr)
+        results["throughput"] = [
+            throughput(url, labourer_ids, workers=w, connections=16, seconds=args.load_s)
+            for w in (1, 2)
+        ]
+        print(f"throughput: {results['throughput']}", file=sys.stderr)
         sql, sql_top = in_sql(url, labourer_ids[: args.sql_queries], today, args.sql_budget_s)
         results["sql"] = sql
         overlap = [len(set(sql_top[i]) & set(engine_top[i])) for i in sql_top]

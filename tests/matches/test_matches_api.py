@@ -1,6 +1,7 @@
 """Matching over HTTP: ranking with reasons, freshness of the index, scopes and anonymity."""
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -86,6 +87,30 @@ def test_a_write_is_visible_to_the_next_request(
         for m in client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
     }
     assert ids == {second}
+
+
+def test_a_post_shown_again_is_shown_as_it_is_now(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    """A match shows its posts from what the process kept (no post row read) only while the
+    index holds the same record of the post."""
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
+    pid = _post(client, admin, post_body(workplace_region="430981", openings=3))
+
+    def shown() -> dict[str, Any]:
+        items = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+        assert [m["post"]["id"] for m in items] == [pid]
+        post: dict[str, Any] = items[0]["post"]
+        return post
+
+    assert shown()["title"] == "电焊工"
+    assert shown()["title"] == "电焊工"  # kept
+    changed = client.patch(f"/v1/posts/{pid}", json={"title": "电焊工（夜班）", "openings": 4},
+                           headers=admin)  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    now = shown()
+    assert now["title"] == "电焊工（夜班）" and now["openings"] == 4
 
 
 def test_several_processes_share_one_database(

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +43,9 @@ class Matcher:
         self.settings = settings
         self.posts: LiveIndex[PostArrays, PostRecord] = post_index()
         self.labourers: LiveIndex[LabourerArrays, LabourerProfile] = labourer_index()
+        # Posts as the API shows them, with the index record and the day they were shown for
+        # (ReadModel.shown); threads share it through single dict operations, atomic in Python.
+        self.shown_posts: dict[int, tuple[PostRecord, date, Any]] = {}
 
     @cached_property
     def context(self) -> ScoringContext:

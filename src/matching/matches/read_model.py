@@ -8,9 +8,10 @@ this package's business. Each index is brought up to date with the database when
 each index.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -96,6 +97,10 @@ class PostTable:
         )
 
 
+T = TypeVar("T")
+SHOWN_POSTS_KEPT = 50_000  # presented posts a process keeps (about 2 KB each)
+
+
 class ReadModel:
     """The indexes of one process, read through one session as of one day."""
 
@@ -166,6 +171,37 @@ class ReadModel:
         """Records of these posts that are open, by id (closed posts are not in the index)."""
         records = self._post_snapshot().records
         return {i: r for i in dict.fromkeys(ids) if (r := records.get(i)) is not None}
+
+    def shown(self, ids: Iterable[int], show: Callable[[list[int]], dict[int, T]]) -> dict[int, T]:
+        """How these open posts are shown (`show` reads and presents the ones not kept): kept
+        per process for as long as the index holds the same record of the post (a change to
+        the post gives it a new record) and the day is the same — a match then reads no post
+        row (issue 14: re-reading them cost more than the scoring)."""
+        records = self._post_snapshot().records
+        kept = self._matcher.shown_posts
+        found: dict[int, T] = {}
+        missing: list[int] = []
+        for i in dict.fromkeys(ids):
+            entry = kept.get(i)
+            record = records.get(i)
+            if (
+                entry is not None
+                and record is not None
+                and entry[0] is record
+                and (entry[1] == self.today)
+            ):
+                found[i] = entry[2]
+            else:
+                missing.append(i)
+        if missing:
+            fresh = show(missing)
+            if len(kept) + len(fresh) > SHOWN_POSTS_KEPT:
+                kept.clear()  # a bound, not an LRU: clearing costs one read per post again
+            for i, value in fresh.items():
+                found[i] = value
+                if (record := records.get(i)) is not None:
+                    kept[i] = (record, self.today, value)
+        return found
 
     def record_of(self, post: Post) -> PostRecord:
         """A post as the scorer sees it, whatever its status (to explain any pair)."""

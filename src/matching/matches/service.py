@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +25,7 @@ from matching.matches.schemas import (
 from matching.posts import service as posts
 from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
+from matching.posts.schemas import PostRead
 from matching.rules import feedback, learned_weights
 from matching.rules.candidate import anonymised_profile
 from matching.schemas import ReasonRead
@@ -81,13 +83,13 @@ def matches_for_labourer(
         region=region,
         min_wage=min_wage,
     )
-    by_id = _posts_by_id(session, [m.post_id for m in found])
+    shown = indexes.shown([m.post_id for m in found], partial(_shown_posts, session, today))
     refused = (
         feedback.for_labourers(session, [labourer_id], today, window)
         if window is not None and window.cooldown_months
         else feedback.Refusals(since=today)
     )
-    items = [_post_match(m, by_id[m.post_id], labourer_id, refused, today) for m in found]
+    items = [_post_match(m, shown[m.post_id], labourer_id, refused) for m in found]
     items.sort(key=lambda item: -item.score)  # stable: equal scores keep the matcher's order
     for rank, item in enumerate(items, start=1):
         item.rank = rank
@@ -100,7 +102,7 @@ def matches_for_labourer(
 
 
 def _post_match(
-    match: Match, post: Post, labourer_id: int, refused: feedback.Refusals, today: date
+    match: Match, post: PostRead, labourer_id: int, refused: feedback.Refusals
 ) -> PostMatch:
     """One recommended post, lowered (and said so) when it is like posts refused lately."""
     taste = refused.taste(labourer_id, post.occupation_id)
@@ -115,15 +117,15 @@ def _post_match(
         score=round(match.total * factor, 4),
         breakdown=Breakdown(**match.breakdown),
         reasons=_reasons(reasons),
-        post=present_post(post, today),
+        post=post,
         taste_factor=factor,
         refused_on=refused.refused_on(labourer_id, post.id),
     )
 
 
-def _posts_by_id(session: Session, ids: list[int]) -> dict[int, Post]:
+def _shown_posts(session: Session, today: date, ids: list[int]) -> dict[int, PostRead]:
     rows = session.scalars(select(Post).where(Post.id.in_(ids)).options(selectinload(Post.skills)))
-    return {p.id: p for p in rows}
+    return {p.id: present_post(p, today) for p in rows}
 
 
 def candidates_for_post(
