@@ -2,6 +2,7 @@
 reach the row, a cancellation rolls the work back, an error fails the job, and the sweep fails
 the jobs whose runner is gone — at once on this host, by heartbeat elsewhere (docs/jobs.md)."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -159,11 +160,12 @@ def test_the_sweep_fails_jobs_whose_runner_is_gone(sessions: sessionmaker[Sessio
     now = wall_now()
     silent = _running(sessions, "other-host:41", now - timedelta(minutes=5))
     beating = _running(sessions, "other-host:42", now - timedelta(seconds=5))
-    dead_here = _running(sessions, f"{store.HOST}:{dead_pid}", now)
+    dead_here = _running(sessions, f"{store.HOST}:{dead_pid}:1", now)
+    reused = _running(sessions, f"{store.HOST}:{os.getpid()}:1", now)  # this pid, another start
     alive_here = _running(sessions, store.this_runner(), now - timedelta(hours=1))
     runner = JobRunner(sessions, {}, RunnerPolicy(stale_after_s=60))
-    assert sorted(runner.sweep()) == sorted([silent, dead_here])
-    for job_id in (silent, dead_here):
+    assert sorted(runner.sweep()) == sorted([silent, dead_here, reused])
+    for job_id in (silent, dead_here, reused):
         job = _job(sessions, job_id)
         assert job.state == JobState.failed and job.retryable and job.error is not None
         assert job.error["status"] == 503

@@ -20,8 +20,21 @@ HOST = socket.gethostname()[:80]
 
 
 def this_runner() -> str:
-    """The process's name as a runner: host and pid (a fork has its own)."""
-    return f"{HOST}:{os.getpid()}"
+    """The process's name as a runner: host, pid and the process's start time (a fork has
+    its own pid; a process restarted under a reused pid — a container's — its own start)."""
+    pid = os.getpid()
+    return f"{HOST}:{pid}:{_started(pid) or 0}"
+
+
+def _started(pid: int) -> int | None:
+    """When a process started, in clock ticks since boot (Linux /proc); None when it is gone
+    or this system has no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[19])  # starttime: field 22 of stat, the 20th after the name
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,18 +318,22 @@ def sweep(
 
 class Alive:
     """Whether a runner is alive, where this process can know: itself (its live jobs), and
-    other processes on this host (their pid exists). None for other hosts."""
+    other processes on this host (the pid exists and started when the runner did). None for
+    other hosts: their heartbeats tell."""
 
     def __init__(self, own_runner: str) -> None:
         self.own_runner = own_runner
 
     def __call__(self, runner: str) -> bool | None:
-        host, _, pid = runner.rpartition(":")
+        host, pid, started = [*runner.rsplit(":", 2), "", ""][:3]
         if host != HOST or not pid.isdigit():
             return None
         if runner == self.own_runner:
             return True
-        try:
+        now = _started(int(pid))
+        if now is not None:
+            return started in ("0", str(now))  # "0": started unknown when it claimed
+        try:  # no /proc: whether the pid exists
             os.kill(int(pid), 0)
         except ProcessLookupError:
             return False
