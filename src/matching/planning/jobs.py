@@ -60,6 +60,10 @@ def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict
     def run_plan(job: JobContext) -> None:
         settings = current()
         principal = Principal.from_stored(job.principal)
+        rules = service.rules_from(settings)
+        with job.writing() as session:  # the month's weight fit, the one write before drafting
+            service.fit_weights_first(session, job.request["region"], _params(job.request),
+                                      job.as_of, rules)  # fmt: skip
         with job.reading() as session:
             indexes = read_model_for(session, china_date(job.as_of))
             draft = service.draft_plan(
@@ -69,7 +73,7 @@ def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict
                 params=_params(job.request),
                 principal=principal,
                 now=job.as_of,
-                rules=service.rules_from(settings),
+                rules=rules,
                 workers=settings.planner_workers,
                 progress=job.progress,
             )

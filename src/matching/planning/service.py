@@ -774,6 +774,20 @@ def build_plan(
     return store_plan(session, draft)
 
 
+def fit_weights_first(
+    session: Session, region: str, params: PlanParams, now: datetime, rules: PlanRules
+) -> None:
+    """Store this month's weight fit of the region's province if it has none yet, in the
+    caller's write transaction: a plan's job drafts in a read transaction, which may not write
+    (on SQLite it cannot take the write lock once another writer has been), and `_learned`
+    then finds the fit stored."""
+    if not (rules.learning and rules.learned_weights):
+        return
+    month = plan_month(params.month, china_date(now), ahead_days=rules.ahead_days)
+    learned_weights.for_plan(session, learned_weights.province_of(region), month.made_on,
+                             rules.weights, rules.signal_days)  # fmt: skip
+
+
 def _learned(
     session: Session,
     indexes: ReadModel,
