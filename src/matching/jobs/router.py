@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from matching.auth.deps import StaffOrAdmin
 from matching.auth.principal import Principal
-from matching.deps import IdPath, SessionDep
+from matching.deps import IdPath, NowDep, SessionDep
 from matching.downloads import XLSX, attachment
 from matching.errors import Conflict, NotFound, problem_responses
 from matching.jobs import store
@@ -115,11 +115,12 @@ def retry_job(
     job_id: IdPath,
     session: SessionDep,
     principal: StaffOrAdmin,
+    now: NowDep,
 ) -> JobRead:
     """A new attempt of a failed job marked retryable (its runner died, or the database
     failed): the same request, a new job (its Location). Anything else: 409."""
     job = _visible_job(session, job_id, principal)
-    again = store.retry(session, job)
+    again = store.retry(session, job, now)
     session.commit()
     runner: JobRunner = request.app.state.jobs
     runner.wake()

@@ -80,8 +80,9 @@ def submit(session: Session, asked: Submission) -> tuple[Job, bool]:
     return _queue(session, asked, retry_of=None), False
 
 
-def retry(session: Session, job: Job) -> Job:
-    """A new attempt of a failed, retryable job (409 otherwise)."""
+def retry(session: Session, job: Job, now: datetime) -> Job:
+    """A new attempt of a failed, retryable job (409 otherwise), as of `now` (the service
+    clock when the retry is asked: a commit retried tomorrow dates its pushes tomorrow)."""
     if not (job.state == JobState.failed and job.retryable):
         raise Conflict(
             f"Job {job.id} is {job.state}; only a failed job marked retryable can be retried "
@@ -94,7 +95,7 @@ def retry(session: Session, job: Job) -> Job:
         job.kind,
         job.request,
         job.principal,
-        job.as_of,
+        now,
         job.region,
         job.payload,
         key,
