@@ -156,7 +156,7 @@ class Settings(BaseSettings):
         ge=0,
         le=16,
         description="Jobs (plans, commits, imports) this process runs at once; "
-        "0: it only queues them, for another process (`matching jobs run`) to run.",
+        "0: it only queues them, for another service process (with slots) to run.",
     )
     job_heartbeat_seconds: float = Field(
         2.0, gt=0, le=60, description="How often a running job writes its progress and heartbeat."
