@@ -144,3 +144,27 @@ def test_a_large_build_is_frozen_out_of_the_collectors_walks(
     assert frozen == []
     large.build([_post(rng, i) for i in range(1, 60)], seq=1, today=date(2026, 11, 20))
     assert frozen == [1]
+
+
+def test_a_records_version_changes_with_it_and_only_with_it() -> None:
+    """`Snapshot.version` names a record's contents: kept while other records change and the
+    record stays in its block, new when it changes, None once it is gone."""
+    rng = random.Random(11)
+    index = post_index()
+    index.build([_post(rng, i) for i in range(1, 11)], seq=1, today=TODAY)
+    first = index.snapshot
+    assert first is not None
+    one, two = first.version(1), first.version(2)
+    assert one is not None and two is not None and one != two
+    index.apply([_post(rng, 2)], [], seq=2)  # another post changes
+    after = index.snapshot
+    assert after is not None
+    assert after.version(1) == one
+    assert after.version(2) not in (None, two)
+    index.apply([], [1], seq=3)  # post 1 closes
+    closed = index.snapshot
+    assert closed is not None
+    assert closed.version(1) is None
+    index.build([_post(rng, i) for i in range(1, 11)], seq=4, today=TODAY)
+    rebuilt = index.snapshot
+    assert rebuilt is not None and rebuilt.version(3) != after.version(3)

@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching import clock
@@ -90,22 +91,31 @@ def test_a_write_is_visible_to_the_next_request(
 
 
 def test_a_post_shown_again_is_shown_as_it_is_now(
-    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body, connection: Connection
 ) -> None:
     """A match shows its posts from what the process kept (no post row read) only while the
     index holds the same record of the post."""
     admin = auth()
     lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
     pid = _post(client, admin, post_body(workplace_region="430981", openings=3))
+    post_reads: list[str] = []
+
+    @event.listens_for(connection, "before_cursor_execute")
+    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM posts" in statement or "FROM post_skills" in statement:
+            post_reads.append(statement)
 
     def shown() -> dict[str, Any]:
+        post_reads.clear()
         items = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
         assert [m["post"]["id"] for m in items] == [pid]
         post: dict[str, Any] = items[0]["post"]
         return post
 
     assert shown()["title"] == "电焊工"
-    assert shown()["title"] == "电焊工"  # kept
+    assert post_reads  # the first time: read and presented
+    assert shown()["title"] == "电焊工"
+    assert post_reads == []  # kept: no post row read
     changed = client.patch(f"/v1/posts/{pid}", json={"title": "电焊工（夜班）", "openings": 4},
                            headers=admin)  # fmt: skip
     assert changed.status_code == 200, changed.text

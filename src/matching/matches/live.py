@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import chain
+from itertools import chain, count
 from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
@@ -111,6 +111,9 @@ class Records(Generic[Record, Arrays]):
         return self.items[row]
 
 
+_SERIALS = count(1)
+
+
 @dataclass(frozen=True)
 class Block(Generic[Arrays]):
     """One array block and which of its rows are current.
@@ -124,6 +127,9 @@ class Block(Generic[Arrays]):
     rows: dict[int, int]  # record id → row
     region_keys: npt.NDArray[np.int64] | None = None
     slices: dict[tuple[int, int], Arrays] = field(default_factory=dict, compare=False)
+    # Names the rows' contents: a new block (a build, a delta) gets a new serial; a block
+    # that only marks rows dead (`replace(alive=…)`) keeps its rows and its serial.
+    serial: int = field(default_factory=lambda: next(_SERIALS), compare=False)
 
     def span(self, low: int, high: int) -> tuple[int, int]:
         """The rows whose region key lies in [low, high)."""
@@ -144,6 +150,17 @@ class Snapshot(Generic[Arrays, Record]):
     tables: tuple[Table[Record, Arrays], ...]
     seq: int
     built_on: date
+
+    def version(self, rid: int) -> tuple[int, int] | None:
+        """A token for the record's current contents, equal for as long as they are unchanged
+        (its block's serial and row); None when the record is not current. Records are made
+        from the tables on each access, so an object's identity cannot tell this."""
+        if self.delta is not None and (row := self.delta.rows.get(rid)) is not None:
+            return self.delta.serial, row
+        row = self.main.rows.get(rid)
+        if row is None or not self.main.alive[row]:
+            return None
+        return self.main.serial, row
 
     def blocks(self) -> list[Block[Arrays]]:
         """Main then delta."""

@@ -43,9 +43,10 @@ class Matcher:
         self.settings = settings
         self.posts: LiveIndex[PostArrays, PostRecord] = post_index()
         self.labourers: LiveIndex[LabourerArrays, LabourerProfile] = labourer_index()
-        # Posts as the API shows them, with the index record and the day they were shown for
-        # (ReadModel.shown); threads share it through single dict operations, atomic in Python.
-        self.shown_posts: dict[int, tuple[PostRecord, date, Any]] = {}
+        # Posts as the API shows them, with the index's version of the post and the day they
+        # were shown for (ReadModel.shown); threads share it through single dict operations,
+        # atomic in Python.
+        self.shown_posts: dict[int, tuple[tuple[int, int] | None, date, Any]] = {}
 
     @cached_property
     def context(self) -> ScoringContext:

@@ -174,22 +174,16 @@ class ReadModel:
 
     def shown(self, ids: Iterable[int], show: Callable[[list[int]], dict[int, T]]) -> dict[int, T]:
         """How these open posts are shown (`show` reads and presents the ones not kept): kept
-        per process for as long as the index holds the same record of the post (a change to
-        the post gives it a new record) and the day is the same — a match then reads no post
-        row (issue 14: re-reading them cost more than the scoring)."""
-        records = self._post_snapshot().records
+        per process for as long as the index holds the same contents of the post (a change
+        to the post moves it to a new block: `Snapshot.version`) and the day is the same — a
+        match then reads no post row (issue 14: re-reading them cost more than the scoring)."""
+        snapshot = self._post_snapshot()
         kept = self._matcher.shown_posts
         found: dict[int, T] = {}
         missing: list[int] = []
         for i in dict.fromkeys(ids):
             entry = kept.get(i)
-            record = records.get(i)
-            if (
-                entry is not None
-                and record is not None
-                and entry[0] is record
-                and (entry[1] == self.today)
-            ):
+            if entry is not None and entry[:2] == (snapshot.version(i), self.today):
                 found[i] = entry[2]
             else:
                 missing.append(i)
@@ -199,8 +193,8 @@ class ReadModel:
                 kept.clear()  # a bound, not an LRU: clearing costs one read per post again
             for i, value in fresh.items():
                 found[i] = value
-                if (record := records.get(i)) is not None:
-                    kept[i] = (record, self.today, value)
+                if (version := snapshot.version(i)) is not None:
+                    kept[i] = (version, self.today, value)
         return found
 
     def record_of(self, post: Post) -> PostRecord:
