@@ -228,19 +228,16 @@ def job_runner(
         **import_kind(personal),
         **workbook_kind(settings),
     }
-    policy = _runner_policy(settings(), inline)
-    return JobRunner(sessions, kinds, policy)
-
-
-def _runner_policy(settings: Settings, inline: bool) -> RunnerPolicy:
-    return RunnerPolicy(
-        slots=settings.job_slots,
-        heartbeat_s=settings.job_heartbeat_seconds,
-        stale_after_s=settings.job_stale_seconds,
-        pause_at=settings.job_pause_at,
-        pause_s=settings.job_pause_seconds,
+    now = settings()
+    policy = RunnerPolicy(
+        slots=now.job_slots,
+        heartbeat_s=now.job_heartbeat_seconds,
+        stale_after_s=now.job_stale_seconds,
+        pause_at=now.job_pause_at,
+        pause_s=now.job_pause_seconds,
         inline=inline,
     )
+    return JobRunner(sessions, kinds, policy)
 
 
 def api_routes() -> list[APIRoute]:

@@ -113,6 +113,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def _postgresql(session: Session) -> bool:
+    """A session on a PostgreSQL engine; one bound to a connection (the tests' transaction,
+    rolled back after each test) keeps that connection's transaction as it is."""
     bind = session.get_bind()
     return bind.dialect.name == "postgresql" and isinstance(bind, Engine)
 

@@ -196,6 +196,16 @@ class Unprocessable(ProblemError):
         return cls(f"{where}: {reason}", errors=[FieldError(field=where, reason=reason, type=code)])
 
 
+def idempotency_key_reused() -> Unprocessable:
+    """The 422 for an Idempotency-Key sent again with another request (a stored answer's, a
+    job's)."""
+    return Unprocessable.for_field(
+        "header.Idempotency-Key",
+        "this key was used with a different request / 幂等键已用于不同的请求",
+        "idempotency_key_reused",
+    )
+
+
 class Problems:
     """The problems of independent checks, gathered so one answer names them all (a form or a
     roster row with three mistakes is corrected in one round, not three)."""

@@ -67,6 +67,21 @@ def test_a_job_is_seen_by_its_region_and_admins_only(client: TestClient, auth: H
     assert client.get("/v1/jobs/1", params={"wait": 31}, headers=staff).status_code == 422
 
 
+def test_the_list_finds_the_callers_jobs_behind_many_of_other_regions(
+    client: TestClient, auth: Headers
+) -> None:
+    """The scope is a condition of the query: a station's job is listed even when the newest
+    jobs, many more than the page, are another county's."""
+    staff = auth("staff")
+    ours = client.post("/v1/plans", json={"region": "430981"}, headers=staff).json()
+    admin = auth("admin")
+    for _ in range(5):
+        client.post("/v1/plans", json={"region": "430902"}, headers=admin)
+    listed = client.get("/v1/jobs", params={"limit": 1}, headers=staff).json()
+    assert [j["id"] for j in listed] == [ours["id"]]
+    assert len(client.get("/v1/jobs", params={"limit": 3}, headers=admin).json()) == 3
+
+
 def test_an_ended_job_cannot_be_cancelled_nor_a_succeeded_one_retried(
     client: TestClient, auth: Headers
 ) -> None:

@@ -9,6 +9,7 @@ from fastapi import Header, Request, Response, status
 from sqlalchemy.orm import Session
 
 from matching.jobs import store
+from matching.jobs.models import Job
 from matching.jobs.runner import JobRunner
 from matching.jobs.schemas import JobRead
 
@@ -64,6 +65,13 @@ def accept(
         key_id=principal["key_id"],
     )
     job, replayed = store.submit(session, asked)
+    return started(request, session, response, job, replayed=replayed)
+
+
+def started(
+    request: Request, session: Session, response: Response, job: Job, *, replayed: bool = False
+) -> JobRead:
+    """Commit the queued job, wake the runner, and answer 202 Accepted with its Location."""
     session.commit()  # before the runner looks for it
     runner: JobRunner = request.app.state.jobs
     runner.wake()

@@ -12,6 +12,7 @@ from matching.deps import IdPath, NowDep, SessionDep
 from matching.downloads import XLSX, attachment
 from matching.errors import Conflict, NotFound, problem_responses
 from matching.jobs import store
+from matching.jobs.accept import started
 from matching.jobs.models import ENDED, Job, JobState
 from matching.jobs.runner import JobRunner, session_transaction
 from matching.jobs.schemas import JobRead
@@ -23,7 +24,7 @@ POLL_S = 0.2
 
 def _visible_job(session: SessionDep, job_id: int, principal: Principal) -> Job:
     job = store.get(session, job_id)
-    if not store.visible(job, principal.key_id, principal.unrestricted, principal.covers_region):
+    if not store.visible(job, principal):
         raise NotFound(f"Job {job_id} not found / 任务不存在")  # not ours: as if absent
     return job
 
@@ -74,18 +75,14 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[JobRead]:
     """The newest jobs the caller may see (theirs, and those of regions in their scope)."""
-    query = select(Job).order_by(Job.id.desc())
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if (visible := store.visible_clause(principal)) is not None:
+        query = query.where(visible)
     if state is not None:
         query = query.where(Job.state == state)
     if kind is not None:
         query = query.where(Job.kind == kind)
-    found: list[JobRead] = []
-    for job in session.scalars(query.limit(limit * 4)):
-        if store.visible(job, principal.key_id, principal.unrestricted, principal.covers_region):
-            found.append(JobRead.of(job))
-        if len(found) == limit:
-            break
-    return found
+    return [JobRead.of(job) for job in session.scalars(query)]
 
 
 @router.post(
@@ -120,12 +117,7 @@ def retry_job(
     """A new attempt of a failed job marked retryable (its runner died, or the database
     failed): the same request, a new job (its Location). Anything else: 409."""
     job = _visible_job(session, job_id, principal)
-    again = store.retry(session, job, now)
-    session.commit()
-    runner: JobRunner = request.app.state.jobs
-    runner.wake()
-    response.headers["Location"] = f"/v1/jobs/{again.id}"
-    return JobRead.of(again)
+    return started(request, session, response, store.retry(session, job, now))
 
 
 def _succeeded(session: SessionDep, job_id: int, principal: Principal) -> Job:

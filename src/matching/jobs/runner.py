@@ -41,12 +41,12 @@ class JobContext:
 
     def reading(self) -> AbstractContextManager[Session]:
         """A read transaction (no write lock on SQLite: the long part of the work reads)."""
-        return _scope(self.sessions, write=False)
+        return session_transaction(self.sessions, write=False)
 
     def writing(self) -> AbstractContextManager[Session]:
         """The work's write transaction; `land` inside it marks the job succeeded, so the work
         and its end commit together or not at all."""
-        return _scope(self.sessions)
+        return session_transaction(self.sessions)
 
     def land(
         self,
@@ -66,7 +66,6 @@ class JobContext:
 
 session_transaction = contextmanager(session_scope)
 """`database.session_scope` as a context manager: returning from inside it still commits."""
-_scope = session_transaction
 
 
 Handler = Callable[[JobContext], None]
@@ -151,7 +150,7 @@ class JobRunner:
 
     def sweep(self) -> list[int]:
         """Fail the running jobs whose runner is gone."""
-        with _scope(self.sessions) as session:
+        with session_transaction(self.sessions) as session:
             return store.sweep(
                 session,
                 stale_after=timedelta(seconds=self.policy.stale_after_s),
@@ -159,12 +158,12 @@ class JobRunner:
             )
 
     def sweep_if_stale(self, job: Job) -> bool:
-        """Sweep if this running job's runner is gone (a poll finds it at once); whether it was."""
-        alive = store.Alive(self.runner)(job.runner or "")
-        if alive is None:
-            stale = timedelta(seconds=self.policy.stale_after_s)
-            alive = job.heartbeat_at is not None and wall_now() - job.heartbeat_at <= stale
-        return not alive and job.id in self.sweep()
+        """Sweep if this running job's runner is gone (a poll finds it at once, and writes
+        nothing while it lives); whether it was."""
+        stale = timedelta(seconds=self.policy.stale_after_s)
+        dead = store.gone(job.runner, job.heartbeat_at, wall_now(), stale_after=stale,
+                          alive=store.Alive(self.runner))  # fmt: skip
+        return dead and job.id in self.sweep()
 
     def _dispatch(self) -> None:
         swept = float("-inf")
@@ -185,7 +184,7 @@ class JobRunner:
             self._wake.wait(self.policy.poll_s)
 
     def _claim(self) -> int | None:
-        with _scope(self.sessions) as session:
+        with session_transaction(self.sessions) as session:
             return store.claim(session, self.runner, sorted(self.kinds))
 
     def _start_job(self, job_id: int) -> None:
@@ -209,7 +208,7 @@ class JobRunner:
             self._wake.set()  # a slot is free
 
     def _run_job(self, job_id: int) -> None:
-        with _scope(self.sessions, write=False) as session:
+        with session_transaction(self.sessions, write=False) as session:
             job = store.get(session, job_id)
             kind = self.kinds[job.kind]
             progress = Progress(
@@ -279,7 +278,7 @@ class JobRunner:
             if beating.is_alive():
                 beating.join()
         if state != JobState.succeeded:
-            with _scope(self.sessions) as session:
+            with session_transaction(self.sessions) as session:
                 store.end(session, job_id, self.runner, state, error=error, retryable=retryable)
         logger.info(
             "job %s (%s) %s in %.2f s",
@@ -294,7 +293,7 @@ class JobRunner:
         asks the work to stop."""
         while not stop.wait(self.policy.heartbeat_s):
             try:
-                with _scope(self.sessions) as session:
+                with session_transaction(self.sessions) as session:
                     asked = store.beat(
                         session, context.job_id, self.runner, context.progress.snapshot()
                     )

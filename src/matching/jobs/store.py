@@ -6,15 +6,16 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.clock import wall_now
-from matching.errors import PROBLEM_BASE, Conflict, NotFound, Unprocessable
+from matching.errors import PROBLEM_BASE, Conflict, NotFound, idempotency_key_reused
 from matching.jobs.models import ENDED, Job, JobState
 from matching.jobs.progress import Snapshot
+from matching.scope import Scoped, scope_clause
 
 HOST = socket.gethostname()[:80]
 
@@ -66,17 +67,10 @@ def submit(session: Session, asked: Submission) -> tuple[Job, bool]:
         ).first()
         if earlier is not None:
             if earlier.request_hash != asked.request_hash:
-                raise Unprocessable.for_field(
-                    "header.Idempotency-Key",
-                    "this key was used with a different request / 幂等键已用于不同的请求",
-                    "idempotency_key_reused",
-                )
+                raise idempotency_key_reused()
             if not (earlier.state == JobState.failed and earlier.retryable):
                 return earlier, True
-            # The key passes to the new attempt; the failed one is retried, not again.
-            earlier.idempotency_key, earlier.retryable = None, False
-            session.flush()
-            return _queue(session, asked, retry_of=earlier), False
+            return retry(session, earlier, asked.as_of), False
     return _queue(session, asked, retry_of=None), False
 
 
@@ -88,8 +82,9 @@ def retry(session: Session, job: Job, now: datetime) -> Job:
             f"Job {job.id} is {job.state}; only a failed job marked retryable can be retried "
             "/ 仅可重试失败且可重试的任务"
         )
+    # The key passes to the new attempt; the failed one is retried once, not again.
     key = job.idempotency_key
-    job.idempotency_key, job.retryable = None, False  # retried once: the new attempt is the one
+    job.idempotency_key, job.retryable = None, False
     session.flush()
     asked = Submission(
         job.kind,
@@ -187,7 +182,7 @@ def beat(session: Session, job_id: int, runner: str, progress: Snapshot) -> bool
 
 @dataclass(frozen=True, slots=True)
 class ResultFile:
-    """A file a job made, served as itself by /v1/jobs/{id}/result."""
+    """A file a job made, served as itself by /v1/jobs/{id}/file."""
 
     content: bytes
     media_type: str
@@ -280,6 +275,22 @@ def cancel(session: Session, job: Job) -> Job:
     return job
 
 
+def gone(
+    runner: str | None,
+    heartbeat: datetime | None,
+    now: datetime,
+    *,
+    stale_after: timedelta,
+    alive: Callable[[str], bool | None],
+) -> bool:
+    """Whether a running job's runner is gone: on this host, by its process (`alive`); on
+    another, by a heartbeat older than `stale_after`."""
+    verdict = alive(runner or "")
+    if verdict is None:  # another host: only its heartbeat tells
+        verdict = heartbeat is not None and now - heartbeat <= stale_after
+    return not verdict
+
+
 def sweep(
     session: Session, *, stale_after: timedelta, alive: Callable[[str], bool | None]
 ) -> list[int]:
@@ -292,10 +303,7 @@ def sweep(
     ).all()
     swept = []
     for job_id, runner, heartbeat in running:
-        verdict = alive(runner or "")
-        if verdict is None:  # another host: only its heartbeat tells
-            verdict = heartbeat is not None and now - heartbeat <= stale_after
-        if verdict:
+        if not gone(runner, heartbeat, now, stale_after=stale_after, alive=alive):
             continue
         since = heartbeat.isoformat(timespec="seconds") if heartbeat else "its start"
         error = {
@@ -343,20 +351,25 @@ class Alive:
         return True
 
 
-def pending(session: Session, kinds: list[str]) -> bool:
-    """Whether any job of these kinds waits."""
-    return (
-        session.scalar(
-            select(Job.id).where(Job.state == JobState.queued, Job.kind.in_(kinds)).limit(1)
-        )
-        is not None
-    )
+class Caller(Scoped, Protocol):
+    """Who asks for a job (auth.principal.Principal is one)."""
+
+    @property
+    def key_id(self) -> int:
+        """The caller's key."""
+        ...
 
 
-def visible(job: Job, key_id: int | None, unrestricted: bool, covers: Any) -> bool:
+def visible(job: Job, caller: Caller) -> bool:
     """Whether a caller may see a job: admin; its creator; staff whose scope covers its region."""
     return (
-        unrestricted
-        or job.created_by_key_id == key_id
-        or (job.region is not None and covers(job.region))
+        caller.unrestricted
+        or job.created_by_key_id == caller.key_id
+        or (job.region is not None and caller.covers_region(job.region))
     )
+
+
+def visible_clause(caller: Caller) -> ColumnElement[bool] | None:
+    """`visible` as a clause on the jobs table; None when every job is visible."""
+    in_scope = scope_clause(caller, Job.region)
+    return None if in_scope is None else or_(Job.created_by_key_id == caller.key_id, in_scope)

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matching.errors import Conflict, Unprocessable
+from matching.errors import Conflict, idempotency_key_reused
 from matching.posts.models import IdempotencyRecord
 
 
@@ -23,11 +23,7 @@ def find(session: Session, scope: str, key: str, body_hash: str) -> IdempotencyR
     if record is None:
         return None
     if record.request_hash != body_hash:
-        raise Unprocessable.for_field(
-            "header.Idempotency-Key",
-            "this key was used with a different request body / 幂等键已用于不同的请求",
-            "idempotency_key_reused",
-        )
+        raise idempotency_key_reused()
     return record
 
 
