@@ -969,12 +969,11 @@ def plan_items(
 
 @dataclass(slots=True)
 class Scored:
-    """A plan's items scored at push time, ready to write: each item's push row (None: its
-    post is no longer open)."""
+    """A plan's items scored at push time, ready to write: each item's push row by the item's
+    id (None: its post is no longer open)."""
 
     plan_id: int
-    items: list[PlanItem]
-    rows: list[dict[str, Any] | None]
+    rows: dict[int, dict[str, Any] | None]
 
 
 def score_commit(
@@ -996,15 +995,13 @@ def score_commit(
     if plan.status != PlanStatus.draft:
         return None
     items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
-    for item in items:
-        session.expunge(item)  # written again by the commit's own transaction
     indexes.use_weights(plan_weights(plan))  # the pushes are scored as the plan was
     progress.stage("score", total=len(items))
     fresh = _Fresh.load(session, indexes, items)
-    rows: list[dict[str, Any] | None] = []
+    rows: dict[int, dict[str, Any] | None] = {}
     for item in items:
         scored = fresh.score(item, indexes)
-        rows.append(
+        rows[item.id] = (
             None
             if scored is None
             else push_row(
@@ -1025,7 +1022,7 @@ def score_commit(
         )
         if len(rows) % 5000 == 0:
             progress.advance(5000)
-    return Scored(plan.id, items, rows)
+    return Scored(plan.id, rows)
 
 
 def write_commit(
@@ -1039,7 +1036,7 @@ def write_commit(
     """Claim the plan and write its pushes (in the caller's write transaction): pairs pushed
     meanwhile keep their push. False if another commit claimed it first."""
     progress = progress or Progress()
-    progress.stage("write", total=len(scored.items))
+    progress.stage("write", total=len(scored.rows))
     plan = get_plan(session, scored.plan_id, principal)
     check_commit_month(plan, china_date(now))
     if not claim(session, plan, principal, now):
@@ -1051,10 +1048,11 @@ def write_commit(
         Push.month == plan.month,
         Push.labourer_region.startswith(plan.region),
     )
-    items = [session.merge(item, load=False) for item in scored.items]
+    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
     rows, linked, skipped = [], 0, 0
-    for item, row in zip(items, scored.rows, strict=True):
+    for item in items:
         pair = (item.labourer_id, item.post_id)
+        row = scored.rows[item.id]
         if pair in existing:
             item.push_id = existing[pair]
             linked += 1

@@ -1,11 +1,13 @@
 """Report and target endpoints (报表、任务分解表)."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from matching.auth.deps import AdminOnly, Bulk, RequireRoles, StaffOrAdmin
 from matching.auth.models import Role
@@ -101,11 +103,18 @@ def targets_report_xlsx(
     yet reached, 311 services missing) beside the shares; and native Excel charts — push ratio
     and success rate by child region against the target lines, and the region's last twelve
     months."""
+    content, filename = _workbook(session, report, today, principal)
+    return attachment(request, content, XLSX, filename)
+
+
+def _workbook(
+    session: Session, report: TargetsReport, today: date, principal: Principal
+) -> tuple[bytes, str]:
+    """The report as a workbook, with the region's last twelve months, and its file name."""
     trend = service.monthly_trend(
         session, region=report.region, month=report.month, today=today, principal=principal
     )
-    filename = f"targets-{report.region}-{report.month}.xlsx"
-    return attachment(request, targets_workbook(report, trend), XLSX, filename)
+    return targets_workbook(report, trend), f"targets-{report.region}-{report.month}.xlsx"
 
 
 class WorkbookAsk(BaseModel):
@@ -120,7 +129,7 @@ class WorkbookAsk(BaseModel):
 
 
 TARGETS_WORKBOOK = "targets_workbook"
-WORKBOOK_STAGES = (("report", 60.0), ("trend", 25.0), ("workbook", 15.0))
+WORKBOOK_STAGES = (("report", 60.0), ("workbook", 40.0))
 
 
 @router.post(
@@ -145,12 +154,7 @@ def build_targets_workbook(
     `links.result` (`/v1/jobs/{id}/file`) downloads the .xlsx."""
     region = canonical_region_code(body.region, field="body.region")
     check_scope(principal, region, "region")
-    try:  # a month that cannot be reported: 422 now, not a failed job
-        parse_month(body.month, china_date(now))
-    except Unprocessable as exc:
-        raise Unprocessable.for_field(
-            "body.month", f"{body.month} has not begun yet / 月份尚未开始"
-        ) from exc
+    parse_month(body.month, china_date(now), field="body.month")  # 422 now, not a failed job
     return accept(
         request,
         session,
@@ -180,12 +184,8 @@ def workbook_kind(current: Callable[[], Settings]) -> dict[str, Kind]:
                 principal=principal,
                 attribution_days=current().attribution_days,
             )
-            job.progress.stage("trend")
-            trend = service.monthly_trend(session, region=report.region, month=report.month,
-                                          today=today, principal=principal)  # fmt: skip
-        job.progress.stage("workbook")
-        content = targets_workbook(report, trend)
-        filename = f"targets-{report.region}-{report.month}.xlsx"
+            job.progress.stage("workbook")
+            content, filename = _workbook(session, report, today, principal)
         with job.writing() as session:
             job.land(
                 session,

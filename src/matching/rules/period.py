@@ -41,10 +41,11 @@ class ReportPeriod:
         return china_midnight(self.month_end + timedelta(days=1))
 
 
-def parse_month(month: str | None, today: date) -> ReportPeriod:
-    """The report's days; the current month runs to today, a future month is refused."""
+def parse_month(month: str | None, today: date, *, field: str = "query.month") -> ReportPeriod:
+    """The report's days; the current month runs to today, a future month is refused (a 422
+    naming `field`, where the request gave the month)."""
     start = today.replace(day=1) if month is None else month_start(month)
     end = month_end(start)
     if start > today:
-        raise Unprocessable.for_field("query.month", f"{month} has not begun yet / 月份尚未开始")
+        raise Unprocessable.for_field(field, f"{month} has not begun yet / 月份尚未开始")
     return ReportPeriod(month_start=start, month_end=end, as_of=min(end, today))
