@@ -66,12 +66,17 @@ def migrate(database_url: str) -> dict[str, str]:
 
 @contextmanager
 def running_service(
-    database_url: str, workers: int = 1
+    database_url: str, workers: int = 1, source: Path | None = None
 ) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     """Migrate, start uvicorn (`workers` processes), yield (base URL, env, admin headers); stop
-    it afterwards."""
+    it afterwards. `source`: another checkout's `src` to run the service from (an earlier
+    revision, whose schema may be older: it is only asked to be alive, /healthz)."""
     env = migrate(database_url)
     admin_key = _cli(["keys", "create", "--name", "bench admin", "--role", "admin"], env)
+    ready = "/readyz"
+    if source is not None:
+        env = {**env, "PYTHONPATH": f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"}
+        ready = "/healthz"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,7 +90,7 @@ def running_service(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
