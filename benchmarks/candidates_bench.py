@@ -34,6 +34,7 @@ from matching import clock
 from matching.auth.models import Role
 from matching.auth.principal import Principal
 from matching.clock import china_date
+from matching.compute import engine_for
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.matches.matcher import Matcher
 from matching.matches.read_model import ReadModel
@@ -73,15 +74,18 @@ def candidates(url: str, sample: int) -> dict[str, Any]:
     picked = np.sort(np.random.default_rng(7).choice(len(seekers), size=sample, replace=False))
     chosen = [seekers[i] for i in picked.tolist()]
     started = time.perf_counter()
-    exact = best_posts(matching.context, chosen, posts, today=today, wanted=[K] * len(chosen),
-                       workers=settings.planner_workers, blocking=None)  # fmt: skip
+    compute = engine_for(settings.dask_scheduler, settings.dask_workers)
+    with compute.batch() as batch:
+        exact = best_posts(matching.context, chosen, posts, today=today,
+                           wanted=[K] * len(chosen), batch=batch, blocking=None)  # fmt: skip
     out["exact_sample"] = {"seekers": sample, "s": round(time.perf_counter() - started, 1)}
     truth = _by_row(exact, {i: i for i in range(sample)})
     for name, blocking in SETTINGS.items():
         started = time.perf_counter()
-        found = best_posts(matching.context, seekers, posts, today=today,
-                           wanted=[K] * len(seekers), workers=settings.planner_workers,
-                           blocking=blocking)  # fmt: skip
+        with compute.batch() as batch:
+            found = best_posts(matching.context, seekers, posts, today=today,
+                               wanted=[K] * len(seekers), batch=batch,
+                               blocking=blocking)  # fmt: skip
         seconds = time.perf_counter() - started
         got = _by_row(found, {int(r): i for i, r in enumerate(picked.tolist())})
         kept: dict[str, list[int]] = {}
@@ -120,7 +124,9 @@ def plans(url: str) -> dict[str, Any]:
             plan = build_plan(session, ReadModel(matching, session, china_date(now)), region="43",
                               params=params, principal=Principal(key_id=0, role=Role.admin),
                               now=now, rules=PlanRules(),
-                              workers=settings.planner_workers, blocking=blocking)  # fmt: skip
+                              engine=engine_for(settings.dask_scheduler,
+                                                settings.dask_workers),
+                              blocking=blocking)  # fmt: skip
             s = plan.summary
             keys = ("unemployed_willing", "candidate_pairs", "planned_pushes", "planned_reach",
                     "expected_hires")  # fmt: skip

@@ -3,28 +3,36 @@ calibration, the min-cost-flow optimiser, and storing the plan.
 
     .venv/bin/python benchmarks/plan_bench.py --pg postgresql+psycopg://... --which county
     .venv/bin/python benchmarks/plan_bench.py --pg ... --which province --scale 0.1
-(benchmarks/run plan starts a throwaway PostgreSQL and runs this.) County: 50,000 labourers of
-沅江市 (430981) and 20,000 posts; province: 2,000,000 labourers of 湖南 (43) and 200,000 posts,
-solved county by county. Posts are 40% near the labourers and 60% in the coastal provinces, as
-in benchmarks/matching_bench.py. Each plan runs in a fresh process, so its time includes
-building the matching indexes, and its peak memory (VmHWM) is the whole planning process's.
+    .venv/bin/python benchmarks/plan_bench.py --pg ... --which province --old REV
+(benchmarks/run plan starts a throwaway PostgreSQL and runs this; `benchmarks/run province-ab
+REV` the last: the plan of REV's code, from a worktree, then this checkout's, on one database.)
+County: 50,000 labourers of 沅江市 (430981) and 20,000 posts; province: 2,000,000 labourers of 湖南
+(43) and 200,000 posts, solved county by county. Posts are 40% near the labourers and 60% in
+the coastal provinces, as in benchmarks/matching_bench.py. Each plan runs in a fresh process,
+so its time includes building the matching indexes; its peak memory is the planning process's
+(VmHWM) and, sampled every 0.2 s, that of the process with every process it started (forked or
+Dask workers).
 Targets: county ≤ 30 s within 2 GB; province ≤ 10 minutes.
 """
 
 import argparse
+import contextlib
+import inspect
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import psycopg
-from _server import BENCH_ENV, fresh_database, migrate
+from _server import BENCH_ENV, fresh_database, migrate, worktree
 from matching_bench import (
     LABOURER_COLUMNS,
     POST_COLUMNS,
@@ -85,36 +93,80 @@ def load(url: str, region: str, n_labourers: int, n_posts: int) -> dict[str, flo
     return {"generate_s": round(generated, 1), "load_s": round(time.perf_counter() - started, 1)}
 
 
+class TreeMemory:
+    """The peak of the summed RSS of this process and all its descendants, sampled."""
+
+    def __init__(self, every_s: float = 0.2) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every_s: float) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(every_s):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _engine_arguments(settings: Settings) -> dict[str, Any]:
+    """How this checkout's build_plan is told where to run: a compute engine, or (the code
+    before matching.compute, run by --old) a number of forked workers."""
+    if "engine" in inspect.signature(build_plan).parameters:
+        from matching.compute import engine_for
+
+        return {"engine": engine_for(settings.dask_scheduler, settings.dask_workers)}
+    return {"workers": settings.planner_workers}  # type: ignore[attr-defined]
+
+
 def plan_once(url: str, region: str) -> dict[str, Any]:
     """Build one plan in this (fresh) process: wall time, peak memory, the plan's numbers."""
     rss0 = _rss_kb("VmHWM")
+    tree = TreeMemory()
     settings = Settings(database_url=url, warm_indexes=False)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     matching = Matcher(settings)
     params = PlanParams(pushes_per_labourer=3, pushes_per_opening=5, candidates_per_labourer=10,
                         coverage=0.5, min_probability=0.0, channel=Channel.app)  # fmt: skip
+    where = _engine_arguments(settings)
     started = time.perf_counter()
     for session in session_scope(sessions):
         now = datetime.now(UTC)
         plan = build_plan(session, ReadModel(matching, session, china_date(now)), region=region,
                           params=params, principal=Principal(key_id=0, role=Role.admin), now=now,
-                          rules=PlanRules(), workers=settings.planner_workers)  # fmt: skip
+                          rules=PlanRules(), **where)  # fmt: skip
         summary = dict(plan.summary)
     seconds = time.perf_counter() - started
+    peak_tree = tree.stop()
     engine.dispose()
+    if "engine" in where:
+        where["engine"].close()
     return {
         "plan_s": round(seconds, 2),
         "peak_rss_mb": round(_rss_kb("VmHWM") / 1024, 1),
         "peak_rss_growth_mb": round((_rss_kb("VmHWM") - rss0) / 1024, 1),
+        "peak_tree_rss_mb": round(peak_tree / 2**20, 1),
         "summary": summary,
     }
 
 
-def _child(url: str, region: str) -> dict[str, Any]:
+def _child(url: str, region: str, source: Path | None = None) -> dict[str, Any]:
+    """One plan in a fresh process; `source`: another checkout's src to plan with."""
+    env = {**os.environ, **BENCH_ENV}
+    if source is not None:
+        env["PYTHONPATH"] = f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"
     result = subprocess.run(
         [sys.executable, __file__, "--plan-once", region, "--pg", url],
-        check=True, capture_output=True, text=True, env={**os.environ, **BENCH_ENV},
+        check=True, capture_output=True, text=True, env=env,
     )  # fmt: skip
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -125,6 +177,7 @@ def main() -> None:
     parser.add_argument("--which", choices=["county", "province", "both"], default="both")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--old", help="also plan with this revision's code, in turn with this one")
     parser.add_argument("--plan-once", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plan_once:
@@ -141,10 +194,29 @@ def main() -> None:
             migrate(url)
             result: dict[str, Any] = {"labourers": n_labourers, "posts": n_posts}
             result["data"] = load(url, region, n_labourers, n_posts)
-            runs = [_child(url, region) for _ in range(args.runs)]
+            if args.old is None:
+                runs = [_child(url, region) for _ in range(args.runs)]
+            else:  # the old code and this checkout's in turn, on the same data
+                with worktree(args.old) as tree:
+                    both = [
+                        (side, _child(url, region, tree / "src" if side == "old" else None))
+                        for _ in range(args.runs)
+                        for side in ("old", "new")
+                    ]
+                old = [r for side, r in both if side == "old"]
+                runs = [r for side, r in both if side == "new"]
+                result["old"] = {
+                    "revision": args.old,
+                    "plan_s": [r["plan_s"] for r in old],
+                    "median_plan_s": float(np.median([r["plan_s"] for r in old])),
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in old),
+                    "peak_tree_rss_mb": max(r.get("peak_tree_rss_mb", 0) for r in old),
+                    "timings": old[-1]["summary"].get("timings"),
+                }
             result["plan_s"] = [r["plan_s"] for r in runs]
             result["median_plan_s"] = float(np.median(result["plan_s"]))
             result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+            result["peak_tree_rss_mb"] = max(r["peak_tree_rss_mb"] for r in runs)
             result["summary"] = runs[-1]["summary"]
             out[which] = result
     out["targets"] = {"county_s": 30, "county_mb": 2048, "province_s": 600}

@@ -19,30 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _server import BENCH_ENV, ROOT, fresh_database, migrate, running_service
+from _server import BENCH_ENV, ROOT, fresh_database, migrate, running_service, worktree
 from matching_bench import _percentiles, _sample_ids, load
 
 from matching import clock
-
-
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A detached checkout of `revision`, removed afterwards."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], cwd=ROOT,
-                       check=True, capture_output=True)  # fmt: skip
-        try:
-            yield tree
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
-                           check=False, capture_output=True)  # fmt: skip
 
 
 def interleaved(clients: dict[str, httpx.Client], paths: list[str]) -> dict[str, list[float]]:

@@ -36,6 +36,7 @@ from matching.agencies.models import Agency
 from matching.app import create_app, job_runner
 from matching.auth import service as keys
 from matching.auth.models import Role
+from matching.compute import DaskEngine
 from matching.database import make_engine, make_sessionmaker, session_scope
 from matching.demo import load_demo
 from matching.migrations_state import alembic_config
@@ -245,6 +246,18 @@ def auth(make_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {make_key(role, **kwargs)}"}
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def dask_engine() -> Iterator[DaskEngine]:
+    """A Dask LocalCluster of two worker processes on loopback, started by the service's own
+    engine (as a large plan starts it); its scheduler's address is `engine.client.scheduler
+    .address`, for a test that connects to it as to an existing cluster."""
+    engine = DaskEngine(workers=2)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 @pytest.fixture(scope="session")

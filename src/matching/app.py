@@ -18,6 +18,7 @@ from matching.agencies.router import router as agencies_router
 from matching.audit.router import router as audit_router
 from matching.auth.deps import RequireRoles
 from matching.auth.router import router as keys_router
+from matching.compute import close_engines
 from matching.database import make_engine, make_sessionmaker
 from matching.deps import check_request
 from matching.docs import install_offline_docs
@@ -130,6 +131,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.jobs.start()
     yield
     app.state.jobs.close()
+    close_engines()  # the local Dask cluster a large plan started (matching.compute)
     if delivery is not None:
         delivery.close()
 

@@ -98,11 +98,18 @@ class Settings(BaseSettings):
     warm_indexes: bool = Field(
         True, description="Build the matching indexes in the background when the service starts."
     )
-    planner_workers: int = Field(
+    dask_workers: int = Field(
         default_factory=lambda: min(8, os.cpu_count() or 1),
         ge=1,
         le=64,
-        description="Processes that score a monthly plan's labourers (forked; default: the cores).",
+        description="Worker processes of the local Dask cluster a large plan starts (default: "
+        "the cores; 1: no cluster, plans run in the job's thread). Unused with dask_scheduler.",
+    )
+    dask_scheduler: str | None = Field(
+        None,
+        pattern=r"^(tcp|tls)://\S+$",
+        description="An existing Dask cluster's scheduler (tcp://host:8786) for plans' heavy "
+        "work, instead of a local cluster (docs/compute.md).",
     )
     # The scoring core's own weights (normalised to sum 1); e.g. MATCHING_WEIGHTS__SKILLS=0.4.
     weights: ScoringWeights = Field(default_factory=ScoringWeights)

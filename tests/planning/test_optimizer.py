@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from matching.planning import PlanInstance, PlanOptions, PlanSolution, solve, solve_blocked
+from matching.compute import DaskEngine
+from matching.planning import (
+    PlanInstance,
+    PlanOptions,
+    PlanSolution,
+    optimizer,
+    solve,
+    solve_blocked,
+)
 
 ROUNDING = 1e-5  # probabilities enter the costs to 1e-6; a dozen pushes stay well inside this
 
@@ -481,3 +489,22 @@ def test_blocked_needs_a_block_per_labourer() -> None:
     instance, _ = local_instance(0, labourers=50, blocks=2, posts_per_block=5, remote=5, local=0.5)
     with pytest.raises(ValueError, match="block"):
         solve_blocked(instance, np.zeros(49, dtype=np.int64))
+
+
+def test_blocks_solved_on_a_dask_cluster_are_the_blocks_solved_here(
+    dask_engine: DaskEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first pass's blocks as tasks on two worker processes: the same pushes, bit for bit,
+    with max_pushes shared among the blocks as well."""
+    instance, block = local_instance(
+        3, labourers=3000, blocks=12, posts_per_block=20, remote=150, local=0.7
+    )
+    capped = with_options(instance, max_pushes=2000)
+    monkeypatch.setattr(optimizer, "PARALLEL_PAIRS", 1)
+    for case in (instance, capped):
+        here = solve_blocked(case, block)
+        with dask_engine.batch() as batch:
+            there = solve_blocked(case, block, batch=batch)
+        assert np.array_equal(there.pairs, here.pairs)
+        assert there.stats["first_pass_objective"] == here.stats["first_pass_objective"]
+        assert there.stats["second_pass_blocks"] == here.stats["second_pass_blocks"]

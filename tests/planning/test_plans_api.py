@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from distributed import get_task_stream
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.conftest import finished
 
 from matching.clock import FixedClock
+from matching.compute import DaskEngine
 from matching.pushes.models import Push
 
 Headers = Callable[..., dict[str, str]]
@@ -187,22 +190,53 @@ def test_pages_of_labourers(client: TestClient, county: dict[str, Any]) -> None:
     assert [p["id"] for p in listed] == [plan["id"]]
 
 
-def test_forked_workers_choose_the_same_plan(
-    client: TestClient, county: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+def test_a_plan_on_a_two_worker_dask_cluster_is_the_in_process_plan(
+    app: FastAPI,
+    client: TestClient,
+    county: dict[str, Any],
+    labourer_body: Callable[..., dict[str, Any]],
+    post_body: Callable[..., dict[str, Any]],
+    dask_engine: DaskEngine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Scoring labourers in worker processes gives exactly the candidates of one process."""
-    from matching.planning import candidates
+    """The prefecture's plan, its candidate search and its county-by-county solve run as tasks
+    on a Dask cluster of two worker processes on loopback (reached through
+    MATCHING_DASK_SCHEDULER, as an existing cluster is), is the plan made in the job's own
+    thread: the same pairs, scores and probabilities, the same summary."""
+    from matching.planning import candidates, optimizer, service
 
-    inline = _plan(client, county["staff"]).json()
+    admin = county["admin"]
+    for i in range(8):  # a second county, so that the solve has two blocks
+        body = labourer_body(hukou_region="430921100", relocation="province" if i % 2 else "county",
+                             status_effective_from="2026-01-01")  # fmt: skip
+        assert client.post("/v1/labourers", json=body, headers=admin).status_code == 201
+    for openings in (1, 3):
+        body = post_body(workplace_region="430921", openings=openings, wage_min=2800,
+                         wage_max=3900)  # fmt: skip
+        assert client.post("/v1/posts", json=body, headers=admin).status_code == 201
+    # Any plan this size runs in the job's thread; these make it take the parallel paths.
+    monkeypatch.setattr(service, "BLOCK_ABOVE", 0)
+    in_process = _plan(client, admin, region="4309").json()
     monkeypatch.setattr(candidates, "PARALLEL_FROM", 1)
-    forked = _plan(client, county["staff"]).json()
+    monkeypatch.setattr(optimizer, "PARALLEL_PAIRS", 1)
+    scheduler = dask_engine.client.scheduler.address
+    assert scheduler.startswith("tcp://127.0.0.1:")
+    settings = app.state.settings
+    monkeypatch.setattr(app.state, "settings", settings.model_copy(
+        update={"dask_scheduler": scheduler}))  # fmt: skip
+    with get_task_stream(client=dask_engine.client) as tasks:
+        on_dask = _plan(client, admin, region="4309").json()
+    ran = Counter(task["key"].split("-")[0] for task in tasks.data)
+    assert ran["_score_chunk"] >= 2 and ran["_solve_block"] == 2, ran
 
-    def chosen(plan: dict[str, Any]) -> list[tuple[int, int, float]]:
-        return [(lab["labourer_id"], p["post_id"], p["score"])
+    def chosen(plan: dict[str, Any]) -> list[tuple[int, int, float, float]]:
+        return [(lab["labourer_id"], p["post_id"], p["score"], p["probability"])
                 for lab in plan["labourers"] for p in lab["posts"]]  # fmt: skip
 
-    assert chosen(forked) == chosen(inline)
-    assert forked["summary"]["candidate_pairs"] == inline["summary"]["candidate_pairs"]
+    assert len(chosen(in_process)) >= 10
+    assert chosen(on_dask) == chosen(in_process)
+    summary = {k: v for k, v in in_process["summary"].items() if k != "timings"}
+    assert {k: v for k, v in on_dask["summary"].items() if k != "timings"} == summary
 
 
 def test_a_public_welfare_post_is_planned_for_sanwu_labourers_only(

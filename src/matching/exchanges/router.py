@@ -141,7 +141,6 @@ def plan_exchange(
         principal=principal,
         now=now,
         rules=planning.rules_from(settings),
-        workers=1,
         restriction=restriction,
     )
     response.headers["Location"] = f"/v1/plans/{plan.id}"

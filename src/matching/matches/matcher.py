@@ -1,7 +1,7 @@
 """The matcher of one process: two live indexes, the scoring context, and the sync step."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -36,6 +36,17 @@ Mask = npt.NDArray[np.bool_]
 _LEVEL_OF_LENGTH = {2: "province", 4: "prefecture", 6: "county", 9: "township", 12: "township"}
 
 
+@dataclass(frozen=True, slots=True)
+class SkillNames:
+    """A taxonomy index's skill name, as a plain picklable callable: the scoring context is
+    sent to a plan's Dask workers (matching.compute), and a closure over the taxonomy is not."""
+
+    names: tuple[str, ...]
+
+    def __call__(self, index: int) -> str:
+        return self.names[index]
+
+
 class Matcher:
     """Scores against in-memory indexes that catch up with the database on every request."""
 
@@ -55,7 +66,7 @@ class Matcher:
         space = SkillSpace(
             similarity=taxonomy.similarity_matrix(),
             groups=taxonomy.group_indices(),
-            name=lambda i: taxonomy.skills[i].name,
+            name=SkillNames(tuple(skill.name for skill in taxonomy.skills)),
             group_similarity=GROUP_WEIGHT,
             floor=taxonomy.general_labour() * ON_THE_JOB,
         )

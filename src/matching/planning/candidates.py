@@ -1,4 +1,4 @@
-"""Each labourer's best posts for a plan, group by group, over several processes.
+"""Each labourer's best posts for a plan, group by group, as tasks of a compute batch.
 
 Labourers who live in one county and share a relocation willingness (and so the same set of
 posts in reach) form a group, scored against its posts as one matrix (scoring.batch).
@@ -15,24 +15,23 @@ preference, and the shortlist keeps, for every skill and occupation of the group
 best placed to do so. `benchmarks/candidates_bench.py` measures what this loses against the
 exact search; `exact=True` scores every post in reach.
 
-Groups are independent, so they are split among forked worker processes that share the
-arrays copy-on-write. Workers run only numpy and the scorer: no database, no logging, and they
-leave with the pool, so nothing of the parent's (connections, locks) is touched. With one worker,
-or few labourers, everything runs in the calling thread.
+Groups are independent, so they are split into chunks of about equal work, a few per worker,
+run as tasks of the plan's batch (matching.compute: Dask workers, or the calling thread). The
+post table and the scoring context are shared once per batch (the whole plan); the labourers,
+their groups and the posts' usable rows once per search. Tasks run only numpy and the scorer:
+no database. With one worker, or few labourers, everything is one task.
 """
 
 import itertools
-import multiprocessing
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from matching.compute import INLINE, Batch
 from matching.matches.read_model import PostTable
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
 from matching.scoring.batch import group_keys, score_group, shared_score, top_per_row
@@ -41,7 +40,7 @@ from matching.scoring.components import best_similarity
 from matching.scoring.reach import KeyRange, key_range, reach_range
 from matching.scoring.types import Willingness
 
-# Below this many labourers starting processes costs more than it saves.
+# Below this many labourers splitting the work among processes costs more than it saves.
 PARALLEL_FROM = 2_000
 # Labourer × post cells scored at once: large enough for numpy, small enough for the cache.
 CELLS = 1 << 21
@@ -86,10 +85,11 @@ class Candidates:
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
-    context: ScoringContext
+class _Search:
+    """One search's labourers and their groups, shared by its tasks."""
+
     labourers: LabourerArrays
-    posts: PostTable
+    usable: npt.NDArray[np.bool_]  # the post table's rows this search may propose
     groups: list[I64]  # labourer rows of each group
     reach: list[KeyRange | None]  # region-key range of each group
     home: list[KeyRange]  # the group's own county, as a region-key range
@@ -98,8 +98,25 @@ class _Job:
     blocking: Blocking | None  # None: exact
 
 
-_JOB: _Job | None = None  # set in the parent just before forking; read by the workers
-_ONE_AT_A_TIME = threading.Lock()  # plans in one process take turns: _JOB is process-wide
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What a task works with: the shared table and context, and its search."""
+
+    context: ScoringContext
+    labourers: LabourerArrays
+    posts: PostTable
+    groups: list[I64]
+    reach: list[KeyRange | None]
+    home: list[KeyRange]
+    wanted: I64
+    today: int
+    blocking: Blocking | None
+
+    @classmethod
+    def of(cls, table: PostTable, context: ScoringContext, search: _Search) -> "_Job":
+        posts = replace(table, usable=search.usable)
+        return cls(context, search.labourers, posts, search.groups, search.reach, search.home,
+                   search.wanted, search.today, search.blocking)  # fmt: skip
 
 
 def best_posts(
@@ -109,27 +126,39 @@ def best_posts(
     *,
     today: date,
     wanted: Sequence[int],
-    workers: int,
+    batch: Batch | None = None,
+    table: PostTable | None = None,
     blocking: Blocking | None = Blocking(),
+    done: Callable[[int], None] | None = None,
 ) -> Candidates:
     """Each profile's `wanted[i]` best eligible posts of the table, as one set of arrays.
 
     `posts` is judged on `today` (its `usable` rows); with `blocking=None` every post in each
-    labourer's reach is scored (exact).
+    labourer's reach is scored (exact). The work runs as tasks of `batch` (the calling thread
+    without one). `table`, when given, is the table `posts` was made from by changing only its
+    usable rows: the batch then shares that table, as it does for the plan's other searches.
+    `done(n)` is told of n labourers searched as each task finishes.
     """
-    global _JOB
     if not profiles:
         return Candidates.empty()
-    labourers = LabourerArrays.from_profiles(profiles)
-    groups, reach, home = _groups(labourers)
-    job = _Job(context, labourers, posts, groups, reach, home,
-               np.asarray(wanted, dtype=np.int64), day_number(today), blocking)  # fmt: skip
-    with _ONE_AT_A_TIME:
-        _JOB = job
-        try:
-            return _run(job, workers)
-        finally:
-            _JOB = None
+    with INLINE.batch() as inline:
+        if batch is None or len(profiles) < PARALLEL_FROM:
+            batch = inline
+        labourers = LabourerArrays.from_profiles(profiles)
+        groups, reach, home = _groups(labourers)
+        wanted_array = np.asarray(wanted, dtype=np.int64)
+        search = _Search(labourers, posts.usable, groups, reach, home, wanted_array,
+                         day_number(today), blocking)  # fmt: skip
+        chunks = _chunks(search, posts, batch.workers)
+        shared = (batch.share(table or posts), batch.share(context), batch.share(search))
+        sizes = [sum(len(groups[g]) for g in chunk) for chunk in chunks]
+        parts = batch.map(_score_chunk, chunks, *shared,
+                          done=None if done is None else lambda i: done(sizes[i]))  # fmt: skip
+    return Candidates(
+        np.concatenate([p.rows for p in parts]),
+        np.concatenate([p.posts for p in parts]),
+        np.concatenate([p.scores for p in parts]),
+    )
 
 
 def _groups(lab: LabourerArrays) -> tuple[list[I64], list[KeyRange | None], list[KeyRange]]:
@@ -243,9 +272,15 @@ _POST_FIELDS = [
 ]  # fmt: skip
 
 
-def _score_groups(groups: Sequence[int]) -> Candidates:
-    job = _JOB
-    assert job is not None
+def _score_chunk(
+    table: PostTable, context: ScoringContext, search: _Search, groups: Sequence[int]
+) -> Candidates:
+    """A task: these groups' best posts (a module-level function, so a Dask worker imports it
+    by name)."""
+    return _score_groups(_Job.of(table, context, search), groups)
+
+
+def _score_groups(job: _Job, groups: Sequence[int]) -> Candidates:
     found_rows: list[I64] = []
     found_posts: list[I64] = []
     found_scores: list[npt.NDArray[np.float32]] = []
@@ -294,32 +329,25 @@ def _take_labourers(lab: LabourerArrays, rows: I64) -> LabourerArrays:
     return LabourerArrays(**columns)
 
 
-def _run(job: _Job, workers: int) -> Candidates:
-    n = len(job.labourers)
-    everything = list(range(len(job.groups)))
-    if workers <= 1 or n < PARALLEL_FROM:
-        return _score_groups(everything)
-    # Biggest groups first, each to the least loaded of a few chunks per worker.
-    cost = [len(job.groups[g]) * _reach_size(job, g) for g in everything]
+def _chunks(search: _Search, posts: PostTable, workers: int) -> list[list[int]]:
+    """The groups split into tasks: one with one worker; else a few chunks per worker, the
+    biggest groups first, each to the least loaded chunk."""
+    everything = list(range(len(search.groups)))
+    if workers <= 1:
+        return [everything]
+    cost = [len(search.groups[g]) * _reach_size(search, posts, g) for g in everything]
     chunks: list[list[int]] = [[] for _ in range(workers * 4)]
     load = [0] * len(chunks)
     for g in sorted(everything, key=lambda g: -cost[g]):
         at = load.index(min(load))
         chunks[at].append(g)
         load[at] += cost[g]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        parts = list(pool.map(_score_groups, [c for c in chunks if c]))
-    return Candidates(
-        np.concatenate([p.rows for p in parts]),
-        np.concatenate([p.posts for p in parts]),
-        np.concatenate([p.scores for p in parts]),
-    )
+    return [c for c in chunks if c]
 
 
-def _reach_size(job: _Job, g: int) -> int:
-    start, stop = job.posts.span(job.reach[g])
+def _reach_size(search: _Search, posts: PostTable, g: int) -> int:
+    start, stop = posts.span(search.reach[g])
     size = stop - start
-    if job.blocking is not None:
-        size = min(size, job.blocking.exact_up_to + job.blocking.far_overall)
+    if search.blocking is not None:
+        size = min(size, search.blocking.exact_up_to + search.blocking.far_overall)
     return max(1, size)

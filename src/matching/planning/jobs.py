@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.clock import china_date
+from matching.compute import engine_for
 from matching.jobs.runner import JobContext, Kind
 from matching.matches.read_model import ReadModel
 from matching.planning import service
@@ -67,7 +68,7 @@ def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict
                 principal=principal,
                 now=job.as_of,
                 rules=rules,
-                workers=settings.planner_workers,
+                engine=engine_for(settings.dask_scheduler, settings.dask_workers),
                 progress=job.progress,
             )
         with job.writing() as session:

@@ -76,6 +76,8 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import max_flow, min_cost_flow  # type: ignore[import-untyped]
 
+from matching.compute import Batch, InlineBatch
+
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -86,6 +88,8 @@ DEFAULT_PUSHES_PER_OPENING: Final = 5
 DEFAULT_COVERAGE: Final = 0.5
 DEFAULT_SCALE: Final = 1_000_000  # probabilities resolved to 1e-6 in the integer costs
 MIN_SCALE: Final = 100  # coarser than 1% would blur expected hires: refuse instead
+# Below this many usable pairs a blocked solve's first pass is not worth sending to workers.
+PARALLEL_PAIRS: Final = 200_000
 _COST_HEADROOM: Final = 128  # BONUS x (nodes + 1) stays this far below 2^63
 _INT63: Final = 2**63 - 1
 # Blocks' claims on a shared post are their sums of p in units of 1e-3: exact integers whose
@@ -278,7 +282,9 @@ def solve(instance: PlanInstance) -> PlanSolution:
     return _finish(instance, [part], [chosen], scale, started, {"blocks": 1.0})
 
 
-def solve_blocked(instance: PlanInstance, block_of_labourer: npt.ArrayLike) -> PlanSolution:
+def solve_blocked(
+    instance: PlanInstance, block_of_labourer: npt.ArrayLike, *, batch: Batch | None = None
+) -> PlanSolution:
     """Solve region blocks independently, sharing posts' caps, then offer the leftovers.
 
     ``block_of_labourer`` gives each labourer (all U of them) a block id, e.g. its county.
@@ -290,6 +296,10 @@ def solve_blocked(instance: PlanInstance, block_of_labourer: npt.ArrayLike) -> P
     ``max_pushes``) is offered, block by block in order of the sum of p of their unchosen pairs
     into posts with capacity left, each re-solved with its own used capacity plus the leftover,
     so no global cap can be exceeded and no block ends worse than after the first pass.
+
+    The first pass's blocks are independent: with a `batch` (matching.compute) and at least
+    PARALLEL_PAIRS usable pairs they are solved as its tasks. The second pass takes what the
+    blocks before left, so it runs in order, here.
     """
     started = time.perf_counter()
     blocks = np.asarray(block_of_labourer)
@@ -336,12 +346,18 @@ def solve_blocked(instance: PlanInstance, block_of_labourer: npt.ArrayLike) -> P
             instance.options,
         )
 
-    chosen: list[Bool] = []
-    scale = DEFAULT_SCALE
-    for b in range(n_blocks):
-        picked, block_scale = run(b, shares[b], None if supplies is None else int(supplies[b]))
-        chosen.append(picked)
-        scale = min(scale, block_scale)
+    first = [
+        (part, instance.probability[part.idx], instance.labourer_cap[part.labourers], shares[b],
+         None if supplies is None else int(supplies[b]), int(targets[b]), instance.options)
+        for b, part in enumerate(parts)
+    ]  # fmt: skip
+    usable_pairs = sum(len(part.idx) for part in parts)
+    if batch is None or n_blocks < 2 or usable_pairs < PARALLEL_PAIRS:
+        batch = InlineBatch()
+    solved = batch.map(_solve_block, first)
+    del first
+    chosen: list[Bool] = [picked for picked, _ in solved]
+    scale = min([DEFAULT_SCALE, *(block_scale for _, block_scale in solved)])
     first_pushes = sum(int(c.sum()) for c in chosen)
     first_reach = sum(
         int(np.count_nonzero(np.bincount(p.lab[c]))) for p, c in zip(parts, chosen, strict=True)
@@ -503,6 +519,14 @@ def _min_cost(
             scale //= 100
             continue
         raise RuntimeError(f"min-cost flow failed: {status.name}")
+
+
+def _solve_block(
+    block: tuple[_Part, F64, I64, I64, int | None, int, PlanOptions],
+) -> tuple[Bool, int]:
+    """A task of the first pass: one block's part solved with its share of the caps (a
+    module-level function, so a Dask worker imports it by name)."""
+    return _solve_part(*block)
 
 
 def _solve_part(

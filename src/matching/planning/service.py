@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
+from matching.compute import INLINE, Batch, Engine
 from matching.errors import Conflict, NotFound, Unprocessable
 from matching.exchanges.models import Exchange, ExchangeState
 from matching.jobs.progress import Progress
@@ -40,7 +41,7 @@ from matching.planning.calibration import (
     LevelCounts,
     fit_two_stage,
 )
-from matching.planning.candidates import Blocking, Candidates, best_posts
+from matching.planning.candidates import PARALLEL_FROM, Blocking, Candidates, best_posts
 from matching.planning.models import Plan, PlanItem, PlanStatus
 from matching.planning.month import PlanMonth, plan_month
 from matching.planning.optimizer import (
@@ -381,18 +382,22 @@ def candidate_pairs(
     refusals: feedback.Refusals,
     per_labourer: int,
     *,
-    workers: int,
+    batch: Batch,
     blocking: Blocking | None,
     restriction: Restriction | None = None,
+    progress: Progress | None = None,
 ) -> Pairs:
     """Each seeker's `per_labourer` best posts, less pairs pushed this month or refused lately,
     each with the taste factor of the labourer's refusals and applications."""
+    progress = progress or Progress()
+    progress.stage("candidates", total=len(people.ids))
     profiles = indexes.profiles(people.ids.tolist())
     seekers = [
         (index, profile)
         for index, labourer_id in enumerate(people.ids.tolist())
         if (profile := profiles.get(labourer_id)) is not None and profile.able_and_seeking
     ]
+    progress.advance(len(people.ids) - len(seekers))  # no search for those not seeking
     refused_per_labourer: dict[int, int] = defaultdict(int)
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
@@ -418,8 +423,10 @@ def candidate_pairs(
             posts,
             today=month.judged_on,
             wanted=[wanted[i] for i in who.tolist()],
-            workers=workers,
+            batch=batch,
+            table=searched,
             blocking=blocking,
+            done=progress.advance,
         )
         parts.append((who, part))
     found = Candidates.merged(parts)
@@ -492,6 +499,7 @@ def choose(
     target: Goals,
     params: PlanParams,
     competition: float = 1.0,
+    batch: Batch | None = None,
 ) -> Choice:
     """The optimiser's plan (reach, coverage, expected hires within the caps and the budget),
     then the pushes beyond coverage that keep the expected success rate (planning.rate)."""
@@ -526,7 +534,7 @@ def choose(
     if len(people.ids) > BLOCK_ABOVE:
         counties = np.array([code[:6] for code in people.regions])
         _, blocks = np.unique(counties, return_inverse=True)
-        solution = solve_blocked(instance, blocks)
+        solution = solve_blocked(instance, blocks, batch=batch)
     else:
         solution = solve(instance)
     picked = solution.pairs
@@ -598,29 +606,41 @@ def search(
     given: PlanInputs,
     timings: dict[str, float],
     *,
-    workers: int,
+    engine: Engine,
     blocking: Blocking | None,
     progress: Progress | None = None,
 ) -> Search:
     """Candidates, then the choice; the candidate lists widen (up to 50 a labourer) while posts'
-    caps keep coverage short and wider lists could help."""
+    caps keep coverage short and wider lists could help. Both run as tasks of one batch of the
+    engine (matching.compute), which shares the post table once for them all."""
+    with engine.batch() as batch:
+        return _search(session, indexes, given, timings, batch, blocking, progress or Progress())
+
+
+def _search(
+    session: Session,
+    indexes: ReadModel,
+    given: PlanInputs,
+    timings: dict[str, float],
+    batch: Batch,
+    blocking: Blocking | None,
+    progress: Progress,
+) -> Search:
     region, month, people, pushed = given.region, given.month, given.people, given.pushed
     target, params, refusals = given.target, given.params, given.refusals
     calibration, competition = given.calibration, given.competition
     per_labourer = params.candidates_per_labourer
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
-    progress = progress or Progress()
     while True:
-        progress.stage("candidates", total=len(people.ids))
         t0 = time.perf_counter()
         pairs = candidate_pairs(session, indexes, region, people, month, pushed, refusals,
-                                per_labourer, workers=workers, blocking=blocking,
-                                restriction=given.restriction)  # fmt: skip
+                                per_labourer, batch=batch, blocking=blocking,
+                                restriction=given.restriction, progress=progress)  # fmt: skip
         timings["candidates_s"] += time.perf_counter() - t0
-        progress.advance(len(people.ids))
         progress.stage("solve")
         t0 = time.perf_counter()
-        choice = choose(session, people, pairs, pushed, calibration, target, params, competition)
+        choice = choose(session, people, pairs, pushed, calibration, target, params, competition,
+                        batch)  # fmt: skip
         timings["solve_s"] += choice.solution.seconds
         timings["calibrate_and_solve_s"] += time.perf_counter() - t0
         if not _wider_would_help(choice, per_labourer):
@@ -682,7 +702,7 @@ def draft_plan(
     principal: Principal,
     now: datetime,
     rules: PlanRules = PlanRules(),
-    workers: int = 1,
+    engine: Engine = INLINE,
     blocking: Blocking | None = Blocking(),
     restriction: Restriction | None = None,
     progress: Progress | None = None,
@@ -702,6 +722,8 @@ def draft_plan(
     people = population(session, region, month)
     if restriction is not None:
         people, blocking = restriction.people(people), None
+    if len(people.ids) >= PARALLEL_FROM:
+        engine.prepare()  # the cluster starts while the plan loads
     pushed = pushed_this_month(session, region, month.month)
     target = goals(session, region, month, params)
     refusals = answers(session, region, month, rules)
@@ -716,7 +738,7 @@ def draft_plan(
     competition = competition_seen(session, region, month) if calibration.method != PRIOR else 1.0
     given = PlanInputs(region, month, people, pushed, target, params, refusals, calibration,
                        competition, restriction)  # fmt: skip
-    found = search(session, indexes, given, timings, workers=workers, blocking=blocking,
+    found = search(session, indexes, given, timings, engine=engine, blocking=blocking,
                    progress=progress)  # fmt: skip
     pairs, choice = found.pairs, found.choice
     summary = plan_summary(session, region, month, people, pairs, pushed, target, choice)
@@ -762,14 +784,14 @@ def build_plan(
     principal: Principal,
     now: datetime,
     rules: PlanRules = PlanRules(),
-    workers: int = 1,
+    engine: Engine = INLINE,
     blocking: Blocking | None = Blocking(),
     restriction: Restriction | None = None,
 ) -> Plan:
     """Choose a month's pushes for a region and store them as a draft plan, in one
     transaction (a list exchange's small plan; a region's plan is a job: planning.jobs)."""
     draft = draft_plan(session, indexes, region=region, params=params, principal=principal,
-                       now=now, rules=rules, workers=workers, blocking=blocking,
+                       now=now, rules=rules, engine=engine, blocking=blocking,
                        restriction=restriction)  # fmt: skip
     return store_plan(session, draft)
 
