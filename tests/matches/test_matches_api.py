@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching import clock
 from matching.app import create_app
+from matching.labourers.models import Labourer
+from matching.rules.candidate import anonymised_profile
 from matching.settings import Settings
 
 Auth = Callable[..., dict[str, str]]
@@ -214,6 +216,34 @@ def test_candidates_scope_and_anonymity(
     assert all(c["labourer_id"] is None and c["name"] is None for c in anonymous["items"])
     assert "李四" not in text and "138" not in text
     assert client.get(f"/v1/posts/{pid}/candidates", headers=auth("agency")).status_code == 404
+
+
+def test_candidates_are_presented_from_the_index_as_from_their_records(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body, session: Session
+) -> None:
+    """The candidate list shows its labourers from the matching index: each profile is the one
+    the labourer's own record gives (rules.candidate.anonymised_profile), names included."""
+    admin = auth()
+    ids = [
+        _labourer(client, admin, labourer_body(relocation=relocation, skills=skills,
+                                               expected_wage=wage))
+        for relocation, skills, wage in (
+            ("anywhere", [{"term": "电焊"}, {"term": "叉车"}], 5000),
+            ("province", [{"term": "缝纫"}], None),
+            ("anywhere", [], 3000),
+        )
+    ]  # fmt: skip
+    pid = _post(client, admin, post_body(workplace_region="430981"))
+    listed = client.get(f"/v1/posts/{pid}/candidates", headers=admin).json()["items"]
+    shown = {c["labourer_id"]: c for c in listed if c["labourer_id"] in ids}
+    assert set(shown) == set(ids)
+    today = clock.today()
+    for lid in ids:
+        record = session.get(Labourer, lid)
+        assert record is not None
+        assert shown[lid]["profile"] == anonymised_profile(record, today)
+        assert shown[lid]["name"] == record.name
+    assert len(shown[ids[0]]["profile"]["skills"]) == 2
 
 
 def test_employed_labourer_gets_no_posts(

@@ -27,7 +27,7 @@ from matching.posts.models import Post, PostType
 from matching.posts.presenter import present_post
 from matching.posts.schemas import PostRead
 from matching.rules import feedback, learned_weights
-from matching.rules.candidate import anonymised_profile
+from matching.rules.candidate import indexed_profile
 from matching.schemas import ReasonRead
 from matching.scope import check_scope
 from matching.scoring import LabourerProfile, Match, PostKind, Reason
@@ -137,14 +137,16 @@ def candidates_for_post(
     k: int,
 ) -> LabourerMatches:
     """Top-k labourers for a post; staff see their regions only, agencies anonymised profiles."""
-    today = indexes.today
     post = posts.get_post(session, post_id, principal)
     scopes = (
         None if principal.unrestricted or principal.role == Role.agency else principal.region_scopes
     )
     found = indexes.top_labourers(indexes.record_of(post), k=k, region_scopes=scopes)
     anonymise = principal.role == Role.agency
-    people = _labourers_by_id(session, [m.labourer_id for m in found])
+    ids = [m.labourer_id for m in found]
+    # Presented from the index the search ran on: only the names are read (docs/architecture.md).
+    profiles = indexes.profiles(ids)
+    names = {} if anonymise else _names(session, ids)
     items = [
         LabourerMatch(
             rank=i + 1,
@@ -152,23 +154,17 @@ def candidates_for_post(
             breakdown=Breakdown(**m.breakdown),
             reasons=_reasons(m.reasons),
             labourer_id=None if anonymise else m.labourer_id,
-            name=None if anonymise else people[m.labourer_id].name,
-            profile=_candidate_profile(people[m.labourer_id], today),
+            name=names.get(m.labourer_id),
+            profile=CandidateProfile(**indexed_profile(profiles[m.labourer_id])),
         )
         for i, m in enumerate(found)
     ]
     return LabourerMatches(post_id=post.id, anonymised=anonymise, count=len(items), items=items)
 
 
-def _labourers_by_id(session: Session, ids: list[int]) -> dict[int, Labourer]:
-    rows = session.scalars(
-        select(Labourer).where(Labourer.id.in_(ids)).options(selectinload(Labourer.skills))
-    )
-    return {x.id: x for x in rows}
-
-
-def _candidate_profile(labourer: Labourer, today: date) -> CandidateProfile:
-    return CandidateProfile(**anonymised_profile(labourer, today))
+def _names(session: Session, ids: list[int]) -> dict[int, str]:
+    rows = session.execute(select(Labourer.id, Labourer.name).where(Labourer.id.in_(ids)))
+    return {int(i): str(n) for i, n in rows}
 
 
 def explain(

@@ -155,7 +155,7 @@ def labourer_profiles(
         Labourer.id, Labourer.hukou_region, Labourer.relocation, Labourer.labour_ability,
         Labourer.wants_work, Labourer.birth_date, Labourer.expected_wage,
         Labourer.preferred_occupations, Labourer.sanwu, Labourer.household_id, Labourer.change_seq,
-        Labourer.merged_into_id,
+        Labourer.merged_into_id, Labourer.sex,
     )  # fmt: skip
     if changed_after is not None or ids is not None:
         query = query.where(_labourers_and_households(session, changed_after, ids))
@@ -185,6 +185,7 @@ def labourer_profiles(
         household,
         seq,
         merged,
+        sex,
     ) in rows:
         top = max(top, seq)
         status = statuses.get(lid, EmploymentStatus.unemployed)
@@ -193,7 +194,8 @@ def labourer_profiles(
             LabourerProfile(
                 id=lid, region=region, lat=lat, lon=lon, willingness=Willingness.parse(reloc),
                 able_and_seeking=merged is None and is_seeking(wants, ability, status),
-                age=age_on(birth, today), expected_wage=wage,
+                age=age_on(birth, today), sex=None if sex is None else str(sex),
+                expected_wage=wage,
                 skills=tuple(skills.get(lid, ())),
                 preferred_occupations=tuple(_indices(prefs or [])),
                 sanwu=sanwu,

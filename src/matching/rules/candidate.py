@@ -7,6 +7,7 @@ from typing import Any
 from matching.kit.idnumber import age_on
 from matching.labourers.models import Labourer
 from matching.regions.registry import get_registry
+from matching.scoring import LabourerProfile
 from matching.skills.taxonomy import get_taxonomy
 
 
@@ -17,11 +18,33 @@ def anonymised_profile(labourer: Labourer, today: date) -> dict[str, Any]:
     for s in labourer.skills:
         entry = taxonomy.get(s.skill_id)
         skills.append(entry.name if entry is not None else s.skill_id)
+    return _profile(age_on(labourer.birth_date, today), labourer.sex, labourer.hukou_region,
+                    labourer.relocation, skills, labourer.expected_wage)  # fmt: skip
+
+
+def indexed_profile(profile: LabourerProfile) -> dict[str, Any]:
+    """The same, from the labourer's profile in the matching index (built for today), without
+    reading the labourer again: the candidate list's fifty labourers are in the index the
+    search ran on. Skills in the order of their ids, as the table gives them."""
+    taxonomy = get_taxonomy()
+    entries = sorted((taxonomy.skills[i] for i in profile.skills), key=lambda e: e.id)
+    return _profile(profile.age, profile.sex, profile.region, profile.willingness.name,
+                    [e.name for e in entries], profile.expected_wage)  # fmt: skip
+
+
+def _profile(
+    age: int | None,
+    sex: str | None,
+    hukou_region: str,
+    relocation: str,
+    skills: list[str],
+    expected_wage: int | None,
+) -> dict[str, Any]:
     return {
-        "age": age_on(labourer.birth_date, today),
-        "sex": labourer.sex,
-        "home_county": get_registry().name_or_code(labourer.hukou_region[:6]),
-        "relocation": labourer.relocation,
+        "age": age,
+        "sex": sex,
+        "home_county": get_registry().name_or_code(hukou_region[:6]),
+        "relocation": relocation,
         "skills": skills,
-        "expected_wage": labourer.expected_wage,
+        "expected_wage": expected_wage,
     }
