@@ -159,9 +159,14 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
     }
 
 
-def _child(url: str, region: str, source: Path | None = None) -> dict[str, Any]:
-    """One plan in a fresh process; `source`: another checkout's src to plan with."""
+def _child(
+    url: str, region: str, source: Path | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """One plan in a fresh process; `source`: another checkout's src to plan with; `workers`:
+    its Dask workers (1: none, the plan in one thread)."""
     env = {**os.environ, **BENCH_ENV}
+    if workers is not None:
+        env["MATCHING_DASK_WORKERS"] = str(workers)
     if source is not None:
         env["PYTHONPATH"] = f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"
     result = subprocess.run(
@@ -178,6 +183,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--old", help="also plan with this revision's code, in turn with this one")
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(w) for w in v.split(",")],
+        help="plan with each of these Dask worker counts in turn (e.g. 1,2)",
+    )
     parser.add_argument("--plan-once", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plan_once:
@@ -194,7 +204,19 @@ def main() -> None:
             migrate(url)
             result: dict[str, Any] = {"labourers": n_labourers, "posts": n_posts}
             result["data"] = load(url, region, n_labourers, n_posts)
-            if args.old is None:
+            if args.workers:  # the same plan on 1, 2 … Dask workers, in turn
+                sweep = [(w, _child(url, region, workers=w)) for _ in range(args.runs)
+                         for w in args.workers]  # fmt: skip
+                result["by_workers"] = {
+                    w: {
+                        "plan_s": [r["plan_s"] for v, r in sweep if v == w],
+                        "peak_tree_rss_mb": max(r["peak_tree_rss_mb"] for v, r in sweep if v == w),
+                        "timings": [r["summary"]["timings"] for v, r in sweep if v == w][-1],
+                    }
+                    for w in args.workers
+                }
+                runs = [r for _, r in sweep]
+            elif args.old is None:
                 runs = [_child(url, region) for _ in range(args.runs)]
             else:  # the old code and this checkout's in turn, on the same data
                 with worktree(args.old) as tree:

@@ -2,6 +2,7 @@
 calling thread does, share data once, report each task's end, and stop on a cancelled job."""
 
 import operator
+import os
 import time
 
 import numpy as np
@@ -32,18 +33,33 @@ def test_a_task_error_reaches_the_caller(dask_engine: DaskEngine) -> None:
 
 
 def test_a_cancelled_job_stops_the_tasks_left(dask_engine: DaskEngine) -> None:
-    """`done` raising (a job cancelled) cancels what has not run: eight half-second tasks on two
-    workers would take two seconds."""
+    """`done` raising (a job cancelled) cancels what has not run: eight two-second tasks on two
+    workers would take eight seconds; the batch stops after the first two or four."""
 
     def stop(_: int) -> None:
         raise Cancelled()
 
     started = time.perf_counter()
     with dask_engine.batch() as batch, pytest.raises(Cancelled):
-        batch.map(time.sleep, [0.5] * 8, done=stop)
-    assert time.perf_counter() - started < 1.8
+        batch.map(time.sleep, [2.0] * 8, done=stop)
+    assert time.perf_counter() - started < 6.0
     with dask_engine.batch() as batch:  # the cluster goes on working
         assert batch.map(operator.neg, [1, 2]) == [-1, -2]
+
+
+def test_workers_get_aligned_arrays_and_glibcs_own_malloc_tuning(dask_engine: DaskEngine) -> None:
+    """Shared arrays arrive aligned, and the workers start without MALLOC_TRIM_THRESHOLD_: either
+    made the scorer's numpy several times slower on a worker (compute.Aligned)."""
+    column = np.linspace(0.0, 1.0, 100_001)[1:]  # float64, 800 KB
+    with dask_engine.batch() as batch:
+        shared = batch.share({"column": column, "flag": np.zeros(3, np.int8)})
+        [(aligned, trim)] = batch.map(_aligned_and_trim, ["column"], shared)
+    assert aligned is True
+    assert trim is None
+
+
+def _aligned_and_trim(shared: dict[str, np.ndarray], name: str) -> tuple[bool, str | None]:
+    return bool(shared[name].flags.aligned), os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 def test_the_settings_choose_the_engine() -> None:

@@ -150,7 +150,8 @@ def best_posts(
         search = _Search(labourers, posts.usable, groups, reach, home, wanted_array,
                          day_number(today), blocking)  # fmt: skip
         chunks = _chunks(search, posts, batch.workers)
-        shared = (batch.share(table or posts), batch.share(context), batch.share(search))
+        whole = posts if table is None else table
+        shared = (batch.share(whole), batch.share(context), batch.share(search))
         sizes = [sum(len(groups[g]) for g in chunk) for chunk in chunks]
         parts = batch.map(_score_chunk, chunks, *shared,
                           done=None if done is None else lambda i: done(sizes[i]))  # fmt: skip
