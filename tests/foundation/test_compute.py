@@ -5,6 +5,7 @@ import operator
 import os
 import time
 
+import dask
 import numpy as np
 import pytest
 
@@ -47,17 +48,19 @@ def test_a_cancelled_job_stops_the_tasks_left(dask_engine: DaskEngine) -> None:
         assert batch.map(operator.neg, [1, 2]) == [-1, -2]
 
 
-def test_workers_get_aligned_arrays_and_glibcs_own_malloc_tuning(dask_engine: DaskEngine) -> None:
+def test_workers_get_aligned_arrays_and_run_untuned_and_unprofiled(dask_engine: DaskEngine) -> None:
     """Shared arrays arrive aligned (sent as it is, this one lands 13 bytes past a 64-byte
-    boundary), and the workers start without MALLOC_TRIM_THRESHOLD_: either made the
-    scorer's numpy several times slower on a worker (compute.Aligned). The tasks are library
-    functions: a worker cannot import the tests."""
+    boundary), and the workers start without MALLOC_TRIM_THRESHOLD_ and without Dask's
+    statistical profiler: each made the scorer slower on a worker (compute.Aligned,
+    compute.WORKER_CONFIG). The tasks are library functions: a worker cannot import the tests."""
     column = np.linspace(0.0, 1.0, 100_001)[1:]  # float64, 800 KB
     with dask_engine.batch() as batch:
         [shared] = batch.map(getattr, ["__array_interface__"], batch.share(column))
         [trim] = batch.map(os.getenv, ["MALLOC_TRIM_THRESHOLD_"])
+        [profiled] = batch.map(dask.config.get, ["distributed.worker.profile.enabled"])
     assert shared["data"][0] % column.dtype.alignment == 0
     assert trim is None
+    assert profiled is False
 
 
 def test_the_settings_choose_the_engine() -> None:
