@@ -222,12 +222,27 @@ class DaskEngine:
         """Connect (or start the local cluster, and have its workers import the task code) in
         a thread of its own: a plan calls this as it starts, so that the 1-3 s this takes
         overlap with its loading instead of delaying its search."""
-        if self._client is None:
-            threading.Thread(target=lambda: self.client, name="dask-connect", daemon=True).start()
+        if not self.connected:
+            threading.Thread(target=self._connect_ahead, name="dask-connect", daemon=True).start()
+
+    def _connect_ahead(self) -> None:
+        try:
+            self.connect()
+        except Exception:  # the batch connects again, and its error fails the plan's job
+            logger.warning("dask: could not connect ahead of the plan", exc_info=True)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is there (the cluster started, or reached)."""
+        return self._client is not None
 
     @property
     def client(self) -> Any:
         """The client, connecting (or starting the local cluster) on first use."""
+        return self.connect()
+
+    def connect(self) -> Any:
+        """The client: connect (or start the local cluster) unless done already."""
         with self._lock:
             if self._client is None:
                 self._client = self._connect()

@@ -77,8 +77,9 @@ def test_prepare_starts_the_cluster_in_the_background() -> None:
     try:
         engine.prepare()  # returns at once; the cluster starts in a thread of its own
         deadline = time.monotonic() + 60
-        while engine._client is None and time.monotonic() < deadline:
+        while not engine.connected and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert engine.connected
         with engine.batch() as batch:
             assert batch.workers == 1
             assert batch.map(operator.neg, [3]) == [-3]

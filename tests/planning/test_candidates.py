@@ -119,21 +119,20 @@ def _by_row(found: Candidates) -> dict[int, list[tuple[int, float]]]:
 def test_without_blocking_every_labourer_gets_their_exact_best(ctx, world) -> None:  # type: ignore[no-untyped-def]
     labourers, posts, snapshot = world
     wanted = [1 + i % 5 for i in range(len(labourers))]
-    found = best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted,
-                       blocking=None)  # fmt: skip
+    found = best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted, blocking=None)
     expected = {r: v for r, v in _exact(ctx, labourers, posts, wanted).items() if v}
     assert _by_row(found) == expected
     # A reach small enough is scored whole even with blocking on.
-    assert _by_row(best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted,
-                              )) == expected  # fmt: skip
+    assert _by_row(best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted)) == expected
 
 
 def test_blocking_keeps_home_posts_and_true_scores(ctx, world) -> None:  # type: ignore[no-untyped-def]
     labourers, posts, snapshot = world
     wanted = [5] * len(labourers)
     tight = Blocking(exact_up_to=10, far_overall=4, far_per_skill=1)
-    found = _by_row(best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted,
-                               blocking=tight))  # fmt: skip
+    found = _by_row(
+        best_posts(ctx, labourers, snapshot, today=TODAY, wanted=wanted, blocking=tight)
+    )
     every = _exact(ctx, labourers, posts, [len(posts)] * len(labourers))
     best = _exact(ctx, labourers, posts, wanted)
     region = {p.id: p.region for p in posts}

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from distributed import get_task_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -503,8 +504,9 @@ def test_blocks_solved_on_a_dask_cluster_are_the_blocks_solved_here(
     monkeypatch.setattr(optimizer, "PARALLEL_PAIRS", 1)
     for case in (instance, capped):
         here = solve_blocked(case, block)
-        with dask_engine.batch() as batch:
+        with get_task_stream(client=dask_engine.client) as tasks, dask_engine.batch() as batch:
             there = solve_blocked(case, block, batch=batch)
+        assert sum(t["key"].startswith("_solve_block-") for t in tasks.data) == 12  # a block each
         assert np.array_equal(there.pairs, here.pairs)
         assert there.stats["first_pass_objective"] == here.stats["first_pass_objective"]
         assert there.stats["second_pass_blocks"] == here.stats["second_pass_blocks"]

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.compute import INLINE, Batch
+from matching.compute import Batch, InlineBatch
 from matching.matches.read_model import PostTable
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
 from matching.scoring.batch import group_keys, score_group, shared_score, top_per_row
@@ -100,23 +100,16 @@ class _Search:
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    """What a task works with: the shared table and context, and its search."""
+    """What a task works with: the shared post table (with its search's usable rows), the
+    scoring context, and the search."""
 
-    context: ScoringContext
-    labourers: LabourerArrays
     posts: PostTable
-    groups: list[I64]
-    reach: list[KeyRange | None]
-    home: list[KeyRange]
-    wanted: I64
-    today: int
-    blocking: Blocking | None
+    context: ScoringContext
+    search: _Search
 
     @classmethod
     def of(cls, table: PostTable, context: ScoringContext, search: _Search) -> "_Job":
-        posts = replace(table, usable=search.usable)
-        return cls(context, search.labourers, posts, search.groups, search.reach, search.home,
-                   search.wanted, search.today, search.blocking)  # fmt: skip
+        return cls(replace(table, usable=search.usable), context, search)
 
 
 def best_posts(
@@ -141,20 +134,19 @@ def best_posts(
     """
     if not profiles:
         return Candidates.empty()
-    with INLINE.batch() as inline:
-        if batch is None or len(profiles) < PARALLEL_FROM:
-            batch = inline
-        labourers = LabourerArrays.from_profiles(profiles)
-        groups, reach, home = _groups(labourers)
-        wanted_array = np.asarray(wanted, dtype=np.int64)
-        search = _Search(labourers, posts.usable, groups, reach, home, wanted_array,
-                         day_number(today), blocking)  # fmt: skip
-        chunks = _chunks(search, posts, batch.workers)
-        whole = posts if table is None else table
-        shared = (batch.share(whole), batch.share(context), batch.share(search))
-        sizes = [sum(len(groups[g]) for g in chunk) for chunk in chunks]
-        parts = batch.map(_score_chunk, chunks, *shared,
-                          done=None if done is None else lambda i: done(sizes[i]))  # fmt: skip
+    if batch is None or len(profiles) < PARALLEL_FROM:
+        batch = InlineBatch()
+    labourers = LabourerArrays.from_profiles(profiles)
+    groups, reach, home = _groups(labourers)
+    wanted_array = np.asarray(wanted, dtype=np.int64)
+    search = _Search(labourers, posts.usable, groups, reach, home, wanted_array,
+                     day_number(today), blocking)  # fmt: skip
+    chunks = _chunks(search, posts, batch.workers)
+    whole = posts if table is None else table
+    shared = (batch.share(whole), batch.share(context), batch.share(search))
+    sizes = [sum(len(groups[g]) for g in chunk) for chunk in chunks]
+    parts = batch.map(_score_chunk, chunks, *shared,
+                      done=None if done is None else lambda i: done(sizes[i]))  # fmt: skip
     return Candidates(
         np.concatenate([p.rows for p in parts]),
         np.concatenate([p.posts for p in parts]),
@@ -190,20 +182,20 @@ def _groups(lab: LabourerArrays) -> tuple[list[I64], list[KeyRange | None], list
 def _pool(job: _Job, g: int) -> I64:
     """Rows of the posts group g is scored against."""
     posts = job.posts
-    start, stop = posts.span(job.reach[g])
+    start, stop = posts.span(job.search.reach[g])
     in_reach = start + np.flatnonzero(posts.usable[start:stop])
-    if job.blocking is None or len(in_reach) <= job.blocking.exact_up_to:
+    if job.search.blocking is None or len(in_reach) <= job.search.blocking.exact_up_to:
         return in_reach.astype(np.int64)
-    home_start, home_stop = posts.span(job.home[g])
+    home_start, home_stop = posts.span(job.search.home[g])
     near = (in_reach >= home_start) & (in_reach < home_stop)
-    far = _shortlist(job, g, in_reach[~near], job.blocking)
+    far = _shortlist(job, g, in_reach[~near], job.search.blocking)
     return np.sort(np.concatenate([in_reach[near], far])).astype(np.int64)
 
 
 def _shortlist(job: _Job, g: int, far: I64, blocking: Blocking) -> I64:
     """The far posts kept for group g (see the module docstring)."""
-    posts, lab, ctx = job.posts, job.labourers, job.context
-    members = job.groups[g]
+    posts, lab, ctx = job.posts, job.search.labourers, job.context
+    members = job.search.groups[g]
     arrays = posts.arrays
     wages = lab.expected_wage[members]
     median = int(members[np.argsort(wages, kind="stable")[len(wages) // 2]])
@@ -290,17 +282,19 @@ def _score_groups(job: _Job, groups: Sequence[int]) -> Candidates:
         if len(pool) == 0:
             continue
         sub = _take(job.posts.arrays, pool)
-        members = job.groups[g]
+        members = job.search.groups[g]
         step = max(1, CELLS // len(pool))
         for start in range(0, len(members), step):
             rows = members[start : start + step]
-            totals = score_group(_take_labourers(job.labourers, rows), sub, job.context, job.today)
-            which, cols = top_per_row(totals, sub.ids, job.wanted[rows].tolist())
+            totals = score_group(
+                _take_labourers(job.search.labourers, rows), sub, job.context, job.search.today
+            )
+            which, cols = top_per_row(totals, sub.ids, job.search.wanted[rows].tolist())
             found_rows.append(rows[which])
             found_posts.append(sub.ids[cols])
             found_scores.append(totals[which, cols])
     if not found_rows:
-        return Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+        return Candidates.empty()
     return Candidates(
         np.concatenate(found_rows).astype(np.int64),
         np.concatenate(found_posts).astype(np.int64),

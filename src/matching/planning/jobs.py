@@ -21,15 +21,15 @@ from matching.settings import Settings
 PLAN = "plan"
 PLAN_COMMIT = "plan_commit"
 
-# Each stage's share of a plan's time: the province plan of the README's benchmark (indexes
-# 95 s, candidates 227 s, solve 58 s, store 33 s of 428 s; the indexes are built as the first
-# stages read them).
+# Each stage's share of a plan's time: the province plan of the README's benchmark on Dask
+# (benchmarks/run province-ab, 6 December: load 8 s, candidates 389 s with the labourer
+# index's build, solve 58 s, store 13 s of 470 s; calibrating took the 2 s left).
 PLAN_STAGES = (
-    ("load", 20.0),
-    ("calibrate", 2.0),
-    ("candidates", 55.0),
-    ("solve", 15.0),
-    ("store", 8.0),
+    ("load", 2.0),
+    ("calibrate", 1.0),
+    ("candidates", 82.0),
+    ("solve", 12.0),
+    ("store", 3.0),
 )
 # A guess: no province commit has been timed yet (issue 14, item 6).
 COMMIT_STAGES = (("load", 5.0), ("score", 60.0), ("write", 35.0))
