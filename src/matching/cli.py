@@ -4,8 +4,11 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,16 +162,36 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "matching.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        access_log=False,  # the service writes its own structured line per request
-    )
+    with _index_store(settings, args.workers):
+        uvicorn.run(
+            "matching.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            access_log=False,  # the service writes its own structured line per request
+        )
     return 0
+
+
+@contextmanager
+def _index_store(settings: Settings, workers: int) -> Iterator[None]:
+    """For several web workers, a directory where they share the labourer index (matches.store),
+    in shared memory where the host has it, removed when the service stops; none for one worker,
+    or when MATCHING_INDEX_STORE names one already."""
+    if workers < 2 or settings.index_store is not None:
+        yield
+        return
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    directory = tempfile.mkdtemp(prefix="matching-index-", dir=parent)
+    os.environ["MATCHING_INDEX_STORE"] = directory  # the workers' settings read it
+    try:
+        yield
+    finally:
+        os.environ.pop("MATCHING_INDEX_STORE", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:

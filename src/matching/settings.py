@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     warm_indexes: bool = Field(
         True, description="Build the matching indexes in the background when the service starts."
     )
+    index_store: Path | None = Field(
+        None,
+        description="A directory where the web workers of one host share the labourer index "
+        "(one mapped file instead of a copy per worker; docs/architecture.md). `matching serve "
+        "--workers N` makes one for its workers when this is not set. One database per "
+        "directory.",
+    )
     dask_workers: int = Field(
         default_factory=lambda: min(8, os.cpu_count() or 1),
         ge=1,

@@ -107,6 +107,7 @@ def test_repeated_ids_keep_the_last() -> None:
 
 
 def test_labourer_records_come_back_as_given() -> None:
+    """The index keeps columns, not the profiles: each comes back made anew, equal."""
     code = "430981006"
     lat, lon = _registry.seat(code)
     profiles = [
@@ -119,8 +120,8 @@ def test_labourer_records_come_back_as_given() -> None:
     index.apply([moved], [], seq=2)
     snap = index.snapshot
     assert snap is not None and snap.delta is not None
-    assert snap.records.get(5) is moved
-    assert snap.records.get(6) is profiles[5]
+    assert snap.records.get(5) == moved
+    assert snap.records.get(6) == profiles[5]
     assert snap.records.get(999) is None
     assert len(snap) == 50
 

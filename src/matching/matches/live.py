@@ -17,19 +17,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import chain, count
+from itertools import count
 from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, PostRecord
-from matching.scoring.arrays import PostColumns, region_key
+from matching.scoring.arrays import LabourerColumns, PostColumns, region_key
 
 __all__ = [
     "Block",
     "LiveIndex",
-    "Records",
+    "RowIds",
     "Snapshot",
     "Table",
     "labourer_index",
@@ -77,38 +77,46 @@ class Table(Protocol[Record_co, Arrays_co]):
         ...
 
 
-class Records(Generic[Record, Arrays]):
-    """A table of record objects, packed by a function of the records (labourer profiles)."""
+class RowIds(Mapping[int, int]):
+    """Record id → row of a block, by binary search over the ids in row order.
 
-    def __init__(self, items: Sequence[Record], pack: Callable[[Sequence[Record]], Arrays]) -> None:
-        self.items: list[Record] = list(items)
-        self._pack: Callable[[Sequence[Record]], Arrays] = pack
-        self.ids: Ids = np.fromiter((r.id for r in self.items), dtype=np.int64, count=len(items))
+    Not a dict: one of 2 M labourers costs about 200 MB in each web worker, and an index that
+    the workers share (matches.store) could not share it; the ids are an array the block
+    holds anyway, sorted already for a block ordered by id.
+    """
 
-    @property
-    def region_keys(self) -> Ids:
-        """Region key of each record."""
-        n = len(self.items)
-        return np.fromiter((region_key(r.region) for r in self.items), dtype=np.int64, count=n)
+    def __init__(self, ids: Ids) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+            self._sorted, self._rows = ids, None
+        else:
+            order = np.argsort(ids, kind="stable")
+            self._sorted, self._rows = ids[order], order.astype(np.int64)
+
+    def __getitem__(self, rid: int) -> int:
+        at = int(np.searchsorted(self._sorted, rid))
+        if at == len(self._sorted) or self._sorted[at] != rid:
+            raise KeyError(rid)
+        return at if self._rows is None else int(self._rows[at])
+
+    def __iter__(self) -> Iterator[int]:
+        """Ids in row order."""
+        if self._rows is None:
+            return iter(self._sorted.tolist())
+        ids = np.empty_like(self._sorted)
+        ids[self._rows] = self._sorted
+        return iter(ids.tolist())
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._sorted)
 
-    def take(self, rows: Ids) -> Self:
-        """These records, in this order."""
-        return type(self)([self.items[i] for i in rows.tolist()], self._pack)
-
-    def concat(self, others: Sequence[Self]) -> Self:
-        """These records followed by the others'."""
-        return type(self)(list(chain(self.items, *(o.items for o in others))), self._pack)
-
-    def pack(self) -> Arrays:
-        """The records as scoring arrays."""
-        return self._pack(self.items)
-
-    def record(self, row: int) -> Record:
-        """The record of a row (the object given)."""
-        return self.items[row]
+    def rows_of(self, ids: Ids) -> Ids:
+        """The row of each id, -1 for ids the block does not hold."""
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, ids), max(len(self._sorted) - 1, 0))
+        found = self._sorted[at] == ids if len(self._sorted) else np.zeros(len(ids), np.bool_)
+        rows = at if self._rows is None else self._rows[at]
+        return np.where(found, rows, -1).astype(np.int64)
 
 
 _SERIALS = count(1)
@@ -124,7 +132,7 @@ class Block(Generic[Arrays]):
 
     arrays: Arrays
     alive: npt.NDArray[np.bool_]
-    rows: dict[int, int]  # record id → row
+    rows: RowIds
     region_keys: npt.NDArray[np.int64] | None = None
     slices: dict[tuple[int, int], Arrays] = field(default_factory=dict, compare=False)
     # Names the rows' contents: a new block (a build, a delta) gets a new serial; a block
@@ -240,6 +248,28 @@ class LiveIndex(Generic[Arrays, Record]):
         self._snapshot = Snapshot(main, None, (table,), seq, today)
         _freeze(len(table.ids))
 
+    def adopt(self, arrays: Arrays, table: Table[Record, Arrays], seq: int, today: date) -> None:
+        """Replace everything with a block packed elsewhere (a shared index: matches.store):
+        `arrays` packed from `table`, whose rows are ordered by id."""
+        ids = table.ids
+        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            raise ValueError("an adopted table's rows must be ordered by id, without repeats")
+        keys = table.region_keys if self._by_region else None
+        if keys is not None and len(keys) > 1 and bool(np.any(keys[1:] < keys[:-1])):
+            raise ValueError("an index by region adopts rows ordered by region")
+        main = Block(arrays, np.ones(len(ids), dtype=np.bool_), RowIds(ids), keys)
+        self._snapshot = Snapshot(main, None, (table,), seq, today)
+
+    def overflows(self, changed: int) -> bool:
+        """Whether folding `changed` more rows in would rebuild the main block (`apply`)."""
+        current = self._snapshot
+        assert current is not None, "build() first"
+        delta = 0 if current.delta is None else len(current.delta.rows)
+        return self._rebuilds(changed + delta, len(current.main.rows))
+
+    def _rebuilds(self, delta_rows: int, main_rows: int) -> bool:
+        return delta_rows > max(self._min_rebuild, self._rebuild_fraction * main_rows)
+
     def apply(
         self,
         changed: Sequence[Record] | Table[Record, Arrays],
@@ -257,9 +287,7 @@ class LiveIndex(Generic[Arrays, Record]):
             for t in current.tables[1:]
         ]
         delta_rows = new.concat(kept) if kept else new
-        if len(delta_rows) > max(
-            self._min_rebuild, self._rebuild_fraction * len(current.main.rows)
-        ):
+        if self._rebuilds(len(delta_rows), len(current.main.rows)):
             main_table = current.tables[0]
             alive = current.main.alive & ~np.isin(main_table.ids, touched)
             everything = main_table.take(np.flatnonzero(alive).astype(np.int64))
@@ -299,12 +327,13 @@ class LiveIndex(Generic[Arrays, Record]):
             keys = keys[order]
         else:
             order = np.argsort(ids, kind="stable")
-        ordered = table.take(order.astype(np.int64))
+        identity = bool(np.all(order == np.arange(len(order))))
+        ordered = table if identity else table.take(order.astype(np.int64))
         n = len(ids)
         block = Block(
             arrays=ordered.pack(),
             alive=np.ones(n, dtype=np.bool_),
-            rows=dict(zip(ids[order].tolist(), range(n), strict=True)),
+            rows=RowIds(ordered.ids),
             region_keys=keys,
         )
         return block, ordered
@@ -323,10 +352,6 @@ def _freeze(rows: int) -> None:
         gc.freeze()
 
 
-def _profiles(profiles: Sequence[LabourerProfile]) -> Records[LabourerProfile, LabourerArrays]:
-    return Records(profiles, LabourerArrays.from_profiles)
-
-
 def post_index() -> LiveIndex[PostArrays, PostRecord]:
     """An empty index of open posts."""
     return LiveIndex(PostColumns.from_records, by_region=True)
@@ -334,4 +359,4 @@ def post_index() -> LiveIndex[PostArrays, PostRecord]:
 
 def labourer_index() -> LiveIndex[LabourerArrays, LabourerProfile]:
     """An empty index of labourers."""
-    return LiveIndex(_profiles)
+    return LiveIndex(LabourerColumns.from_profiles)

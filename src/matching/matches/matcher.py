@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.changes import LABOURERS, POSTS, current_seq
 from matching.database import session_scope
 from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
-from matching.matches.snapshot import labourer_profiles, post_records
+from matching.matches.snapshot import labourer_columns, post_records
+from matching.matches.store import LabourerStore
 from matching.scoring import (
     Corridors,
     LabourerArrays,
@@ -54,6 +55,8 @@ class Matcher:
         self.settings = settings
         self.posts: LiveIndex[PostArrays, PostRecord] = post_index()
         self.labourers: LiveIndex[LabourerArrays, LabourerProfile] = labourer_index()
+        # Shared with the host's other web workers (matches.store), when set.
+        self.store = None if settings.index_store is None else LabourerStore(settings.index_store)
         # Posts as the API shows them, with the index's version of the post and the day they
         # were shown for (ReadModel.shown); threads share it through single dict operations,
         # atomic in Python.
@@ -108,14 +111,40 @@ class Matcher:
         with self.labourers.lock:
             snap = self.labourers.snapshot
             if snap is None or snap.built_on != today:
-                profiles, top = labourer_profiles(session, today)
-                self.labourers.build(profiles, max(seq, top), today)
+                self._build_labourers(session, today, seq)
             elif snap.seq < seq:
-                changed, top = labourer_profiles(session, today, changed_after=snap.seq)
-                self.labourers.apply(changed, [], max(seq, top))
+                changed, top = labourer_columns(session, today, changed_after=snap.seq)
+                if self.store is not None and self.labourers.overflows(len(changed)):
+                    self._build_labourers(session, today, seq)
+                else:
+                    self.labourers.apply(changed, [], max(seq, top))
             result = self.labourers.snapshot
         assert result is not None
         return result
+
+    def _build_labourers(self, session: Session, today: date, seq: int) -> None:
+        """Today's labourer index from scratch, as of the change counter `seq` read before the
+        load (matches.snapshot.labourer_columns); through the store when there is one: a file
+        another worker published, brought up to date, or a new file this process publishes."""
+        store = self.store
+        if store is None:
+            table, _ = labourer_columns(session, today)
+            self.labourers.build(table, seq, today)
+            return
+        with store.lock():
+            shared = store.latest(today)
+            if shared is not None:
+                self.labourers.adopt(*store.load(shared), shared.seq, today)
+                if shared.seq >= seq:
+                    return
+                changed, top = labourer_columns(session, today, changed_after=shared.seq)
+                if not self.labourers.overflows(len(changed)):
+                    self.labourers.apply(changed, [], max(seq, top))
+                    return
+            table, _ = labourer_columns(session, today)
+            published = store.publish(table, table.pack(), seq, today)
+            del table  # this process, too, keeps only the mapped file's pages
+            self.labourers.adopt(*store.load(published), seq, today)
 
     def labourers_ready(self, today: date) -> bool:
         """Whether today's labourer index is built (so single profiles can come from it)."""

@@ -1,8 +1,9 @@
 """Struct-of-arrays indexes of posts and labourers, built once and scored many times."""
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
+from itertools import chain
 from typing import Any, Self, TypeVar, get_args
 
 import numpy as np
@@ -21,8 +22,8 @@ from matching.scoring.params import (
     SKILL_PAD,
     WAGE_NOT_STATED,
 )
-from matching.scoring.sparse import PAD, check_csr, csr, invert, pad
-from matching.scoring.types import LabourerProfile, PostKind, PostRecord
+from matching.scoring.sparse import PAD, check_csr, csr, invert, join_rows, pad, take_rows
+from matching.scoring.types import LabourerProfile, PostKind, PostRecord, Willingness
 
 AGE_NONE_MIN, AGE_NONE_MAX = 0, 200
 DAY_NONE_FROM, DAY_NONE_UNTIL = 0, int(np.iinfo(np.int32).max)
@@ -294,14 +295,9 @@ class PostColumns:
         """These rows, in this order."""
         rows = np.asarray(rows, dtype=np.int64)
         c = self.columns
-        indptr, counts = c["skill_indptr"], np.diff(c["skill_indptr"])[rows]
-        new_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=new_indptr[1:])
-        # Entry j of the result comes from its row's old start plus its offset in the row.
-        source = np.repeat(indptr[:-1][rows] - new_indptr[:-1], counts)
-        source += np.arange(int(new_indptr[-1]), dtype=np.int64)
         taken = {name: col[rows] for name, col in c.items() if name not in _POST_CSR}
-        taken |= {"skill_indptr": new_indptr, "skill_indices": c["skill_indices"][source]}
+        indptr, indices = take_rows(c["skill_indptr"], c["skill_indices"], rows)
+        taken |= {"skill_indptr": indptr, "skill_indices": indices}
         return type(self)(taken, self.regions[rows], self.region_keys[rows])
 
     def concat(self, others: Sequence[Self]) -> Self:
@@ -311,12 +307,9 @@ class PostColumns:
         parts = [self, *others]
         names = [n for n in self.columns if n not in _POST_CSR]
         joined = {n: np.concatenate([p.columns[n] for p in parts]) for n in names}
-        offsets = np.cumsum([0] + [len(p.columns["skill_indices"]) for p in parts[:-1]])
-        joined["skill_indptr"] = np.concatenate(
-            [np.zeros(1, dtype=np.int64)]
-            + [p.columns["skill_indptr"][1:] + o for p, o in zip(parts, offsets, strict=True)]
-        )
-        joined["skill_indices"] = np.concatenate([p.columns["skill_indices"] for p in parts])
+        indptr, indices = join_rows([(p.columns["skill_indptr"], p.columns["skill_indices"])
+                                     for p in parts])  # fmt: skip
+        joined |= {"skill_indptr": indptr, "skill_indices": indices}
         regions = np.concatenate([p.regions for p in parts])
         return type(self)(joined, regions, np.concatenate([p.region_keys for p in parts]))
 
@@ -474,27 +467,214 @@ class LabourerArrays:
     @classmethod
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerArrays":
         """Pack labourer profiles into arrays."""
+        return LabourerColumns.from_profiles(profiles).pack()
+
+    def parts(self) -> dict[str, npt.NDArray[Any]]:
+        """Every array of the set, derived ones included (`unit` as unit_0..2), by name: what
+        `from_parts` assembles again without deriving anything (a shared index: matches.store)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_ARRAYS}
+        out |= {f"unit_{axis}": values for axis, values in enumerate(self.unit)}
+        return out
+
+    @classmethod
+    def from_parts(cls, parts: Mapping[str, npt.NDArray[Any]]) -> "LabourerArrays":
+        """The set `parts()` gave, from those arrays (which may be read-only views)."""
+        arrays = object.__new__(cls)
+        for f in fields(cls):
+            if f.name not in _NOT_ARRAYS:
+                _set(arrays, **{f.name: parts[f.name]})
+        skill_ptr, pref_ptr = parts["skill_ptr"], parts["pref_ptr"]
+        _set(arrays, unit=tuple(parts[f"unit_{axis}"] for axis in range(3)),
+             max_index=max(len(skill_ptr), len(pref_ptr)) - 2)  # fmt: skip
+        return arrays
+
+
+_NOT_ARRAYS = frozenset({"unit", "max_index"})
+
+
+_LABOURER_CSR = ("skill_indptr", "skill_indices", "pref_indptr", "pref_indices")
+
+
+@dataclass(frozen=True, eq=False)
+class LabourerColumns:
+    """Labourers column by column: what LabourerArrays is packed from, and what a labourer's
+    profile is made back from, without one object per labourer (issue 14).
+
+    `columns` holds LabourerArrays's init columns (region levels as region_parts gives them,
+    lat/lon as float64 so that a profile's seat is exact); region codes and sexes are kept as
+    an index into a few distinct values (`region_codes`, `sexes`; -1: no sex recorded). Ages
+    of -1 and expected wages of 0 read back as None.
+    """
+
+    columns: dict[str, npt.NDArray[Any]]
+    region_index: I32
+    region_codes: tuple[str, ...]
+    sex: I8
+    sexes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in _columns(LabourerArrays)]
+        if set(self.columns) != set(names):
+            raise ValueError(f"columns must be exactly {names}")
+        n = len(self.region_index)
+        c: dict[str, npt.NDArray[Any]] = {}
+        for name, dtype in _columns(LabourerArrays):
+            value = np.asarray(self.columns[name], dtype=_WIDE.get(name, dtype))
+            if value.ndim != 1:
+                raise ValueError(f"{name} must be one-dimensional")
+            if name not in _LABOURER_CSR and len(value) != n:
+                raise ValueError(f"{name} has {len(value)} rows, expected {n}")
+            c[name] = value
+        check_csr(c["skill_indptr"], c["skill_indices"], n, "skills")
+        check_csr(c["pref_indptr"], c["pref_indices"], n, "preferences")
+        region_index = np.asarray(self.region_index, dtype=np.int32)
+        sex = np.asarray(self.sex, dtype=np.int8)
+        if sex.shape != (n,):
+            raise ValueError(f"sex must have {n} rows")
+        if n and (region_index.min() < 0 or region_index.max() >= len(self.region_codes)):
+            raise ValueError("region_index must point into region_codes")
+        _set(self, columns=c, region_index=region_index, sex=sex,
+             region_codes=tuple(self.region_codes), sexes=tuple(self.sexes))  # fmt: skip
+
+    @classmethod
+    def of(
+        cls,
+        regions: Sequence[str],
+        *,
+        seat: Callable[[str], tuple[float, float]],
+        sex: Sequence[str | None],
+        **columns: Any,
+    ) -> "LabourerColumns":
+        """From region codes (parsed, and placed by `seat`, once per distinct code), sexes,
+        and the other init columns but the region levels and lat/lon."""
+        distinct, at = factorize(regions)
+        return cls.coded(distinct, at, seat=seat, sex=sex, **columns)
+
+    @classmethod
+    def coded(
+        cls,
+        region_codes: Sequence[str],
+        region_index: npt.NDArray[Any],
+        *,
+        seat: Callable[[str], tuple[float, float]],
+        sex: Sequence[str | None],
+        **columns: Any,
+    ) -> "LabourerColumns":
+        """As `of`, the regions given as distinct codes and each row's position among them."""
+        at = np.asarray(region_index, dtype=np.int64)
+        parts = np.array([region_parts(c) for c in region_codes], dtype=np.int32).reshape(-1, 4)
+        seats = np.array([seat(c) for c in region_codes], dtype=np.float64).reshape(-1, 2)
+        columns |= dict(zip(_POST_REGION_LEVELS, parts[at].T, strict=True))
+        columns |= {"lat": seats[at, 0], "lon": seats[at, 1]}
+        sexes, sex_at = factorize(list(sex))
+        known = tuple(s for s in sexes if s is not None)
+        code = np.array([-1 if s is None else known.index(s) for s in sexes], dtype=np.int8)
+        return cls(columns, at.astype(np.int32), tuple(region_codes), code[sex_at], known)
+
+    @classmethod
+    def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerColumns":
+        """Labourer profiles as columns (their own lat/lon kept)."""
         ps = list(profiles)
-        regions = np.array([region_parts(p.region) for p in ps], dtype=np.int32).reshape(-1, 4)
-        skill_indptr, skill_indices = csr([p.skills for p in ps])
-        pref_indptr, pref_indices = csr([p.preferred_occupations for p in ps])
-        columns: dict[str, Any] = {
-            "ids": [p.id for p in ps],
-            "province": regions[:, 0],
-            "prefecture": regions[:, 1],
-            "county": regions[:, 2],
-            "township": regions[:, 3],
-            "lat": [p.lat for p in ps],
-            "lon": [p.lon for p in ps],
-            "willingness": [int(p.willingness) for p in ps],
-            "seeking": [p.able_and_seeking for p in ps],
-            "age": [-1 if p.age is None else p.age for p in ps],
-            "expected_wage": [p.expected_wage or 0 for p in ps],
-            "sanwu": [p.sanwu for p in ps],
-            "zero_employment": [p.zero_employment_household for p in ps],
-            "skill_indptr": skill_indptr,
-            "skill_indices": skill_indices,
-            "pref_indptr": pref_indptr,
-            "pref_indices": pref_indices,
-        }
-        return cls(**columns)
+        where = {(p.region): (p.lat, p.lon) for p in ps}
+        table = cls.of(
+            [p.region for p in ps],
+            seat=where.__getitem__,
+            sex=[p.sex for p in ps],
+            **_profile_columns(ps),
+        )
+        # Two profiles of one region may carry different points: keep each profile's own.
+        table.columns["lat"][:] = [p.lat for p in ps]
+        table.columns["lon"][:] = [p.lon for p in ps]
+        return table
+
+    @property
+    def ids(self) -> I64:
+        """Labourer ids, one per row."""
+        return self.columns["ids"]
+
+    @property
+    def region_keys(self) -> I64:
+        """Each row's region code padded to nine digits (region_key)."""
+        keys = np.array([region_key(c) for c in self.region_codes], dtype=np.int64)
+        return keys[self.region_index] if len(keys) else np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.region_index)
+
+    def pack(self) -> LabourerArrays:
+        """The rows as a LabourerArrays (sharing every column it need not convert)."""
+        return LabourerArrays(**self.columns)
+
+    def take(self, rows: I64) -> Self:
+        """These rows, in this order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        c = self.columns
+        taken = {name: col[rows] for name, col in c.items() if name not in _LABOURER_CSR}
+        for kind in ("skill", "pref"):
+            indptr, indices = take_rows(c[f"{kind}_indptr"], c[f"{kind}_indices"], rows)
+            taken |= {f"{kind}_indptr": indptr, f"{kind}_indices": indices}
+        return type(self)(taken, self.region_index[rows], self.region_codes, self.sex[rows],
+                          self.sexes)  # fmt: skip
+
+    def concat(self, others: Sequence[Self]) -> Self:
+        """These rows followed by the others'."""
+        if not others:
+            return self
+        parts = [self, *others]
+        names = [n for n in self.columns if n not in _LABOURER_CSR]
+        joined = {n: np.concatenate([p.columns[n] for p in parts]) for n in names}
+        for kind in ("skill", "pref"):
+            indptr, indices = join_rows(
+                [(p.columns[f"{kind}_indptr"], p.columns[f"{kind}_indices"]) for p in parts]
+            )
+            joined |= {f"{kind}_indptr": indptr, f"{kind}_indices": indices}
+        codes, sexes = _merged([p.region_codes for p in parts]), _merged([p.sexes for p in parts])
+        region_index = np.concatenate([_recode(p.region_index, p.region_codes, codes)
+                                       for p in parts])  # fmt: skip
+        sex = np.concatenate([_recode(p.sex, p.sexes, sexes) for p in parts]).astype(np.int8)
+        return type(self)(joined, region_index, codes, sex, sexes)
+
+    def record(self, row: int) -> LabourerProfile:
+        """One row as a profile."""
+        c = self.columns
+        age, wage, sex = int(c["age"][row]), int(c["expected_wage"][row]), int(self.sex[row])
+        skills = c["skill_indices"][c["skill_indptr"][row] : c["skill_indptr"][row + 1]]
+        prefs = c["pref_indices"][c["pref_indptr"][row] : c["pref_indptr"][row + 1]]
+        return LabourerProfile(
+            id=int(c["ids"][row]), region=self.region_codes[int(self.region_index[row])],
+            lat=float(c["lat"][row]), lon=float(c["lon"][row]),
+            willingness=Willingness(int(c["willingness"][row])),
+            able_and_seeking=bool(c["seeking"][row]), age=None if age < 0 else age,
+            sex=None if sex < 0 else self.sexes[sex], expected_wage=wage or None,
+            skills=tuple(skills.tolist()), preferred_occupations=tuple(prefs.tolist()),
+            sanwu=bool(c["sanwu"][row]), zero_employment_household=bool(c["zero_employment"][row]),
+        )  # fmt: skip
+
+
+def _merged(codes: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(chain.from_iterable(codes)))
+
+
+def _recode(index: npt.NDArray[Any], codes: tuple[str, ...], into: tuple[str, ...]) -> I32:
+    """Positions among `codes` as positions among `into` (a superset); -1 stays -1."""
+    position = {c: i for i, c in enumerate(into)}
+    mapping = np.array([position[c] for c in codes] + [-1], dtype=np.int32)
+    return np.asarray(mapping[index], dtype=np.int32)  # -1 picks the appended -1
+
+
+def _profile_columns(ps: Sequence[LabourerProfile]) -> dict[str, Any]:
+    skill_indptr, skill_indices = csr([p.skills for p in ps])
+    pref_indptr, pref_indices = csr([p.preferred_occupations for p in ps])
+    return {
+        "ids": [p.id for p in ps],
+        "willingness": [int(p.willingness) for p in ps],
+        "seeking": [p.able_and_seeking for p in ps],
+        "age": [-1 if p.age is None else p.age for p in ps],
+        "expected_wage": [p.expected_wage or 0 for p in ps],
+        "sanwu": [p.sanwu for p in ps],
+        "zero_employment": [p.zero_employment_household for p in ps],
+        "skill_indptr": skill_indptr,
+        "skill_indices": skill_indices,
+        "pref_indptr": pref_indptr,
+        "pref_indices": pref_indices,
+    }

@@ -8,9 +8,10 @@ import numpy as np
 from matching.scoring.dtypes import I32, I64
 
 
-def csr(rows: Sequence[Sequence[int]]) -> tuple[I64, I32]:
-    """(indptr, indices) of ragged integer rows, duplicates dropped, first order kept."""
-    unique = [tuple(dict.fromkeys(r)) for r in rows]
+def csr(rows: Sequence[Sequence[int]], *, distinct: bool = False) -> tuple[I64, I32]:
+    """(indptr, indices) of ragged integer rows, duplicates dropped, first order kept
+    (`distinct`: the rows have none, and are taken as they are)."""
+    unique = rows if distinct else [tuple(dict.fromkeys(r)) for r in rows]
     indptr = np.zeros(len(unique) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in unique], out=indptr[1:])
     indices = np.fromiter(chain.from_iterable(unique), dtype=np.int32, count=int(indptr[-1]))
@@ -69,3 +70,24 @@ def postings(ptr: I64, rows: I64, values: I64) -> tuple[I64, I64]:
         np.cumsum(lengths) - lengths, lengths
     )
     return rows[starts[which] + offsets], values[which]
+
+
+def take_rows(indptr: I64, indices: I32, rows: I64) -> tuple[I64, I32]:
+    """The CSR of these rows, in this order."""
+    counts = np.diff(indptr)[rows]
+    new_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_indptr[1:])
+    # Entry j of the result comes from its row's old start plus its offset in the row.
+    source = np.repeat(indptr[:-1][rows] - new_indptr[:-1], counts)
+    source += np.arange(int(new_indptr[-1]), dtype=np.int64)
+    return new_indptr, indices[source]
+
+
+def join_rows(parts: Sequence[tuple[I64, I32]]) -> tuple[I64, I32]:
+    """The CSR of the parts' rows, one part after the other."""
+    offsets = np.cumsum([0] + [len(indices) for _, indices in parts[:-1]])
+    indptr = np.concatenate(
+        [np.zeros(1, dtype=np.int64)]
+        + [ptr[1:] + offset for (ptr, _), offset in zip(parts, offsets, strict=True)]
+    )
+    return indptr.astype(np.int64), np.concatenate([indices for _, indices in parts])

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -120,6 +121,10 @@ class SkillTaxonomy:
     def group(self, group_id: str) -> Group | None:
         """The group with this id, or None."""
         return self._groups.get(group_id)
+
+    def positions(self) -> Mapping[str, int]:
+        """Every id's dense row/column (index_of for many ids: a bulk read looks up millions)."""
+        return MappingProxyType(self._index)
 
     def index_of(self, skill_id: str) -> int:
         """Dense row/column of this id in the similarity matrix; KeyError if unknown."""

@@ -1,0 +1,142 @@
+"""The labourer index shared by a host's web workers (matches.store): one file per day and
+change counter, mapped read-only by every worker; one builds, the others map."""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from matching.changes import LABOURERS, next_seq
+from matching.labourers.models import (
+    LabourAbility,
+    Labourer,
+    PovertyStatus,
+    Relocation,
+)
+from matching.matches import matcher as matcher_module
+from matching.matches import snapshot
+from matching.matches.matcher import Matcher
+from matching.matches.store import LabourerStore, map_arrays, write_arrays
+from matching.settings import Settings
+
+TODAY = date(2026, 11, 23)
+
+
+def test_arrays_come_back_read_only_and_a_shared_array_is_written_once(tmp_path: Path) -> None:
+    ids = np.arange(5, dtype=np.int64)
+    arrays = {
+        "ids": ids, "again": ids, "flags": np.array([True, False, True]),
+        "empty": np.zeros(0, dtype=np.int32), "grid": np.arange(6, dtype=np.float32).reshape(2, 3),
+    }  # fmt: skip
+    path = tmp_path / "a.idx"
+    write_arrays(path, arrays, {"codes": ["43", "4309"]})
+    got, meta = map_arrays(path)
+    assert meta == {"codes": ["43", "4309"]}
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(got[name], value)
+        assert got[name].dtype == value.dtype and not got[name].flags.writeable
+        assert got[name].ctypes.data % 64 == 0 or got[name].nbytes == 0
+    assert got["ids"].ctypes.data == got["again"].ctypes.data  # one copy in the file
+    assert [p.name for p in tmp_path.iterdir()] == ["a.idx"]  # no temporary left behind
+
+
+def test_a_file_of_something_else_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.idx").write_bytes(b"not an index")
+    with pytest.raises(ValueError, match="not a matching index file"):
+        map_arrays(tmp_path / "x.idx")
+
+
+def _labourers(session: Session, n: int) -> list[Labourer]:
+    people = [
+        Labourer(
+            name=f"工{i}",
+            hukou_region="430981006",
+            poverty_status=PovertyStatus.registered,
+            labour_ability=LabourAbility.full,
+            wants_work=True,
+            relocation=Relocation.county,
+            change_seq=next_seq(session, LABOURERS),
+        )
+        for i in range(n)
+    ]
+    session.add_all(people)
+    session.flush()
+    return people
+
+
+def _change(session: Session, people: list[Labourer]) -> None:
+    for person in people:
+        person.wants_work = not person.wants_work
+        person.change_seq = next_seq(session, LABOURERS)
+    session.flush()
+
+
+def test_two_workers_share_one_file_and_keep_their_own_deltas(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = _labourers(session, 30)
+    settings = Settings(database_url="sqlite://", index_store=tmp_path)
+    first, second = Matcher(settings), Matcher(settings)
+    built = first.labourer_snapshot(session, TODAY)
+    store = LabourerStore(tmp_path)
+    shared = store.latest(TODAY)
+    assert shared is not None and shared.seq == built.seq
+    mapped = second.labourer_snapshot(session, TODAY)
+    # Both hold views of the one file: nothing of theirs to write to, the same bytes.
+    for snap in (built, mapped):
+        assert not snap.main.arrays.ids.flags.writeable
+        assert not snap.main.arrays.skill_rows.flags.writeable
+    assert mapped.records[people[0].id] == built.records[people[0].id]
+    assert len(mapped) == len(built) >= 30
+
+    _change(session, people[:2])  # a small change: each worker folds it in on its own
+    after = second.labourer_snapshot(session, TODAY)
+    assert after.delta is not None and store.latest(TODAY) == shared
+    assert after.records[people[0].id].able_and_seeking is False
+
+    # A change past the rebuild bound: the worker publishes the next file, and the other
+    # worker, past the bound too, maps that file instead of building its own.
+    monkeypatch.setattr(first.labourers, "_min_rebuild", 5)
+    monkeypatch.setattr(second.labourers, "_min_rebuild", 5)
+    first.labourer_snapshot(session, TODAY)
+    _change(session, people[2:20])
+    rebuilt = first.labourer_snapshot(session, TODAY)
+    newer = store.latest(TODAY)
+    assert newer is not None and newer.seq > shared.seq and rebuilt.delta is None
+    assert not shared.path.exists()  # the older file is gone; its mappers keep their pages
+    assert built.records[people[5].id].id == people[5].id
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(matcher_module, "labourer_columns", _spy(calls))
+    caught_up = second.labourer_snapshot(session, TODAY)
+    assert caught_up.delta is None and caught_up.seq == newer.seq
+    assert all(kwargs.get("changed_after") is not None for kwargs in calls)  # no full read
+    assert caught_up.records[people[10].id] == rebuilt.records[people[10].id]
+
+
+def test_a_new_day_gets_its_own_file(session: Session, tmp_path: Path) -> None:
+    _labourers(session, 3)
+    matcher = Matcher(Settings(database_url="sqlite://", index_store=tmp_path))
+    matcher.labourer_snapshot(session, TODAY)
+    matcher.labourer_snapshot(session, TODAY + timedelta(days=1))
+    store = LabourerStore(tmp_path)
+    assert store.latest(TODAY) is None and store.latest(TODAY + timedelta(days=1)) is not None
+
+
+def _spy(calls: list[dict[str, Any]]) -> Callable[..., Any]:
+    real = snapshot.labourer_columns
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    return spy
+
+
+def test_without_a_store_the_index_is_the_process_own(session: Session) -> None:
+    _labourers(session, 3)
+    snap = Matcher(Settings(database_url="sqlite://")).labourer_snapshot(session, TODAY)
+    assert snap.main.arrays.ids.flags.writeable
