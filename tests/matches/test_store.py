@@ -20,6 +20,7 @@ from matching.labourers.models import (
 from matching.matches import matcher as matcher_module
 from matching.matches import snapshot
 from matching.matches.matcher import Matcher
+from matching.matches.read_model import ReadModel
 from matching.matches.store import LabourerStore, map_arrays, write_arrays
 from matching.settings import Settings
 
@@ -140,3 +141,23 @@ def test_without_a_store_the_index_is_the_process_own(session: Session) -> None:
     _labourers(session, 3)
     snap = Matcher(Settings(database_url="sqlite://")).labourer_snapshot(session, TODAY)
     assert snap.main.arrays.ids.flags.writeable
+
+
+def test_a_population_read_as_rows_follows_the_delta(session: Session) -> None:
+    """ReadModel.labourer_rows: the current row of each labourer asked for, in the order asked,
+    a changed labourer's from the delta, one the index does not hold left out."""
+    people = _labourers(session, 12)
+    matcher = Matcher(Settings(database_url="sqlite://"))
+    matcher.labourer_snapshot(session, TODAY)
+    _change(session, people[3:5])
+    model = ReadModel(matcher, session, TODAY)
+    asked = np.array([people[4].id, -7, people[0].id, people[3].id, people[11].id], np.int64)
+    positions, rows = model.labourer_rows(asked)
+    assert positions.tolist() == [0, 2, 3, 4]
+    assert rows.ids.tolist() == [people[4].id, people[0].id, people[3].id, people[11].id]
+    snap = matcher.labourers.snapshot
+    assert snap is not None and snap.delta is not None
+    assert [rows.record(i) for i in range(len(rows))] == [
+        snap.records[int(i)] for i in rows.ids.tolist()
+    ]
+    assert rows.record(0).able_and_seeking is False  # changed: from the delta

@@ -35,7 +35,7 @@ from matching.scoring import (
     ScoringWeights,
     explain_pair,
 )
-from matching.scoring.arrays import PostColumns
+from matching.scoring.arrays import LabourerColumns, PostColumns
 from matching.scoring.codes import day_number
 from matching.scoring.reach import KeyRange
 from matching.scoring.sparse import invert
@@ -158,6 +158,28 @@ class ReadModel:
             return {i: p for i in wanted if (p := records.get(i)) is not None}
         found, _ = labourer_profiles(self._session, self.today, ids=wanted)
         return {p.id: p for p in found}
+
+    def labourer_rows(self, ids: I64) -> tuple[I64, LabourerColumns]:
+        """The index's current rows of these labourers as columns, in the order given, and the
+        position in `ids` of each row (labourers the index does not hold are left out): a
+        population's labourers without a profile object each."""
+        ids = np.asarray(ids, dtype=np.int64)
+        snapshot = self._labourer_snapshot()
+        tables = [t for t in snapshot.tables if isinstance(t, LabourerColumns)]
+        main_rows = snapshot.main.rows.rows_of(ids)
+        in_main = main_rows >= 0
+        in_main[in_main] = snapshot.main.alive[main_rows[in_main]]
+        delta = snapshot.delta
+        delta_rows = np.full(len(ids), -1, np.int64) if delta is None else delta.rows.rows_of(ids)
+        in_delta = delta_rows >= 0
+        in_main &= ~in_delta  # a changed labourer's current row is the delta's
+        positions = np.concatenate([np.flatnonzero(in_main), np.flatnonzero(in_delta)])
+        parts = [tables[0].take(main_rows[in_main])]
+        if delta is not None:
+            parts.append(tables[1].take(delta_rows[in_delta]))
+        rows = parts[0].concat(parts[1:])
+        order = np.argsort(positions, kind="stable")
+        return positions[order].astype(np.int64), rows.take(order.astype(np.int64))
 
     def profile(self, labourer_id: int) -> LabourerProfile | None:
         """One labourer's profile, or None when there is no such labourer."""

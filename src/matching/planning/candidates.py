@@ -114,7 +114,7 @@ class _Job:
 
 def best_posts(
     context: ScoringContext,
-    profiles: Sequence[LabourerProfile],
+    profiles: LabourerArrays | Sequence[LabourerProfile],
     posts: PostTable,
     *,
     today: date,
@@ -124,7 +124,8 @@ def best_posts(
     blocking: Blocking | None = Blocking(),
     done: Callable[[int], None] | None = None,
 ) -> Candidates:
-    """Each profile's `wanted[i]` best eligible posts of the table, as one set of arrays.
+    """Each labourer's `wanted[i]` best eligible posts of the table, as one set of arrays
+    (`profiles`: the labourers as arrays, or their profiles).
 
     `posts` is judged on `today` (its `usable` rows); with `blocking=None` every post in each
     labourer's reach is scored (exact). The work runs as tasks of `batch` (the calling thread
@@ -132,11 +133,13 @@ def best_posts(
     usable rows: the batch then shares that table, as it does for the plan's other searches.
     `done(n)` is told of n labourers searched as each task finishes.
     """
-    if not profiles:
+    if not len(profiles):
         return Candidates.empty()
     if batch is None or len(profiles) < PARALLEL_FROM:
         batch = InlineBatch()
-    labourers = LabourerArrays.from_profiles(profiles)
+    labourers = (
+        profiles if isinstance(profiles, LabourerArrays) else LabourerArrays.from_profiles(profiles)
+    )
     groups, reach, home = _groups(labourers)
     wanted_array = np.asarray(wanted, dtype=np.int64)
     search = _Search(labourers, posts.usable, groups, reach, home, wanted_array,

@@ -391,26 +391,29 @@ def candidate_pairs(
     each with the taste factor of the labourer's refusals and applications."""
     progress = progress or Progress()
     progress.stage("candidates", total=len(people.ids))
-    profiles = indexes.profiles(people.ids.tolist())
-    seekers = [
-        (index, profile)
-        for index, labourer_id in enumerate(people.ids.tolist())
-        if (profile := profiles.get(labourer_id)) is not None and profile.able_and_seeking
-    ]
+    # The seekers straight from the index's columns: no profile object per labourer (a
+    # province has two million).
+    present, labourers = indexes.labourer_rows(people.ids)
+    seeking = np.asarray(labourers.columns["seeking"], dtype=np.bool_)
+    seeker_row = present[seeking]  # each seeker's row in the population
+    seekers = labourers.take(np.flatnonzero(seeking).astype(np.int64))
     progress.advance(len(people.ids) - len(seekers))  # no search for those not seeking
     refused_per_labourer: dict[int, int] = defaultdict(int)
     for lab, _ in refusals.pairs:
         refused_per_labourer[lab] += 1
     table = indexes.post_table(month.judged_on)
     searched = table if restriction is None else restriction.posts(table)
-    wanted = [
-        per_labourer + pushed.per_labourer.get(p.id, 0) + refused_per_labourer.get(p.id, 0)
-        for _, p in seekers
-    ]
+    wanted = np.array(
+        [
+            per_labourer + pushed.per_labourer.get(i, 0) + refused_per_labourer.get(i, 0)
+            for i in seekers.ids.tolist()
+        ],
+        dtype=np.int64,
+    )
     # A public-welfare post is proposed to 三无 labourers only (docs/planning.md, "Both
     # targets"): the others search the table without those posts, so each still gets its
     # `per_labourer` best others. Matches still show them such a post, lower (WELFARE_FOR_OTHERS).
-    sanwu = np.array([p.sanwu for _, p in seekers], dtype=np.bool_)
+    sanwu = np.asarray(seekers.columns["sanwu"], dtype=np.bool_)
     without_welfare = replace(searched, usable=searched.usable & ~searched.arrays.public_welfare)
     parts = []
     for who, posts in (
@@ -419,10 +422,10 @@ def candidate_pairs(
     ):
         part = best_posts(
             indexes.context,
-            [seekers[i][1] for i in who.tolist()],
+            seekers.take(who.astype(np.int64)).pack(),
             posts,
             today=month.judged_on,
-            wanted=[wanted[i] for i in who.tolist()],
+            wanted=wanted[who].tolist(),
             batch=batch,
             table=searched,
             blocking=blocking,
@@ -430,8 +433,7 @@ def candidate_pairs(
         )
         parts.append((who, part))
     found = Candidates.merged(parts)
-    seeker_row = np.array([i for i, _ in seekers], dtype=np.int64)
-    labourer_ids = people.ids[seeker_row[found.rows]] if seekers else np.zeros(0, np.int64)
+    labourer_ids = people.ids[seeker_row[found.rows]] if len(seekers) else np.zeros(0, np.int64)
     keys = _pair_keys(labourer_ids, found.posts)
     taken = _keys_of(pushed.pairs)
     refused = _keys_of(set(refusals.pairs))

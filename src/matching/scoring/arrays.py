@@ -548,7 +548,10 @@ class LabourerColumns:
         """From region codes (parsed, and placed by `seat`, once per distinct code), sexes,
         and the other init columns but the region levels and lat/lon."""
         distinct, at = factorize(regions)
-        return cls.coded(distinct, at, seat=seat, sex=sex, **columns)
+        sexes, sex_at = factorize(list(sex))
+        known = [s for s in sexes if s is not None]
+        code = np.array([-1 if s is None else known.index(s) for s in sexes], dtype=np.int8)
+        return cls.coded(distinct, at, seat=seat, sex=code[sex_at], sexes=known, **columns)
 
     @classmethod
     def coded(
@@ -557,19 +560,18 @@ class LabourerColumns:
         region_index: npt.NDArray[Any],
         *,
         seat: Callable[[str], tuple[float, float]],
-        sex: Sequence[str | None],
+        sex: npt.NDArray[Any],
+        sexes: Sequence[str],
         **columns: Any,
     ) -> "LabourerColumns":
-        """As `of`, the regions given as distinct codes and each row's position among them."""
+        """As `of`, regions and sexes given as their distinct values and each row's position
+        among them (sex -1: none recorded)."""
         at = np.asarray(region_index, dtype=np.int64)
         parts = np.array([region_parts(c) for c in region_codes], dtype=np.int32).reshape(-1, 4)
         seats = np.array([seat(c) for c in region_codes], dtype=np.float64).reshape(-1, 2)
         columns |= dict(zip(_POST_REGION_LEVELS, parts[at].T, strict=True))
         columns |= {"lat": seats[at, 0], "lon": seats[at, 1]}
-        sexes, sex_at = factorize(list(sex))
-        known = tuple(s for s in sexes if s is not None)
-        code = np.array([-1 if s is None else known.index(s) for s in sexes], dtype=np.int8)
-        return cls(columns, at.astype(np.int32), tuple(region_codes), code[sex_at], known)
+        return cls(columns, at.astype(np.int32), tuple(region_codes), sex, tuple(sexes))
 
     @classmethod
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerColumns":
