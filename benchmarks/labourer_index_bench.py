@@ -87,37 +87,53 @@ def _child_build(url: str, source: Path | None, store: str | None) -> dict[str, 
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _pss_mb(root: int) -> float:
-    """The proportional set size of a process and its descendants, in MB."""
-    total = 0
+def _memory_mb(root: int, store: Path) -> dict[str, float]:
+    """The memory a process tree takes: each process's proportional set size (a page shared by
+    two processes counts half to each) less its share of the store's files, plus the store's
+    files whole (they sit in shared memory whether or not every page is mapped)."""
     processes = [psutil.Process(root)]
     processes += processes[0].children(recursive=True)
+    pss = store_pss = 0
     for process in processes:
         with contextlib.suppress(psutil.Error):
-            total += process.memory_full_info().pss
-    return round(total / 2**20, 1)
+            pss += process.memory_full_info().pss
+            for region in process.memory_maps(grouped=True):
+                if region.path.startswith(str(store)):
+                    store_pss += region.pss
+    files = sum(f.stat().st_size for f in store.glob("*.idx")) if store.is_dir() else 0
+    return {
+        "processes": len(processes),
+        "total_mb": round((pss - store_pss + files) / 2**20, 1),
+        "store_files_mb": round(files / 2**20, 1),
+    }
 
 
-def _service_memory(url: str, workers: int, post_id: int, store: str) -> dict[str, Any]:
-    """Start the service with `workers` web workers; its memory once all have their indexes."""
+def _service_memory(url: str, workers: int, post_id: int | None, store: Path) -> dict[str, Any]:
+    """Start the service with `workers` web workers sharing `store`; its memory once every
+    worker has its indexes (`post_id`: a post whose candidates to ask for first)."""
     shutil.rmtree(store, ignore_errors=True)
-    os.environ["MATCHING_INDEX_STORE"] = store
-    with running_service(url, workers=workers) as (base, _, headers):
-        server = _service_pid(base)
-        started = time.perf_counter()
-        with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
-            # Each worker builds its indexes at start-up; a candidates request waits for the
-            # labourer index of the worker that answers it, and the memory settles when the
-            # others are done too.
-            client.get(f"/v1/posts/{post_id}/candidates", params={"limit": 10}).raise_for_status()
-        ready_s = time.perf_counter() - started
-        stable, previous = 0, 0.0
-        while stable < 3:  # the index threads have finished when the memory stops moving
-            time.sleep(2)
-            now = _pss_mb(server)
-            stable = stable + 1 if abs(now - previous) < 0.01 * now else 0
-            previous = now
-        return {"workers": workers, "ready_s": round(ready_s, 1), "pss_mb": previous}
+    os.environ["MATCHING_INDEX_STORE"] = str(store)
+    try:
+        with running_service(url, workers=workers) as (base, _, headers):
+            server = _service_pid(base)
+            started = time.perf_counter()
+            with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+                # Each worker builds (or maps) its indexes at start-up; a candidates request
+                # waits for the labourer index of the worker that answers it, and the memory
+                # settles when the others are done too.
+                if post_id is not None:
+                    path = f"/v1/posts/{post_id}/candidates"
+                    client.get(path, params={"k": 10}).raise_for_status()
+            ready_s = time.perf_counter() - started
+            stable, previous = 0, 0.0
+            while stable < 3:  # the index threads have finished when the memory stops moving
+                time.sleep(2)
+                now = _memory_mb(server, store)["total_mb"]
+                stable = stable + 1 if abs(now - previous) < 0.01 * now else 0
+                previous = now
+            return {"workers": workers, "ready_s": round(ready_s, 1)} | _memory_mb(server, store)
+    finally:
+        os.environ.pop("MATCHING_INDEX_STORE", None)
 
 
 def _service_pid(base: str) -> int:
@@ -139,6 +155,7 @@ def main() -> None:
     parser.add_argument("--old", help="the revision to build with first, side by side")
     parser.add_argument("--runs", type=int, default=2, help="builds per revision")
     parser.add_argument("--database", help="an already seeded database URL (skips the seeding)")
+    parser.add_argument("--skip-builds", action="store_true", help="only the service's memory")
     parser.add_argument("--measure-build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,7 +176,7 @@ def main() -> None:
             print(f"loaded: {results['data']}", file=sys.stderr)
         old = stack.enter_context(worktree(args.old)) / "src" if args.old else None
         builds: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
-        for run in range(args.runs):
+        for run in range(args.runs if not args.skip_builds else 0):
             if old is not None:
                 builds["old"].append(_child_build(url, old, None))
             store = str(tmp / f"store-{run}")
@@ -173,9 +190,20 @@ def main() -> None:
                 } | {"runs": runs}
         if args.old:
             results["build_old_revision"] = args.old
-        memory = [_service_memory(url, w, 1, str(tmp / f"service-store-{w}")) for w in (1, 2)]
+        store = Path(tempfile.mkdtemp(prefix="bench-index-", dir="/dev/shm"))
+        stack.callback(shutil.rmtree, store, True)
+        memory = [_service_memory(url, w, 1, store) for w in (1, 2)]
+        # The same service on an empty database: what a worker takes with no index at all
+        # (the interpreter, the libraries, the taxonomy), which a second worker adds whatever
+        # the index does.
+        empty = stack.enter_context(fresh_database(args.pg, tmp, "bench_labourer_index_empty"))
+        idle = [_service_memory(empty, w, None, store) for w in (1, 2)]
         results["service"] = memory
-        results["two_workers_over_one"] = round(memory[1]["pss_mb"] / memory[0]["pss_mb"], 2)
+        results["service_without_data"] = idle
+        results["two_workers_over_one"] = round(memory[1]["total_mb"] / memory[0]["total_mb"], 2)
+        index = [m["total_mb"] - i["total_mb"] for m, i in zip(memory, idle, strict=True)]
+        results["index_memory_mb"] = index
+        results["index_memory_two_workers_over_one"] = round(index[1] / index[0], 2)
     print(json.dumps(results, ensure_ascii=False))
 
 
