@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.conftest import TEST_DATA_KEY, TEST_HASH_KEY
 
 
@@ -28,3 +29,25 @@ def test_a_fresh_database_is_migrated_and_gets_its_demo_and_a_key(tmp_path: Path
     once = _run(["webhooks", "deliver", "--once"], database)
     assert once.returncode == 0, once.stderr
     assert "tried 0 notice(s)" in once.stderr
+
+
+def test_serve_with_several_workers_gives_them_one_index_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`matching serve --workers N` makes the directory its workers share the labourer index
+    in (they read MATCHING_INDEX_STORE), and removes it when the service stops."""
+    from matching import cli
+    from matching.settings import Settings
+
+    monkeypatch.delenv("MATCHING_INDEX_STORE", raising=False)
+    settings = Settings(database_url="sqlite://")
+    with cli._index_store(settings, workers=2):
+        shared = Path(os.environ["MATCHING_INDEX_STORE"])
+        assert shared.is_dir() and shared.name.startswith("matching-index-")
+    assert "MATCHING_INDEX_STORE" not in os.environ and not shared.exists()
+    with cli._index_store(settings, workers=1):  # one worker: nothing to share
+        assert "MATCHING_INDEX_STORE" not in os.environ
+    chosen = Settings(database_url="sqlite://", index_store=tmp_path)
+    with cli._index_store(chosen, workers=4):  # a directory chosen already is left alone
+        assert "MATCHING_INDEX_STORE" not in os.environ
+    assert tmp_path.is_dir()

@@ -1,6 +1,10 @@
 """The labourer index shared by a host's web workers (matches.store): one file per day and
 change counter, mapped read-only by every worker; one builds, the others map."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -9,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session
+from tests.conftest import TEST_DATA_KEY, TEST_HASH_KEY
 
 from matching.changes import LABOURERS, next_seq
 from matching.labourers.models import (
@@ -21,6 +26,7 @@ from matching.matches import matcher as matcher_module
 from matching.matches import snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.read_model import ReadModel
+from matching.matches.snapshot import labourer_profiles
 from matching.matches.store import LabourerStore, map_arrays, write_arrays
 from matching.settings import Settings
 
@@ -161,3 +167,92 @@ def test_a_population_read_as_rows_follows_the_delta(session: Session) -> None:
         snap.records[int(i)] for i in rows.ids.tolist()
     ]
     assert rows.record(0).able_and_seeking is False  # changed: from the delta
+
+
+_WORKER = """
+import json, sys
+from matching import clock
+from matching.database import make_engine, make_sessionmaker
+from matching.matches.matcher import Matcher
+from matching.settings import get_settings
+
+settings = get_settings()
+matcher = Matcher(settings)
+with make_sessionmaker(make_engine(settings.database_url))() as session:
+    snapshot = matcher.labourer_snapshot(session, clock.today())
+store = str(settings.index_store)
+with open("/proc/self/maps") as maps:
+    mapped = sorted({line.split()[-1] for line in maps if store in line})
+print(json.dumps({"labourers": len(snapshot), "mapped": mapped}), flush=True)
+sys.stdin.readline()  # stay alive, mapping the file, until the test is done
+"""
+
+
+def _cli(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "matching.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/<pid>/maps")
+def test_two_processes_map_the_one_file_the_first_wrote(tmp_path: Path) -> None:
+    """Two real processes on one database and one store: the first builds and publishes, the
+    second maps that same file (it writes none of its own), and both hold it mapped at once."""
+    store = tmp_path / "store"
+    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+           "MATCHING_ENVIRONMENT": "test", "MATCHING_DATA_KEY": TEST_DATA_KEY,
+           "MATCHING_HASH_KEY": TEST_HASH_KEY, "MATCHING_LOG_LEVEL": "WARNING",
+           "MATCHING_INDEX_STORE": str(store)}  # fmt: skip
+    _cli(["db", "upgrade"], env)
+    _cli(["demo", "--quiet"], env)  # a county of labourers
+    workers: list[subprocess.Popen[str]] = []
+    try:
+        reports = []
+        for _ in range(2):
+            worker = subprocess.Popen([sys.executable, "-c", _WORKER], env=env, text=True,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+            workers.append(worker)
+            assert worker.stdout is not None
+            reports.append(json.loads(worker.stdout.readline()))
+            if len(reports) == 1:
+                (written,) = store.glob("*.idx")
+                inode = written.stat().st_ino
+        first, second = reports
+        assert first["labourers"] == second["labourers"] > 0
+        assert first["mapped"] == second["mapped"] == [str(written)]
+        assert [p.name for p in store.glob("*.idx")] == [written.name]
+        assert written.stat().st_ino == inode  # the second published nothing
+    finally:
+        for worker in workers:
+            worker.communicate("\n", timeout=30)
+
+
+def test_a_store_that_cannot_be_written_leaves_the_worker_its_own_index(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = _labourers(session, 4)
+    matcher = Matcher(Settings(database_url="sqlite://", index_store=tmp_path))
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LabourerStore, "publish", full)
+    snap = matcher.labourer_snapshot(session, TODAY)
+    assert snap.records[people[0].id].id == people[0].id
+    assert snap.main.arrays.ids.flags.writeable  # its own, not a mapping
+    assert list(tmp_path.glob("*.idx")) == []
+
+
+def test_a_damaged_file_is_replaced_by_a_new_build(session: Session, tmp_path: Path) -> None:
+    people = _labourers(session, 4)
+    settings = Settings(database_url="sqlite://", index_store=tmp_path)
+    Matcher(settings).labourer_snapshot(session, TODAY)
+    (written,) = tmp_path.glob("*.idx")
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(written.read_bytes()[:100])  # cut short (files are only ever replaced)
+    os.replace(damaged, written)
+    again = Matcher(settings).labourer_snapshot(session, TODAY)
+    (want,), _ = labourer_profiles(session, TODAY, ids=[people[2].id])
+    assert again.records[people[2].id] == want
+    (rewritten,) = tmp_path.glob("*.idx")
+    assert rewritten.stat().st_size > 100 and not again.main.arrays.ids.flags.writeable

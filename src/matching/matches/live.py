@@ -6,10 +6,10 @@ scored from a delta block packed from their rows; when the delta grows past a fe
 the main block, everything is rebuilt. Readers take an immutable snapshot, so a refresh in one
 thread never changes arrays another thread is scoring.
 
-An index keeps the rows it packed as a table: for posts the column arrays themselves
-(`PostColumns`, read from the database without one object per post), for labourers their
-profiles. Deltas and rebuilds take and join table rows; the snapshot's `records` gives single
-rows back as records.
+An index keeps the rows it packed as a table of columns (`PostColumns`, `LabourerColumns`: read
+from the database without one object per row). Deltas and rebuilds take and join table rows;
+the snapshot's `records` makes single rows back into records. A labourer index may also adopt
+a block another process built (matches.store).
 """
 
 import ctypes

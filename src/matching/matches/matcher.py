@@ -1,5 +1,6 @@
 """The matcher of one process: two live indexes, the scoring context, and the sync step."""
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -14,7 +15,7 @@ from matching.changes import LABOURERS, POSTS, current_seq
 from matching.database import session_scope
 from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
 from matching.matches.snapshot import labourer_columns, post_records
-from matching.matches.store import LabourerStore
+from matching.matches.store import LabourerStore, SharedFile
 from matching.scoring import (
     Corridors,
     LabourerArrays,
@@ -33,6 +34,7 @@ from matching.scoring.reach import KeyRange, reach
 from matching.settings import Settings
 from matching.skills.taxonomy import GROUP_WEIGHT, get_taxonomy
 
+logger = logging.getLogger(__name__)
 Mask = npt.NDArray[np.bool_]
 _LEVEL_OF_LENGTH = {2: "province", 4: "prefecture", 6: "county", 9: "township", 12: "township"}
 
@@ -133,8 +135,7 @@ class Matcher:
             return
         with store.lock():
             shared = store.latest(today)
-            if shared is not None:
-                self.labourers.adopt(*store.load(shared), shared.seq, today)
+            if shared is not None and self._adopt(store, shared, today):
                 if shared.seq >= seq:
                     return
                 changed, top = labourer_columns(session, today, changed_after=shared.seq)
@@ -142,9 +143,24 @@ class Matcher:
                     self.labourers.apply(changed, [], max(seq, top))
                     return
             table, _ = labourer_columns(session, today)
-            published = store.publish(table, table.pack(), seq, today)
-            del table  # this process, too, keeps only the mapped file's pages
-            self.labourers.adopt(*store.load(published), seq, today)
+            try:
+                published = store.publish(table, table.pack(), seq, today)
+            except OSError:  # a full or read-only store: this worker keeps its own copy
+                logger.exception("could not publish the labourer index to %s", store.directory)
+                self.labourers.build(table, seq, today)
+                return
+            if not self._adopt(store, published, today):  # then this process's own copy
+                self.labourers.build(table, seq, today)
+
+    def _adopt(self, store: LabourerStore, shared: SharedFile, today: date) -> bool:
+        """Map a published file as the labourer index; False (logged) when it cannot be read."""
+        try:
+            arrays, table = store.load(shared)
+        except (OSError, ValueError, KeyError):  # gone, truncated, or not a whole index
+            logger.exception("could not map the labourer index %s", shared.path)
+            return False
+        self.labourers.adopt(arrays, table, shared.seq, today)
+        return True
 
     def labourers_ready(self, today: date) -> bool:
         """Whether today's labourer index is built (so single profiles can come from it)."""

@@ -14,7 +14,10 @@ file. Each worker keeps its own small delta of the rows changed since the file's
 (matches.live); when that delta would rebuild the main block, the worker maps a newer file if
 another worker wrote one, or builds and publishes the next file itself. Older files are
 removed when a new one is published: a process that still maps one keeps its pages until it
-lets go (unlinking a mapped file is safe).
+lets go (unlinking a mapped file is safe; cutting one short in place is not — a process reading
+past its new end is killed by SIGBUS — so files are only ever replaced, never rewritten). A
+file that cannot be published or read (a full disk, a damaged file) is logged, and the worker
+builds its own copy, or publishes a fresh file over the damaged one (matches.matcher).
 
 File layout: the magic line, an 8-byte little-endian header length, the JSON header (each
 array's name, dtype, shape and offset, and the table's code lists), then the arrays, each at

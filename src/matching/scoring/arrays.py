@@ -353,8 +353,9 @@ class LabourerArrays:
     """N labourers as parallel arrays, for the top-labourers-for-a-post direction.
 
     Region levels a code lacks may be given as 0; they are stored as -1, which no post code
-    equals, so "same county" stays a plain integer comparison. `seeking` and `age` may be
-    updated in place; the other columns feed derived arrays and need a new LabourerArrays.
+    equals, so "same county" stays a plain integer comparison. Never changed in place: a
+    labourer index's arrays may be read-only views of a file the host's web workers share
+    (matches.store); a change makes a new LabourerArrays (a delta block).
     """
 
     ids: I64
