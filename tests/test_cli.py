@@ -51,3 +51,6 @@ def test_serve_with_several_workers_gives_them_one_index_store(
     with cli._index_store(chosen, workers=4):  # a directory chosen already is left alone
         assert "MATCHING_INDEX_STORE" not in os.environ
     assert tmp_path.is_dir()
+    monkeypatch.setattr(cli, "SHM_ROOM", 2**62)  # a container's small /dev/shm: the temp dir
+    with cli._index_store(settings, workers=2):
+        assert not os.environ["MATCHING_INDEX_STORE"].startswith("/dev/shm")

@@ -178,20 +178,30 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 @contextmanager
 def _index_store(settings: Settings, workers: int) -> Iterator[None]:
     """For several web workers, a directory where they share the labourer index (matches.store),
-    in shared memory where the host has it, removed when the service stops; none for one worker,
-    or when MATCHING_INDEX_STORE names one already."""
+    removed when the service stops; none for one worker, or when MATCHING_INDEX_STORE names one
+    already. In shared memory when the host has room there (a container's /dev/shm is 64 MB
+    unless told otherwise), else in the temporary directory: a mapped file on disk is shared
+    through the page cache all the same."""
     if workers < 2 or settings.index_store is not None:
         yield
         return
-    shm = Path("/dev/shm")
-    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-    directory = tempfile.mkdtemp(prefix="matching-index-", dir=parent)
+    directory = tempfile.mkdtemp(prefix="matching-index-", dir=_roomy_shm())
     os.environ["MATCHING_INDEX_STORE"] = directory  # the workers' settings read it
     try:
         yield
     finally:
         os.environ.pop("MATCHING_INDEX_STORE", None)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+SHM_ROOM = 2 * 2**30  # free bytes /dev/shm must have to hold the index (277 MB at 2 M labourers)
+
+
+def _roomy_shm() -> str | None:
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return None
+    return str(shm) if shutil.disk_usage(shm).free >= SHM_ROOM else None
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
