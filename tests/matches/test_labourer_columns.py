@@ -121,6 +121,12 @@ def test_a_full_read_in_pages_equals_the_one_by_one_read(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _add_labourers(session, 60, seed=1)
+    far = Labourer(id=2 * 10**9, name="远", hukou_region="4309", wants_work=True,
+                   poverty_status=PovertyStatus.registered, labour_ability=LabourAbility.full,
+                   relocation=Relocation.county)  # fmt: skip
+    session.add(far)  # a gap of ~10^9 ids: pages end at rows, not at id ranges
+    session.flush()
+    ids.append(far.id)
     monkeypatch.setattr(snapshot, "PAGE", 7)  # several pages, and ids across page bounds
     table, top = labourer_columns(session, TODAY)
     assert top >= 10**9 + 1000 + 59
