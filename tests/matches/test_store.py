@@ -23,7 +23,7 @@ from matching.labourers.models import (
     Relocation,
 )
 from matching.matches import matcher as matcher_module
-from matching.matches import snapshot
+from matching.matches import read_model, snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.read_model import ReadModel
 from matching.matches.snapshot import labourer_profiles
@@ -256,3 +256,20 @@ def test_a_damaged_file_is_replaced_by_a_new_build(session: Session, tmp_path: P
     assert again.records[people[2].id] == want
     (rewritten,) = tmp_path.glob("*.idx")
     assert rewritten.stat().st_size > 100 and not again.main.arrays.ids.flags.writeable
+
+
+def test_many_profiles_at_once_are_the_records(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = _labourers(session, 9)
+    matcher = Matcher(Settings(database_url="sqlite://"))
+    matcher.labourer_snapshot(session, TODAY)
+    _change(session, people[:2])
+    monkeypatch.setattr(read_model, "_READ_DIRECTLY_UP_TO", 3)
+    asked = [people[8].id, -1, people[0].id, people[4].id, people[8].id]
+    found = ReadModel(matcher, session, TODAY).profiles(asked)
+    snap = matcher.labourers.snapshot
+    assert snap is not None
+    assert list(found) == [people[8].id, people[0].id, people[4].id]
+    assert found == {i: snap.records[i] for i in found}
+    assert found[people[0].id].able_and_seeking is False  # the delta's row

@@ -153,7 +153,10 @@ class ReadModel:
         building it is cheaper; otherwise straight from the database.
         """
         wanted = list(dict.fromkeys(ids))
-        if self._matcher.labourers_ready(self.today) or len(wanted) > _READ_DIRECTLY_UP_TO:
+        if len(wanted) > _READ_DIRECTLY_UP_TO:  # many: their rows found at once, not one by one
+            positions, rows = self.labourer_rows(np.array(wanted, dtype=np.int64))
+            return {wanted[at]: rows.record(k) for k, at in enumerate(positions.tolist())}
+        if self._matcher.labourers_ready(self.today):
             records = self._labourer_snapshot().records
             return {i: p for i in wanted if (p := records.get(i)) is not None}
         found, _ = labourer_profiles(self._session, self.today, ids=wanted)
