@@ -578,14 +578,9 @@ class LabourerColumns:
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerColumns":
         """Labourer profiles as columns (their own lat/lon kept)."""
         ps = list(profiles)
-        where = {(p.region): (p.lat, p.lon) for p in ps}
-        table = cls.of(
-            [p.region for p in ps],
-            seat=where.__getitem__,
-            sex=[p.sex for p in ps],
-            **_profile_columns(ps),
-        )
-        # Two profiles of one region may carry different points: keep each profile's own.
+        table = cls.of([p.region for p in ps], seat=_no_seat, sex=[p.sex for p in ps],
+                       **_profile_columns(ps))  # fmt: skip
+        # Each profile's own point (two of one region may carry different ones).
         table.columns["lat"][:] = [p.lat for p in ps]
         table.columns["lon"][:] = [p.lon for p in ps]
         return table
@@ -652,6 +647,10 @@ class LabourerColumns:
             skills=tuple(skills.tolist()), preferred_occupations=tuple(prefs.tolist()),
             sanwu=bool(c["sanwu"][row]), zero_employment_household=bool(c["zero_employment"][row]),
         )  # fmt: skip
+
+
+def _no_seat(code: str) -> tuple[float, float]:
+    return (float("nan"), float("nan"))
 
 
 def _merged(codes: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
