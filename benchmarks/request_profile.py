@@ -88,7 +88,7 @@ def profile(pid: int, paths: list[str], client: httpx.Client, seconds: float) ->
         return {
             "requests": len(timings),
             "p50_ms": round(1000 * statistics.median(timings), 2),
-        } | summarise(raw, 25)
+        } | summarise(raw, 60)
 
 
 def main() -> None:
