@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -102,6 +103,19 @@ def running_service(
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def service_pid(base: str) -> int:
+    """The service's own process (uvicorn's supervisor when it runs several workers)."""
+    port = int(base.rsplit(":", 1)[1])
+    for connection in psutil.net_connections("tcp"):
+        listening = connection.status == "LISTEN" and connection.pid is not None
+        if listening and connection.laddr and connection.laddr.port == port:
+            process = psutil.Process(connection.pid)
+            parent = process.parent()
+            is_master = parent is not None and "matching.cli" in " ".join(parent.cmdline())
+            return parent.pid if is_master and parent is not None else process.pid
+    raise RuntimeError("service process not found")
 
 
 @contextmanager

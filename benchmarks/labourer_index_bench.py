@@ -31,17 +31,10 @@ from typing import Any
 
 import httpx
 import psutil
-from _server import BENCH_ENV, fresh_database, migrate, running_service, worktree
-from matching_bench import load
+from _server import BENCH_ENV, fresh_database, migrate, running_service, service_pid, worktree
+from matching_bench import _rss_kb, load
 
 from matching import clock
-
-
-def _rss_kb(field: str = "VmRSS") -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def measure_build(url: str, store: str | None) -> dict[str, Any]:
@@ -115,7 +108,7 @@ def _service_memory(url: str, workers: int, post_id: int | None, store: Path) ->
     os.environ["MATCHING_INDEX_STORE"] = str(store)
     try:
         with running_service(url, workers=workers) as (base, _, headers):
-            server = _service_pid(base)
+            server = service_pid(base)
             started = time.perf_counter()
             with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
                 # Each worker builds (or maps) its indexes at start-up; a candidates request
@@ -134,18 +127,6 @@ def _service_memory(url: str, workers: int, post_id: int | None, store: Path) ->
             return {"workers": workers, "ready_s": round(ready_s, 1)} | _memory_mb(server, store)
     finally:
         os.environ.pop("MATCHING_INDEX_STORE", None)
-
-
-def _service_pid(base: str) -> int:
-    port = int(base.rsplit(":", 1)[1])
-    for connection in psutil.net_connections("tcp"):
-        listening = connection.status == "LISTEN" and connection.pid is not None
-        if listening and connection.laddr and connection.laddr.port == port:
-            process = psutil.Process(connection.pid)
-            parent = process.parent()
-            is_master = parent is not None and "matching.cli" in " ".join(parent.cmdline())
-            return parent.pid if is_master and parent is not None else process.pid
-    raise RuntimeError("service process not found")
 
 
 def main() -> None:

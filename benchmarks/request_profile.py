@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _server import BENCH_ENV, fresh_database, migrate, running_service
-from labourer_index_bench import _service_pid
+from _server import BENCH_ENV, fresh_database, migrate, running_service, service_pid
 from matching_bench import _sample_ids, load
 
 from matching import clock
@@ -110,7 +109,7 @@ def main() -> None:
         labourers, posts = _sample_ids(url, today, 200, 100)
         random.Random(7).shuffle(labourers)
         with running_service(url) as (base, _, headers):
-            pid = _service_pid(base)
+            pid = service_pid(base)
             with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
                 matches = [f"/v1/labourers/{i}/matches?k=10" for i in labourers]
                 candidates = [f"/v1/posts/{i}/candidates?k=50" for i in posts]
