@@ -347,30 +347,29 @@ FREEZE_FROM = 10_000  # rows: below, the collector's walks are short and not wor
 
 
 def _freeze(rows: int) -> None:
-    """After a large build, move every object alive now — the new index's records, row maps
-    and skill tuples among them, hundreds of thousands — out of the garbage collector's reach.
-    Full collections walked them all, 0.5-0.7 s each, and put those pauses in the requests'
-    p99 (issue 14); they are still freed by reference counting when a later snapshot replaces
-    them (the indexes hold no reference cycles). Then hand the memory the build freed back to
-    the system: glibc keeps it for the process otherwise (130 MB after building 2 M labourers,
-    in every web worker that built)."""
+    """After a large build, move every object alive now out of the garbage collector's reach.
+    Full collections walked the indexes' objects, 0.5-0.7 s each, and put those pauses in the
+    requests' p99 (issue 14). The indexes are columns now and hold few objects; the freeze is
+    kept for whatever else a build leaves alive (not measured since). Frozen objects are still
+    freed by reference counting when a later snapshot replaces them (the indexes hold no
+    reference cycles). Then hand the memory the build freed back to the system: glibc keeps it
+    for the process otherwise (130 MB after building 2 M labourers, in every web worker that
+    built)."""
     if rows >= FREEZE_FROM:
         gc.freeze()
-        _trim_heap()
-
-
-def _trim_heap() -> None:
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+        if _LIBC is not None:
+            _LIBC.malloc_trim(0)
 
 
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c") if sys.platform == "linux" else None
+    """The C library when it is glibc (the one with malloc_trim), else None."""
+    if sys.platform != "linux":
+        return None
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # glibc only
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 _LIBC = _libc()
