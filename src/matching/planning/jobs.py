@@ -22,14 +22,15 @@ PLAN = "plan"
 PLAN_COMMIT = "plan_commit"
 
 # Each stage's share of a plan's time: the province plan of the README's benchmark on Dask
-# (benchmarks/run province-ab, 6 December: load 8 s, candidates 389 s with the labourer
-# index's build, solve 58 s, store 13 s of 470 s; calibrating took the 2 s left).
+# with the column labourer index (benchmarks/run province-ab, 6 December: load 8 s,
+# candidates 257 s with the labourer index's build, calibrating 12 s, solve 43 s, store 14 s
+# of 335 s).
 PLAN_STAGES = (
     ("load", 2.0),
-    ("calibrate", 1.0),
-    ("candidates", 82.0),
-    ("solve", 12.0),
-    ("store", 3.0),
+    ("calibrate", 4.0),
+    ("candidates", 77.0),
+    ("solve", 13.0),
+    ("store", 4.0),
 )
 # A guess: no province commit has been timed yet (issue 14, item 6).
 COMMIT_STAGES = (("load", 5.0), ("score", 60.0), ("write", 35.0))
