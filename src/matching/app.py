@@ -17,6 +17,7 @@ from matching import __version__, clock
 from matching.agencies.router import router as agencies_router
 from matching.audit.router import router as audit_router
 from matching.auth.deps import RequireRoles
+from matching.auth.known_keys import KnownKeys
 from matching.auth.router import router as keys_router
 from matching.compute import close_engines
 from matching.database import make_engine, make_sessionmaker
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
     app.state.matcher = Matcher(settings)
+    app.state.known_keys = KnownKeys()  # keys this worker has authenticated (auth.known_keys)
     app.state.jobs = job_runner(
         app.state.sessionmaker, app.state.matcher, app.state.personal, lambda: app.state.settings
     )

@@ -3,15 +3,22 @@
 Every write to a post or a labourer stamps the row with the next number of its counter. The
 counter row stays locked until the writing transaction ends, so numbers are handed out in commit
 order: an index that has seen everything up to N only needs the rows stamped after N.
+
+Two more counters stamp nothing: the database's own triggers move them on any change to the API
+keys (an agency's suspension included) and to the learned weights (migration 0018), so that
+what a worker keeps of those is known to be current while its counter stands still.
 """
 
 from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from matching.database import Base
+from matching.database import READ_ONLY, Base
 
 POSTS = "posts"
 LABOURERS = "labourers"
+KEYS = "keys"  # api_keys, agencies.suspended_at (by trigger)
+WEIGHTS = "weights"  # learned_weights (by trigger)
+_SEEN = "matching_seen_seqs"  # session.info: the counters a reader read (seen_seqs)
 
 
 class ChangeCounter(Base):
@@ -46,3 +53,16 @@ def current_seqs(session: Session) -> dict[str, int]:
     the labourers' and the posts')."""
     return {str(name): int(seq) for name, seq in session.execute(
         select(ChangeCounter.name, ChangeCounter.seq))}  # fmt: skip
+
+
+def seen_seqs(session: Session) -> dict[str, int]:
+    """The counters as this request sees them: a reader's (session_scope(write=False)) read
+    once, with its key, and used for everything it checks after (a match's key, weights and
+    indexes take one statement); a writer's read afresh each time, since its own writes may
+    move them."""
+    if not session.info.get(READ_ONLY):
+        return current_seqs(session)
+    seqs = session.info.get(_SEEN)
+    if seqs is None:
+        seqs = session.info[_SEEN] = current_seqs(session)
+    return seqs

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any
 
+from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from matching import clock
@@ -15,6 +16,15 @@ from matching.scoring import Reason
 # A month as the API takes it: YYYY-MM of 2000–2099, so no date arithmetic (six months back, a
 # year back) leaves the calendar, and a typo such as 0001-01 is refused with a reason.
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+def json_response(model: BaseModel) -> Response:
+    """A response model sent as pydantic serialises it, in one pass: the bytes FastAPI would
+    send for it, without its check of a route's return value, which dumps the model, validates
+    the dump and serialises that (0.3 ms of a match, 0.6 ms of a candidates request; issue 14).
+    For a hot route whose model is built validated; the route declares `response_model` for
+    the document."""
+    return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
 
 
 class ReasonRead(BaseModel):

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import Connection, event, insert
 from sqlalchemy.orm import Session
 from tests.conftest import finished
 
 from matching.clock import FixedClock
+from matching.learning.models import LearnedWeights
 from matching.pushes.models import Channel, Push, PushedBy, PushState
 from matching.scoring import COMPONENTS
+from matching.scoring.learned import LEARNED
 
 Headers = Callable[..., dict[str, str]]
 TOWN = "430981100"
@@ -221,3 +223,51 @@ def test_with_learned_weights_off_the_settings_weights_rank_everything(
     ).json()
     assert plan["calibration"]["method"] != "learned"
     assert plan["calibration"]["weights"] is None
+
+
+def test_a_worker_reads_the_weights_once_until_a_fit_is_stored(
+    client: TestClient, session: Session, connection: Connection, province: dict[str, Any]
+) -> None:
+    """A labourer's matches read the province's fit once per worker and day, and again as soon
+    as any fit is stored, even by hand (the weights counter: migration 0018)."""
+    fit_reads: list[str] = []
+
+    @event.listens_for(connection, "before_cursor_execute")
+    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM learned_weights" in statement:
+            fit_reads.append(statement)
+
+    def matches() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = client.get(
+            f"/v1/labourers/{province['people'][0]}/matches", headers=province["staff"]
+        ).json()["items"]
+        assert items
+        return items
+
+    def ranked_with(weights: dict[str, float], items: list[dict[str, Any]]) -> bool:
+        return all(
+            item["score"] == pytest.approx(
+                min(sum(weights[c] * item["breakdown"][c] for c in COMPONENTS), 1.0)
+                * item["taste_factor"], abs=2e-4)
+            for item in items
+        )  # fmt: skip
+
+    first = matches()
+    settings_weights = client.get("/v1/scoring/weights", params={"province": "43"},
+                                  headers=province["staff"]).json()["settings_weights"]  # fmt: skip
+    assert ranked_with(settings_weights, first)
+    fit_reads.clear()
+    matches()
+    assert fit_reads == []  # the second match used what the worker kept
+    weights = {c: TRUE.get(c, 0.0) for c in COMPONENTS}
+    session.execute(
+        insert(LearnedWeights).values(
+            province="43", fitted_on=TODAY, outcome=LEARNED, weights=weights,
+            settings_weights=settings_weights, intercept=0.0, scale=1.0, pushes=1000,
+            applied=300, holdout_pushes=200, auc_settings=0.6, auc_learned=0.7,
+        )
+    )  # fmt: skip
+    now = matches()
+    assert len(fit_reads) == 1
+    assert ranked_with(weights, now) and not ranked_with(settings_weights, now)
+    event.remove(connection, "before_cursor_execute", _count)

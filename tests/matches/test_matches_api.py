@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching import clock
 from matching.app import create_app
 from matching.labourers.models import Labourer
+from matching.matches.schemas import LabourerMatches, PostMatches
 from matching.rules.candidate import anonymised_profile
 from matching.settings import Settings
 
@@ -244,6 +246,28 @@ def test_candidates_are_presented_from_the_index_as_from_their_records(
         assert shown[lid]["profile"] == anonymised_profile(record, today)
         assert shown[lid]["name"] == record.name
     assert len(shown[ids[0]]["profile"]["skills"]) == 2
+
+
+def test_matches_and_candidates_are_sent_as_fastapi_would_send_them(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body
+) -> None:
+    """The two hot routes serialise their model once (schemas.json_response) instead of letting
+    FastAPI check their return value: the bytes are what FastAPI's JSON response gives, and
+    they are a valid instance of the documented model."""
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body(relocation="anywhere", skills=[{"term": "电焊"}]))
+    pid = _post(client, admin, post_body(workplace_region="430981", wage_min=3333, wage_max=5555))
+    for path, model in (
+        (f"/v1/labourers/{lid}/matches", PostMatches),
+        (f"/v1/posts/{pid}/candidates", LabourerMatches),
+    ):
+        response = client.get(path, headers=admin)
+        assert (
+            response.status_code == 200 and response.headers["content-type"] == "application/json"
+        )
+        parsed = model.model_validate_json(response.content, strict=False)
+        assert parsed.items, path
+        assert response.content == JSONResponse(parsed.model_dump(mode="json")).body
 
 
 def test_employed_labourer_gets_no_posts(

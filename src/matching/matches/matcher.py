@@ -24,6 +24,7 @@ from matching.scoring import (
     PostArrays,
     PostRecord,
     ScoringContext,
+    ScoringWeights,
     SkillSpace,
     region_parts,
     score_labourers_for_post,
@@ -63,6 +64,9 @@ class Matcher:
         # were shown for (ReadModel.shown); threads share it through single dict operations,
         # atomic in Python.
         self.shown_posts: dict[int, tuple[tuple[int, int] | None, date, Any]] = {}
+        # Each province's learned weights in force, with the weights counter and the day they
+        # were read for (ReadModel.province_weights).
+        self.province_weights: dict[str, tuple[int, date, ScoringWeights | None]] = {}
 
     @cached_property
     def context(self) -> ScoringContext:

@@ -17,13 +17,13 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from matching.changes import LABOURERS, POSTS, current_seqs
+from matching.changes import LABOURERS, POSTS, WEIGHTS, seen_seqs
 from matching.database import READ_ONLY
 from matching.matches.live import Snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post
-from matching.rules import places
+from matching.rules import learned_weights, places
 from matching.scoring import (
     Explanation,
     LabourerArrays,
@@ -113,16 +113,14 @@ class ReadModel:
         self._tables: dict[date, PostTable] = {}  # a plan's widening search asks again
         self._context: ScoringContext | None = None  # weights other than the settings'
         self._places: places.Places | None = None  # read once: a push of many posts asks often
-        self._seqs: dict[str, int] | None = None
 
     def _seq(self, name: str) -> int | None:
-        """A change counter: for a reader, as first read (both counters in one statement);
-        None for a writer, whose own writes may move a counter between its reads."""
+        """A change counter: for a reader, as the request first read them (every counter in
+        one statement, shared with the key's check: changes.seen_seqs); None for a writer,
+        whose own writes may move a counter between its reads."""
         if not self._session.info.get(READ_ONLY):
             return None
-        if self._seqs is None:
-            self._seqs = current_seqs(self._session)
-        return self._seqs.get(name, 0)
+        return seen_seqs(self._session).get(name, 0)
 
     def _post_snapshot(self) -> Snapshot[PostArrays, PostRecord]:
         if self._posts is None:
@@ -145,6 +143,22 @@ class ReadModel:
         docs/scoring.md); None: the settings' weights again."""
         base = self._matcher.context
         self._context = None if weights is None else replace(base, weights=weights)
+
+    def province_weights(self, province: str) -> ScoringWeights | None:
+        """The learned weights in force for a province today (None: the settings'), as
+        `learned_weights.current` reads them; kept per process while the weights counter
+        stands where it stood (a reader's: the counter is read with the key anyway), so a
+        match reads no fit (issue 14)."""
+        seq = self._seq(WEIGHTS)
+        if seq is None:
+            return learned_weights.current(self._session, province, self.today)
+        kept = self._matcher.province_weights
+        entry = kept.get(province)
+        if entry is not None and entry[:2] == (seq, self.today):
+            return entry[2]
+        weights = learned_weights.current(self._session, province, self.today)
+        kept[province] = (seq, self.today, weights)
+        return weights
 
     def profiles(self, ids: Iterable[int]) -> dict[int, LabourerProfile]:
         """Profiles of these labourers (seeking or not) that exist, by id.

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from matching.auth.deps import RequireRoles
 from matching.auth.models import Role
@@ -15,6 +16,7 @@ from matching.matches.schemas import LabourerMatches, PairExplanation, PostMatch
 from matching.posts.models import PostType
 from matching.regions.validation import canonical_region_code
 from matching.rules.feedback import Window
+from matching.schemas import json_response
 
 router = APIRouter(tags=["matching"], responses=problem_responses(401, 403, 404))
 StaffAdminApp = Annotated[Principal, Depends(RequireRoles(Role.admin, Role.staff, Role.app))]
@@ -26,6 +28,7 @@ K = Annotated[int, Query(ge=1, le=100, description="How many / 返回条数")]
     "/v1/labourers/{labourer_id:id}/matches",
     summary="Recommended posts for a labourer / 为劳动力推荐岗位",
     operation_id="match_posts_for_labourer",
+    response_model=PostMatches,
     responses=problem_responses(422),
 )
 def match_posts(
@@ -38,9 +41,9 @@ def match_posts(
     post_type: Annotated[PostType | None, Query(description="岗位类型")] = None,
     region: Annotated[str | None, Query(description="Workplace region prefix / 工作地")] = None,
     min_wage: Annotated[int | None, Query(ge=0, le=200_000, description="最低月薪")] = None,
-) -> PostMatches:
+) -> Response:
     """Top-k open posts with score, per-component breakdown and reasons."""
-    return service.matches_for_labourer(
+    found = service.matches_for_labourer(
         session,
         indexes,
         labourer_id=labourer_id,
@@ -52,6 +55,7 @@ def match_posts(
         window=Window(settings.decline_cooldown_months, settings.taste_memory_months),
         learned=settings.uses_learned_weights,
     )
+    return json_response(found)
 
 
 @router.get(
@@ -78,6 +82,7 @@ def explain_match(
     "/v1/posts/{post_id:id}/candidates",
     summary="Candidate labourers for a post / 岗位候选人",
     operation_id="match_labourers_for_post",
+    response_model=LabourerMatches,
     responses=problem_responses(422),
 )
 def match_candidates(
@@ -86,6 +91,7 @@ def match_candidates(
     principal: CandidateReaders,
     indexes: ReadModelDep,
     k: K = 50,
-) -> LabourerMatches:
+) -> Response:
     """Top-k labourers; staff see their regions only, an agency (own posts) anonymised profiles."""
-    return service.candidates_for_post(session, indexes, post_id=post_id, principal=principal, k=k)
+    found = service.candidates_for_post(session, indexes, post_id=post_id, principal=principal, k=k)
+    return json_response(found)

@@ -51,10 +51,9 @@ def _seeker_profile(
     return profile
 
 
-def _use_province_weights(session: Session, indexes: ReadModel, profile: LabourerProfile) -> None:
+def _use_province_weights(indexes: ReadModel, profile: LabourerProfile) -> None:
     """Score with the weights in force for the labourer's province (rules.learned_weights)."""
-    province = learned_weights.province_of(profile.region)
-    indexes.use_weights(learned_weights.current(session, province, indexes.today))
+    indexes.use_weights(indexes.province_weights(learned_weights.province_of(profile.region)))
 
 
 def matches_for_labourer(
@@ -75,7 +74,7 @@ def matches_for_labourer(
     today = indexes.today
     profile = _seeker_profile(session, indexes, labourer_id, principal)
     if learned:
-        _use_province_weights(session, indexes, profile)
+        _use_province_weights(indexes, profile)
     found = indexes.top_posts(
         profile,
         k=k,
@@ -185,7 +184,7 @@ def explain(
     profile = indexes.profile(labourer.id)
     assert profile is not None  # get_labourer found it in this transaction
     if learned:
-        _use_province_weights(session, indexes, profile)
+        _use_province_weights(indexes, profile)
     result = indexes.explain(profile, indexes.record_of(post))
     return PairExplanation(
         labourer_id=labourer.id,
