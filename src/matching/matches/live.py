@@ -162,16 +162,22 @@ class Snapshot(Generic[Arrays, Record]):
     seq: int
     built_on: date
 
+    def current(self, rid: int) -> tuple[Block[Arrays], int] | None:
+        """The block and row holding the record's current contents (a changed record's is the
+        delta's), or None when the record is not current."""
+        if self.delta is not None and (row := self.delta.rows.get(rid)) is not None:
+            return self.delta, row
+        row = self.main.rows.get(rid)
+        if row is None or not self.main.alive[row]:
+            return None
+        return self.main, row
+
     def version(self, rid: int) -> tuple[int, int] | None:
         """A token for the record's current contents, equal for as long as they are unchanged
         (its block's serial and row); None when the record is not current. Records are made
         from the tables on each access, so an object's identity cannot tell this."""
-        if self.delta is not None and (row := self.delta.rows.get(rid)) is not None:
-            return self.delta.serial, row
-        row = self.main.rows.get(rid)
-        if row is None or not self.main.alive[row]:
-            return None
-        return self.main.serial, row
+        found = self.current(rid)
+        return None if found is None else (found[0].serial, found[1])
 
     def blocks(self) -> list[Block[Arrays]]:
         """Main then delta."""

@@ -188,14 +188,17 @@ class Matcher:
         post_kind: int | None = None,
         region: str | None = None,
         min_wage: int | None = None,
+        packed: LabourerArrays | None = None,
     ) -> list[Match]:
-        """The k best posts for a labourer across the snapshot's blocks."""
+        """The k best posts for a labourer across the snapshot's blocks; `packed`: the
+        labourer's row of the labourer index (ReadModel.top_posts), else packed once here."""
         found: list[Match] = []
         within = reach(profile)
+        one = packed if packed is not None else LabourerArrays.from_profiles([profile])
         for block in snap.blocks():
             arrays, mask = _within_reach(block, within)
             mask = _post_mask(arrays, mask, post_kind, region, min_wage)
-            found += score_posts_for_labourer(profile, arrays, context, today=today, k=k, mask=mask)
+            found += score_posts_for_labourer(one, arrays, context, today=today, k=k, mask=mask)
         return _best(found, k, key=lambda m: m.post_id)
 
     def top_labourers(

@@ -266,8 +266,17 @@ class ReadModel:
         """The k best open posts for a labourer, optionally of one kind, region or wage."""
         snapshot = self._post_snapshot()
         return self._matcher.top_posts(profile, snapshot, self.context, today=self.today, k=k,
-                                       post_kind=post_kind, region=region,
-                                       min_wage=min_wage)  # fmt: skip
+                                       post_kind=post_kind, region=region, min_wage=min_wage,
+                                       packed=self._indexed_row(profile.id))  # fmt: skip
+
+    def _indexed_row(self, labourer_id: int) -> LabourerArrays | None:
+        """The labourer's current row of the labourer index as arrays of its own (sliced: packing
+        the profile again cost a match about a tenth of its time), when this request took its
+        profiles from the index; None otherwise."""
+        if self._labourers is None:
+            return None
+        found = self._labourers.current(labourer_id)
+        return None if found is None else found[0].arrays.row(found[1])
 
     def top_labourers(
         self, post: PostRecord, *, k: int, region_scopes: Sequence[str] | None = None

@@ -122,7 +122,7 @@ def _restrict(candidates: Bool, mask: Bool | None, n: int) -> Bool:
 
 
 def score_posts_for_labourer(
-    profile: LabourerProfile,
+    labourer: LabourerProfile | LabourerArrays,
     posts: PostArrays,
     ctx: ScoringContext,
     *,
@@ -130,10 +130,17 @@ def score_posts_for_labourer(
     k: int = 10,
     mask: Bool | None = None,
 ) -> list[Match]:
-    """The k best eligible posts for one labourer; `mask` can further restrict the posts."""
+    """The k best eligible posts for one labourer (a profile, or already one row of arrays:
+    `LabourerArrays.row` of an index); `mask` can further restrict the posts."""
     if len(posts) == 0:
         return []
-    lab = LabourerArrays.from_profiles([profile])
+    lab = (
+        labourer
+        if isinstance(labourer, LabourerArrays)
+        else LabourerArrays.from_profiles([labourer])
+    )
+    if len(lab) != 1:
+        raise ValueError(f"one labourer is scored at a time, not {len(lab)}")
     scored = _score(lab, posts, ctx, day_number(today))
     rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
     return [_match(_Cell(lab, 0, posts, int(r), scored, int(r)), ctx) for r in rows]
