@@ -14,6 +14,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,14 +47,51 @@ def interleaved(clients: dict[str, httpx.Client], paths: list[str]) -> dict[str,
 def load_rounds(
     bases: dict[str, tuple[str, dict[str, str]]], paths: list[str], rounds: int, seconds: float
 ) -> dict[str, list[float]]:
-    """Requests a second at 16 connections, `rounds` rounds of each side, alternating."""
+    """Requests a second at 16 connections, `rounds` rounds of each side, alternating; driven
+    by wrk when it is installed (benchmarks/run installs it), else by httpx."""
     found: dict[str, list[float]] = {side: [] for side in bases}
     sides = list(bases)
     for r in range(rounds):
         for side in sides if r % 2 == 0 else sides[::-1]:
             base, headers = bases[side]
-            found[side].append(asyncio.run(_load(base, headers, paths, 16, seconds)))
+            if shutil.which("wrk"):
+                found[side].append(wrk(base, headers, paths, 16, seconds))
+            else:
+                found[side].append(asyncio.run(_load(base, headers, paths, 16, seconds)))
     return found
+
+
+def wrk(
+    base: str, headers: dict[str, str], paths: list[str], connections: int, seconds: float
+) -> float:
+    """Requests a second wrk gets at `connections` connections in `seconds`, each connection
+    going through `paths` in turn (a C client: an httpx one on the same two cores took as much
+    CPU as the service it loaded). Any answer but 2xx fails the round."""
+    lua = (
+        "local paths = {"
+        + ", ".join(json.dumps(p) for p in paths)
+        + "}\n"
+        + (
+            "local i = 0\n"
+            "request = function()\n"
+            "  i = i + 1\n"
+            "  return wrk.format('GET', paths[(i % #paths) + 1])\n"
+            "end\n"
+        )
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua)
+        script.flush()
+        command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s",
+                   "-s", script.name, *(f for k, v in headers.items() for f in ("-H", f"{k}: {v}")),
+                   base]  # fmt: skip
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw failures:\n{output}")
+    found = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    if found is None:
+        raise RuntimeError(f"no rate in wrk's output:\n{output}")
+    return round(float(found.group(1)), 1)
 
 
 async def _load(
@@ -128,6 +167,7 @@ def main() -> None:
             print(f"{name}: {out[name]}", file=sys.stderr)
         bases = {side: (base, headers) for side, (base, _, headers) in services.items()}
         rounds = load_rounds(bases, matches, args.rounds, args.load_s)
+        out["load_tool"] = "wrk" if shutil.which("wrk") else "httpx"
         out["requests_per_s_16_connections"] = {
             side: {"rounds": r, "median": statistics.median(r)} for side, r in rounds.items()
         }
