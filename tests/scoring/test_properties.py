@@ -21,6 +21,7 @@ from matching.scoring import (
     PostRecord,
     ScoringContext,
     Willingness,
+    core,
     explain_pair,
     score_labourers_for_post,
     score_posts_for_labourer,
@@ -299,6 +300,29 @@ def test_top_labourers_agree_with_top_posts(
     assert set(reverse) == {i for i, e in expected.items() if e.eligible}
     for i, total in reverse.items():
         assert math.isclose(total, expected[i].total, abs_tol=1e-6)
+
+
+@PROPERTY
+@given(
+    people=st.lists(profiles(), min_size=1, max_size=80),
+    post=posts(),
+    seed=st.integers(0, 2**16),
+)
+def test_candidates_scored_on_the_passing_rows_equal_scoring_everyone(
+    ctx: ScoringContext, people: list[LabourerProfile], post: PostRecord, seed: int
+) -> None:
+    """score_labourers_for_post scores only the labourers that pass the hard filters (and the
+    mask): the same labourers, totals, breakdowns and reasons, to the bit, as scoring every
+    labourer and ranking the passing ones (what it did before: the reference here)."""
+    people = [LabourerProfile(**(p.__dict__ | {"id": i + 1})) for i, p in enumerate(people)]
+    labourers = LabourerArrays.from_profiles(people)
+    mask = np.random.default_rng(seed).random(len(people)) < 0.8
+    one = PostArrays.from_records([post])
+    everyone = core._score(labourers, one, ctx, day_number(TODAY))
+    rows = core.top_k(everyone.total, everyone.eligible & mask, labourers.ids, 20)
+    want = [core._match(core._Cell(labourers, int(r), one, 0, everyone, int(r)), ctx) for r in rows]
+    got = score_labourers_for_post(post, labourers, ctx, today=TODAY, k=20, mask=mask)
+    assert got == want
 
 
 @PROPERTY

@@ -465,6 +465,21 @@ class LabourerArrays:
         )
         return one
 
+    def per_labourer(self, rows: I64) -> "LabourerArrays":
+        """These rows' per-labourer columns (derived ones included), for the components scored
+        pair by pair: the candidates of a post are scored only on the rows that pass the hard
+        filters (scoring.core.score_labourers_for_post). Their skill and preference lists and
+        inverted indexes are left out (None: a use fails loudly); the skills and preference
+        components are computed on the whole set, through its inverted indexes."""
+        part = object.__new__(LabourerArrays)
+        for f in fields(self):
+            if f.name not in _ROW_SPECIAL:
+                _set(part, **{f.name: getattr(self, f.name)[rows]})
+        _set(part, unit=tuple(axis[rows] for axis in self.unit), max_index=self.max_index)
+        for name in _ROW_SPECIAL - {"unit", "max_index"}:
+            _set(part, **{name: None})
+        return part
+
     @classmethod
     def from_profiles(cls, profiles: Iterable[LabourerProfile]) -> "LabourerArrays":
         """Pack labourer profiles into arrays. Directly, not through LabourerColumns: every

@@ -39,8 +39,14 @@ def filter_masks(
 def eligible(lab: LabourerArrays, post: PostArrays, level: I8, today: int) -> Bool:
     """True where the pair passes every hard filter."""
     masks = list(filter_masks(lab, post, level, today).values())
-    result = np.ones(np.broadcast_shapes(*(m.shape for m in masks)), dtype=np.bool_)
-    for mask in masks:
+    shape = np.broadcast_shapes(*(m.shape for m in masks))
+    # The one side's filters are one value each (one post's against many labourers): when one
+    # fails nobody passes, and the others need no pass over every row.
+    full = [m for m in masks if m.shape == shape]
+    if not all(bool(m.all()) for m in masks if m.shape != shape):
+        return np.zeros(shape, dtype=np.bool_)
+    result = np.ones(shape, dtype=np.bool_)
+    for mask in full:
         result &= mask
     return result
 
