@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.auth.models import Role
@@ -122,8 +122,17 @@ def _post_match(
     )
 
 
+# Built once: building and keying it each time cost a first showing of ten posts 0.4 of its
+# 2.1 ms (issue 14).
+_POSTS_SHOWN = (
+    select(Post)
+    .where(Post.id.in_(bindparam("post_ids", expanding=True)))
+    .options(selectinload(Post.skills))
+)
+
+
 def _shown_posts(session: Session, today: date, ids: list[int]) -> dict[int, PostRead]:
-    rows = session.scalars(select(Post).where(Post.id.in_(ids)).options(selectinload(Post.skills)))
+    rows = session.scalars(_POSTS_SHOWN, {"post_ids": ids})
     return {p.id: present_post(p, today) for p in rows}
 
 
@@ -161,8 +170,13 @@ def candidates_for_post(
     return LabourerMatches(post_id=post.id, anonymised=anonymise, count=len(items), items=items)
 
 
+_NAMES = select(Labourer.id, Labourer.name).where(
+    Labourer.id.in_(bindparam("labourer_ids", expanding=True))
+)  # built once, as _POSTS_SHOWN
+
+
 def _names(session: Session, ids: list[int]) -> dict[int, str]:
-    rows = session.execute(select(Labourer.id, Labourer.name).where(Labourer.id.in_(ids)))
+    rows = session.execute(_NAMES, {"labourer_ids": ids})
     return {int(i): str(n) for i, n in rows}
 
 
