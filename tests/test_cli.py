@@ -54,3 +54,39 @@ def test_serve_with_several_workers_gives_them_one_index_store(
     monkeypatch.setattr(cli, "SHM_ROOM", 2**62)  # a container's small /dev/shm: the temp dir
     with cli._index_store(settings, workers=2):
         assert not os.environ["MATCHING_INDEX_STORE"].startswith("/dev/shm")
+
+
+def _dead_pid() -> int:
+    """The id of a process that has finished (and been reaped)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
+
+
+def test_a_killed_services_index_store_is_removed_at_the_next_start(tmp_path: Path) -> None:
+    """A service killed before it removed its store directory (kill -9, out of memory) left
+    its index in /dev/shm: the next `serve` removes it, and keeps those of services that
+    still run and directories that are not a service's."""
+    from matching import cli
+
+    stale, live, foreign = (tmp_path / f"matching-index-{n}" for n in ("stale", "live", "x"))
+    for directory, owner in ((stale, str(_dead_pid())), (live, str(os.getpid())),
+                             (foreign, None)):  # fmt: skip
+        directory.mkdir()
+        (directory / "labourers-2026-12-06-000000000001.idx").write_bytes(b"\0" * 1024)
+        if owner is not None:
+            (directory / cli.OWNER).write_text(owner)
+    (tmp_path / "other").mkdir()
+    assert cli.remove_stale_stores(tmp_path) == [stale]
+    assert not stale.exists() and live.is_dir() and foreign.is_dir()
+    assert (tmp_path / "other").is_dir()
+
+
+def test_serve_writes_its_own_id_into_the_store_it_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matching import cli
+    from matching.settings import Settings
+
+    monkeypatch.delenv("MATCHING_INDEX_STORE", raising=False)
+    with cli._index_store(Settings(database_url="sqlite://"), workers=2):
+        shared = Path(os.environ["MATCHING_INDEX_STORE"])
+        assert (shared / cli.OWNER).read_text() == str(os.getpid())

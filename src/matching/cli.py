@@ -185,13 +185,39 @@ def _index_store(settings: Settings, workers: int) -> Iterator[None]:
     if workers < 2 or settings.index_store is not None:
         yield
         return
-    directory = tempfile.mkdtemp(prefix="matching-index-", dir=_roomy_shm())
+    root = _roomy_shm()
+    remove_stale_stores(Path(root or tempfile.gettempdir()))
+    directory = tempfile.mkdtemp(prefix=STORE_PREFIX, dir=root)
+    Path(directory, OWNER).write_text(str(os.getpid()))
     os.environ["MATCHING_INDEX_STORE"] = directory  # the workers' settings read it
     try:
         yield
     finally:
         os.environ.pop("MATCHING_INDEX_STORE", None)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+STORE_PREFIX = "matching-index-"
+OWNER = "owner.pid"  # the serving process's id, in the store directory it made
+
+
+def remove_stale_stores(root: Path) -> list[Path]:
+    """Remove the store directories of services that died without removing theirs (killed,
+    or out of memory): in /dev/shm a left-over index holds its memory until the host restarts,
+    and every restart after a crash would leave one more. A directory whose owner still runs
+    is kept, as is one without an owner file (not ours to judge); returns those removed."""
+    from matching.matches.store import process_alive  # numpy and the scorer: only when serving
+
+    removed = []
+    for directory in root.glob(f"{STORE_PREFIX}*"):
+        try:
+            owner = int((directory / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if not process_alive(owner):
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
 
 
 SHM_ROOM = 2 * 2**30  # free bytes /dev/shm must have to hold the index (277 MB at 2 M labourers)

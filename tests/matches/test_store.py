@@ -27,7 +27,8 @@ from matching.matches import read_model, snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.read_model import ReadModel
 from matching.matches.snapshot import labourer_profiles
-from matching.matches.store import LabourerStore, map_arrays, write_arrays
+from matching.matches.store import LabourerStore, map_arrays, remove_orphans, write_arrays
+from matching.scoring.arrays import LabourerColumns
 from matching.settings import Settings
 
 TODAY = date(2026, 11, 23)
@@ -273,3 +274,25 @@ def test_many_profiles_at_once_are_the_records(
     assert list(found) == [people[8].id, people[0].id, people[4].id]
     assert found == {i: snap.records[i] for i in found}
     assert found[people[0].id].able_and_seeking is False  # the delta's row
+
+
+def test_a_half_written_file_of_a_killed_writer_is_removed(tmp_path: Path) -> None:
+    """A writer killed mid-write leaves its temporary file (in /dev/shm: memory): the next
+    publisher removes it, and leaves a live writer's alone."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    name = "labourers-2026-12-06-000000000007.idx"
+    orphan = tmp_path / f".{name}.{int(dead.stdout)}.tmp"
+    writing = tmp_path / f".{name}.{os.getpid()}.tmp"
+    for path in (orphan, writing):
+        path.write_bytes(b"half")
+    assert remove_orphans(tmp_path) == [orphan]
+    assert not orphan.exists() and writing.exists()
+    writing.unlink()
+    orphan.write_bytes(b"half")
+    store = LabourerStore(tmp_path)
+    table = LabourerColumns.from_profiles([])
+    with store.lock():
+        store.publish(table, table.pack(), 7, date(2026, 12, 6))
+    assert not orphan.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".idx"] == [name]

@@ -17,7 +17,9 @@ removed when a new one is published: a process that still maps one keeps its pag
 lets go (unlinking a mapped file is safe; cutting one short in place is not — a process reading
 past its new end is killed by SIGBUS — so files are only ever replaced, never rewritten). A
 file that cannot be published or read (a full disk, a damaged file) is logged, and the worker
-builds its own copy, or publishes a fresh file over the damaged one (matches.matcher).
+builds its own copy, or publishes a fresh file over the damaged one (matches.matcher). A
+publisher also removes what a writer killed mid-write left (`remove_orphans`), and `matching
+serve` the directories of services killed before they removed theirs.
 
 File layout: the magic line, an 8-byte little-endian header length, the JSON header (each
 array's name, dtype, shape and offset, and the table's code lists), then the arrays, each at
@@ -101,6 +103,7 @@ class LabourerStore:
         for old in self._files():
             if old.path != path:
                 old.path.unlink(missing_ok=True)
+        remove_orphans(self.directory)
         return SharedFile(path, day, seq)
 
     @staticmethod
@@ -121,6 +124,32 @@ class LabourerStore:
             if name.startswith("arrays.")
         }
         return LabourerArrays.from_parts(parts), table
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this host (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TEMPORARY = re.compile(r"^\.labourers-.*\.(\d+)\.tmp$")
+
+
+def remove_orphans(directory: Path) -> list[Path]:
+    """Remove the half-written files of writers that died mid-write (killed: `write_arrays`
+    removes its own on any error), named by their writer's process id; returns them."""
+    removed = []
+    for path in directory.glob(".labourers-*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if match is not None and not process_alive(int(match[1])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def write_arrays(path: Path, arrays: Mapping[str, npt.NDArray[Any]], meta: dict[str, Any]) -> None:
