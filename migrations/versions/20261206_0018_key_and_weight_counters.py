@@ -4,8 +4,8 @@ Each web worker keeps the keys it has authenticated and the learned weights it h
 (issue 14: those two statements were a third of a match's SQL), and trusts them only while
 these counters stand where they stood when it read them: one statement, the change counters
 every match reads anyway, tells it whether anything changed. The counters are moved by
-triggers, so that any change counts: a key revoked by the service, by `matching keys revoke`
-or by hand in psql, an agency suspended or restored, a fit stored. docs/architecture.md,
+triggers, so that any change counts: a key revoked or deleted by the service, by `matching
+keys revoke` or by hand in psql, an agency suspended or restored, a fit stored. docs/architecture.md,
 "What a worker keeps between requests".
 
 On SQLite a later migration that rebuilds `api_keys`, `agencies` or `learned_weights` with
@@ -27,11 +27,14 @@ down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, counter, the change that counts: the columns an UPDATE must touch, None for any)
+# (table, counter, the changes that count). A new key changes no key a worker keeps (it keeps
+# only keys it found, and a new key's hash is new), nor does a new agency (it has no keys yet):
+# inserting them moves nothing, so minting keys by the thousand in one transaction (a test's)
+# does not pile up versions of the counter's row. A new fit does change the weights in force.
 WATCHED = (
-    ("api_keys", "keys", None),
-    ("agencies", "keys", "suspended_at"),  # a suspended agency's keys stop working
-    ("learned_weights", "weights", None),
+    ("api_keys", "keys", ("UPDATE", "DELETE")),
+    ("agencies", "keys", ("UPDATE OF suspended_at",)),  # a suspended agency's keys stop working
+    ("learned_weights", "weights", ("INSERT", "UPDATE", "DELETE")),
 )
 
 
@@ -48,29 +51,27 @@ def create_triggers() -> None:
             END $$
             """
         )
-    for table, counter, column in WATCHED:
+    for table, counter, events in WATCHED:
         if postgresql:
-            update = "UPDATE" if column is None else f"UPDATE OF {column}"
             op.execute(
-                f"CREATE TRIGGER {table}_bump_{counter} AFTER INSERT OR {update} OR DELETE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counter('{counter}')"
+                f"CREATE TRIGGER {table}_bump_{counter} AFTER {' OR '.join(events)} ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION bump_change_counter('{counter}')"
             )
             continue
         bump = f"UPDATE change_counters SET seq = seq + 1 WHERE name = '{counter}'"
-        update = "UPDATE" if column is None else f"UPDATE OF {column}"
-        for event in ("INSERT", update, "DELETE"):
+        for event in events:
             name = f"{table}_bump_{counter}_{event.split()[0].lower()}"
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {bump}; END")
 
 
 def drop_triggers() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    for table, counter, _ in WATCHED:
+    for table, counter, events in WATCHED:
         if postgresql:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_{counter} ON {table}")
             continue
-        for event in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_{counter}_{event}")
+        for event in events:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_{counter}_{event.split()[0].lower()}")
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS bump_change_counter()")
 

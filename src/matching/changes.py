@@ -4,8 +4,8 @@ Every write to a post or a labourer stamps the row with the next number of its c
 counter row stays locked until the writing transaction ends, so numbers are handed out in commit
 order: an index that has seen everything up to N only needs the rows stamped after N.
 
-Two more counters stamp nothing: the database's own triggers move them on any change to the API
-keys (an agency's suspension included) and to the learned weights (migration 0018), so that
+Two more counters stamp nothing: the database's own triggers move them on any change to an API
+key (an agency's suspension included) and to the learned weights (migration 0018), so that
 what a worker keeps of those is known to be current while its counter stands still.
 """
 

@@ -48,6 +48,11 @@ def test_a_key_is_read_once_while_no_key_changes(
     assert minted.status_code == 201
     key_reads.clear()
     assert client.get("/v1/posts", headers=admin).status_code == 200
+    assert key_reads == []  # a new key changes no kept one
+    revoked = client.delete(f"/v1/keys/{minted.json()['id']}", headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    key_reads.clear()
+    assert client.get("/v1/posts", headers=admin).status_code == 200
     assert len(key_reads) == 1  # a key changed (another one): read again
 
 
@@ -116,13 +121,15 @@ def test_the_counters_move_on_every_change_to_keys_and_fits(session: Session) ->
         "INSERT INTO api_keys (name, prefix, key_hash, role, region_scopes, created_at) "
         "VALUES ('k', 'mk_x', 'h', 'app', '[]', CURRENT_TIMESTAMP)"
     ))  # fmt: skip
+    # A new key changes no key a worker keeps (only keys found are kept): no move.
+    assert seq(KEYS) == keys
     session.execute(text("UPDATE api_keys SET name = 'k2' WHERE key_hash = 'h'"))
     session.execute(text("DELETE FROM api_keys WHERE key_hash = 'h'"))
-    assert (seq(KEYS), seq(WEIGHTS)) == (keys + 3, weights)
+    assert (seq(KEYS), seq(WEIGHTS)) == (keys + 2, weights)
     session.execute(text(
         "INSERT INTO learned_weights (province, fitted_on, created_at, outcome, settings_weights,"
         " intercept, scale, pushes, applied, holdout_pushes) VALUES ('43', '2026-11-01',"
         " CURRENT_TIMESTAMP, 'too_few', '{}', 0, 1, 0, 0, 0)"
     ))  # fmt: skip
     session.execute(text("DELETE FROM learned_weights WHERE province = '43'"))
-    assert (seq(KEYS), seq(WEIGHTS)) == (keys + 3, weights + 2)
+    assert (seq(KEYS), seq(WEIGHTS)) == (keys + 2, weights + 2)

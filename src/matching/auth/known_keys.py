@@ -3,8 +3,9 @@
 Every request presents its key; looking it up was one of the statements a match spent more time
 on than its scoring (issue 14). A worker keeps what it read of each key it has seen, with the
 value the `keys` change counter had then, and trusts it only while the counter stands there: the
-database's triggers move that counter on any change to any key or to an agency's suspension,
-whoever makes it (migration 0018), and a request reads the counters in one statement it needs
+database's triggers move that counter on any change to an existing key or to an agency's
+suspension, whoever makes it (migration 0018; a new key changes no key kept, since only keys
+found are kept), and a request reads the counters in one statement it needs
 anyway (changes.seen_seqs). A revoked key is refused by the next request in every worker.
 Unknown keys are not kept (a stream of made-up keys must not fill memory); expiry is checked
 against today on every request, so a kept key expires on time.
