@@ -18,6 +18,7 @@ from alembic import command
 from matching.auth import service as keys
 from matching.auth.models import Role
 from matching.database import make_engine, make_sessionmaker, session_scope
+from matching.kit.processes import pid_exists
 from matching.migrations_state import alembic_config
 from matching.settings import Settings, get_settings
 
@@ -206,15 +207,13 @@ def remove_stale_stores(root: Path) -> list[Path]:
     or out of memory): in /dev/shm a left-over index holds its memory until the host restarts,
     and every restart after a crash would leave one more. A directory whose owner still runs
     is kept, as is one without an owner file (not ours to judge); returns those removed."""
-    from matching.matches.store import process_alive  # numpy and the scorer: only when serving
-
     removed = []
     for directory in root.glob(f"{STORE_PREFIX}*"):
         try:
             owner = int((directory / OWNER).read_text())
         except (OSError, ValueError):
             continue
-        if not process_alive(owner):
+        if not pid_exists(owner):
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
     return removed

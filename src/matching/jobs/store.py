@@ -15,6 +15,7 @@ from matching.clock import wall_now
 from matching.errors import PROBLEM_BASE, Conflict, NotFound, idempotency_key_reused
 from matching.jobs.models import ENDED, Job, JobState
 from matching.jobs.progress import Snapshot
+from matching.kit.processes import pid_exists
 from matching.scope import Scoped, scope_clause
 
 HOST = socket.gethostname()[:80]
@@ -342,13 +343,7 @@ class Alive:
         now = _started(int(pid))
         if now is not None:
             return started in ("0", str(now))  # "0": started unknown when it claimed
-        try:  # no /proc: whether the pid exists
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # exists, another user's
-            return True
-        return True
+        return pid_exists(int(pid))  # no /proc: whether the pid exists
 
 
 class Caller(Scoped, Protocol):

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matching.kit.processes import pid_exists
 from matching.scoring import LabourerArrays
 from matching.scoring.arrays import LabourerColumns
 
@@ -126,17 +127,6 @@ class LabourerStore:
         return LabourerArrays.from_parts(parts), table
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process of this id runs on this host (one of another user's counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 _TEMPORARY = re.compile(r"^\.labourers-.*\.(\d+)\.tmp$")
 
 
@@ -146,7 +136,7 @@ def remove_orphans(directory: Path) -> list[Path]:
     removed = []
     for path in directory.glob(".labourers-*.tmp"):
         match = _TEMPORARY.match(path.name)
-        if match is not None and not process_alive(int(match[1])):
+        if match is not None and not pid_exists(int(match[1])):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
