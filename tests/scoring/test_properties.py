@@ -26,9 +26,11 @@ from matching.scoring import (
     score_labourers_for_post,
     score_posts_for_labourer,
 )
-from matching.scoring.batch import score_group, top_per_row
+from matching.scoring.batch import FOLD, distinct_lists, group_skills, score_group, top_per_row
 from matching.scoring.codes import day_number
+from matching.scoring.components import best_similarity
 from matching.scoring.geo import haversine_km
+from matching.scoring.sparse import csr
 
 TODAY = date(2025, 6, 1)
 TAXONOMY = 9  # entries in the conftest taxonomy
@@ -382,6 +384,75 @@ def test_group_scores_equal_one_at_a_time(
         assert totals[i].tolist() == expected  # bit for bit; -inf where a filter fails
         best = [(int(posts.ids[c]), float(totals[i, c])) for c in cols[rows == i]]
         assert best == [(m.post_id, float(np.float32(m.total))) for m in one[:k]]
+
+
+@PROPERTY
+@given(group=groups(), records=post_lists(), k=st.integers(1, 12), copies=st.integers(2, 4))
+def test_a_group_of_repeated_labourers_scores_like_its_first_copy(
+    ctx: ScoringContext,
+    group: list[LabourerProfile],
+    records: list[PostRecord],
+    k: int,
+    copies: int,
+) -> None:
+    """The group scorer computes skills, wages and preferences once per distinct list or value
+    and spreads them: repeated labourers (as in a county's group) get their first copy's row."""
+    posts = PostArrays.from_records(records)
+    today = day_number(TODAY)
+    once = score_group(LabourerArrays.from_profiles(group), posts, ctx, today)
+    repeated = score_group(LabourerArrays.from_profiles(group * copies), posts, ctx, today)
+    assert repeated.tolist() == np.tile(once, (copies, 1)).tolist()
+
+
+@PROPERTY
+@given(
+    scores=st.lists(st.sampled_from([-np.inf, 0.1, 0.25, 0.5, 0.75, 0.9]), min_size=1, max_size=12),
+    n_cols=st.integers(2 * FOLD - 3, 4 * FOLD + 5),
+    n_rows=st.integers(1, 4),
+    wanted=st.lists(st.integers(0, 40), min_size=4, max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_top_per_row_of_wide_rows_equals_sorting_every_row(
+    scores: list[float], n_cols: int, n_rows: int, wanted: list[int], seed: int
+) -> None:
+    """Rows wide enough that the k-th best is bounded from column groups' maxima; few distinct
+    values, so that ties (broken by id) and -inf are everywhere."""
+    rng = np.random.default_rng(seed)
+    totals = rng.choice(np.array(scores, dtype=np.float32), size=(n_rows, n_cols))
+    ids = rng.permutation(n_cols * 3)[:n_cols].astype(np.int64)
+    rows, cols = top_per_row(totals, ids, wanted[:n_rows])
+    expected = []
+    for r in range(n_rows):
+        finite = [c for c in range(n_cols) if np.isfinite(totals[r, c])]
+        ranked = sorted(finite, key=lambda c: (-totals[r, c], ids[c]))[: wanted[r]]
+        expected += [(r, c) for c in ranked]
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == expected
+
+
+SKILL_LIST = st.lists(st.integers(0, TAXONOMY - 1), max_size=3, unique=True)
+
+
+@PROPERTY
+@given(lists=st.lists(SKILL_LIST, max_size=12))
+def test_distinct_lists_name_each_list_by_its_first_row(lists: list[list[int]]) -> None:
+    indptr, indices = csr(lists)
+    first, inverse = distinct_lists(indptr, indices)
+    assert first.tolist() == sorted(
+        {tuple(x): i for i, x in reversed(list(enumerate(lists)))}.values()
+    )
+    assert [lists[first[j]] for j in inverse.tolist()] == lists
+
+
+@PROPERTY
+@given(lists=st.lists(SKILL_LIST, min_size=1, max_size=8), data=st.data())
+def test_a_groups_skills_are_the_best_any_member_reaches(
+    ctx: ScoringContext, lists: list[list[int]], data: st.DataObject
+) -> None:
+    indptr, indices = csr(lists)
+    rows = data.draw(st.lists(st.integers(0, len(lists) - 1), min_size=1, unique=True))
+    got = group_skills(indptr, indices, np.array(rows, dtype=np.int64), ctx.skills)
+    each = [best_similarity(indices[indptr[r] : indptr[r + 1]], ctx.skills) for r in rows]
+    assert got.tolist() == np.max(each, axis=0).tolist()
 
 
 # ------------------------------------------------- policy orderings (docs/scoring.md)

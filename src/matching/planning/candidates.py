@@ -34,9 +34,14 @@ import numpy.typing as npt
 from matching.compute import Batch, InlineBatch
 from matching.matches.read_model import PostTable
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
-from matching.scoring.batch import group_keys, score_group, shared_score, top_per_row
+from matching.scoring.batch import (
+    group_keys,
+    group_skills,
+    score_group,
+    shared_score,
+    top_per_row,
+)
 from matching.scoring.codes import day_number
-from matching.scoring.components import best_similarity
 from matching.scoring.reach import KeyRange, key_range, reach_range
 from matching.scoring.types import Willingness
 
@@ -202,16 +207,14 @@ def _shortlist(job: _Job, g: int, far: I64, blocking: Blocking) -> I64:
     arrays = posts.arrays
     wages = lab.expected_wage[members]
     median = int(members[np.argsort(wages, kind="stable")[len(wages) // 2]])
-    shared = shared_score(lab.row(int(members[0])), lab.row(median),
-                          int(lab.required_level[members].min()), _take(arrays, far),
-                          ctx)  # fmt: skip
+    # Scored over the whole table and then picked: each post's value is computed alone, and
+    # copying the far rows out (most of a province's table) cost more than the scoring.
     value = np.full(len(arrays), -np.inf, dtype=np.float32)
-    value[far] = shared
+    value[far] = shared_score(lab.row(int(members[0])), lab.row(median),
+                              int(lab.required_level[members].min()), arrays, ctx)[far]  # fmt: skip
+    shared = value[far]
     keep = [far[_best(shared, blocking.far_overall)]]
-    space = ctx.skills
-    best = np.zeros(space.size + 1, dtype=np.float32)
-    for i in members.tolist():
-        np.maximum(best, best_similarity(lab.skills_of(i), space), out=best)
+    best = group_skills(lab.skill_indptr, lab.skill_indices, members, ctx.skills)
     skills = np.flatnonzero(best[:-1] >= np.float32(blocking.related_from))
     occupations = np.unique(lab.pref_indices[_entries(lab.pref_indptr, members)])
     for index, values in ((posts.by_skill, skills), (posts.by_occupation, occupations)):

@@ -72,10 +72,16 @@ def location(level: I8, dist_km: F32, lift: Bool, inv_decay_km: F32) -> F32:
 
 def wage(lab: LabourerArrays, post: PostArrays) -> F32:
     """1 at or above the expectation, linear down to 0 at half of it; fixed values when unknown."""
-    ratio = post.offered / np.maximum(lab.expected_wage, _ONE)
+    return wage_for(lab.expected_wage, lab.wage_expected, post)
+
+
+def wage_for(expected: F32, has_expectation: F32, post: PostArrays) -> F32:
+    """`wage` from the labourer's columns (any shape that broadcasts against the posts', such
+    as one row per distinct expectation: the same operations give the same floats)."""
+    ratio = post.offered / np.maximum(expected, _ONE)
     meets = np.clip(np.float32(2) * ratio - _ONE, _ZERO, _ONE)
     # No expectation → WAGE_NO_EXPECTATION; no stated wage → post.wage_base.
-    known = meets * lab.wage_expected + WAGE_NO_EXPECTATION * (_ONE - lab.wage_expected)
+    known = meets * has_expectation + WAGE_NO_EXPECTATION * (_ONE - has_expectation)
     score: F32 = known * post.wage_stated + post.wage_base
     return score
 
