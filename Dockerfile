@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MATCHING_ENVIRONMENT=production \
-    MATCHING_MIGRATIONS_DIR=/app/migrations
+    MATCHING_MIGRATIONS_DIR=/app/migrations \
+    NUMBA_CACHE_DIR=/tmp/numba-cache
 
 WORKDIR /app
 RUN groupadd --system matching && useradd --system --gid matching --home /app matching

@@ -26,7 +26,14 @@ from matching.scoring import (
     score_labourers_for_post,
     score_posts_for_labourer,
 )
-from matching.scoring.batch import FOLD, distinct_lists, group_skills, score_group, top_per_row
+from matching.scoring.batch import (
+    FOLD,
+    best_of_group,
+    distinct_lists,
+    group_skills,
+    score_group,
+    top_per_row,
+)
 from matching.scoring.codes import day_number
 from matching.scoring.components import best_similarity
 from matching.scoring.geo import haversine_km
@@ -402,6 +409,33 @@ def test_a_group_of_repeated_labourers_scores_like_its_first_copy(
     once = score_group(LabourerArrays.from_profiles(group), posts, ctx, today)
     repeated = score_group(LabourerArrays.from_profiles(group * copies), posts, ctx, today)
     assert repeated.tolist() == np.tile(once, (copies, 1)).tolist()
+
+
+@PROPERTY
+@given(
+    group=groups(),
+    records=post_lists(),
+    wanted=st.lists(st.integers(0, 12), min_size=5, max_size=5),
+    copies=st.integers(1, 3),
+)
+def test_a_groups_best_posts_without_the_matrix_are_the_matrixs(
+    ctx: ScoringContext,
+    group: list[LabourerProfile],
+    records: list[PostRecord],
+    wanted: list[int],
+    copies: int,
+) -> None:
+    """The fused loop (scoring.fused) gives each labourer the same best posts, in the same
+    order, with the same float32 totals, as selecting from the group's matrix."""
+    labourers = LabourerArrays.from_profiles(group * copies)
+    posts = PostArrays.from_records(records)
+    want = (wanted * copies)[: len(labourers)]
+    totals = score_group(labourers, posts, ctx, day_number(TODAY))
+    rows, cols = top_per_row(totals, posts.ids, want)
+    got_rows, got_cols, got_totals = best_of_group(labourers, posts, ctx, day_number(TODAY), want)
+    assert got_rows.tolist() == rows.tolist()
+    assert got_cols.tolist() == cols.tolist()
+    assert got_totals.tolist() == totals[rows, cols].tolist()
 
 
 @PROPERTY

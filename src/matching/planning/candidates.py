@@ -1,7 +1,8 @@
 """Each labourer's best posts for a plan, group by group, as tasks of a compute batch.
 
 Labourers who live in one county and share a relocation willingness (and so the same set of
-posts in reach) form a group, scored against its posts as one matrix (scoring.batch).
+posts in reach) form a group, scored against its posts at once (scoring.batch.best_of_group: one
+compiled loop over its pairs that keeps each labourer's best, with no matrix of totals).
 
 **Region blocking.** A group whose reach holds more than `exact_up_to` posts (labourers willing
 to go anywhere in the province, or anywhere at all: up to every post of the index) is not
@@ -34,21 +35,13 @@ import numpy.typing as npt
 from matching.compute import Batch, InlineBatch
 from matching.matches.read_model import PostTable
 from matching.scoring import LabourerArrays, LabourerProfile, PostArrays, ScoringContext
-from matching.scoring.batch import (
-    group_keys,
-    group_skills,
-    score_group,
-    shared_score,
-    top_per_row,
-)
+from matching.scoring.batch import best_of_group, group_keys, group_skills, shared_score
 from matching.scoring.codes import day_number
 from matching.scoring.reach import KeyRange, key_range, reach_range
 from matching.scoring.types import Willingness
 
 # Below this many labourers splitting the work among processes costs more than it saves.
 PARALLEL_FROM = 2_000
-# Labourer × post cells scored at once: large enough for numpy, small enough for the cache.
-CELLS = 1 << 21
 
 I64 = npt.NDArray[np.int64]
 
@@ -289,16 +282,13 @@ def _score_groups(job: _Job, groups: Sequence[int]) -> Candidates:
             continue
         sub = _take(job.posts.arrays, pool)
         members = job.search.groups[g]
-        step = max(1, CELLS // len(pool))
-        for start in range(0, len(members), step):
-            rows = members[start : start + step]
-            totals = score_group(
-                _take_labourers(job.search.labourers, rows), sub, job.context, job.search.today
-            )
-            which, cols = top_per_row(totals, sub.ids, job.search.wanted[rows].tolist())
-            found_rows.append(rows[which])
-            found_posts.append(sub.ids[cols])
-            found_scores.append(totals[which, cols])
+        which, cols, totals = best_of_group(
+            _take_labourers(job.search.labourers, members), sub, job.context, job.search.today,
+            job.search.wanted[members].tolist(),
+        )  # fmt: skip
+        found_rows.append(members[which])
+        found_posts.append(sub.ids[cols])
+        found_scores.append(totals)
     if not found_rows:
         return Candidates.empty()
     return Candidates(
