@@ -27,7 +27,6 @@ from matching.scoring import (
     score_posts_for_labourer,
 )
 from matching.scoring.batch import (
-    FOLD,
     best_of_group,
     distinct_lists,
     group_skills,
@@ -441,16 +440,15 @@ def test_a_groups_best_posts_without_the_matrix_are_the_matrixs(
 @PROPERTY
 @given(
     scores=st.lists(st.sampled_from([-np.inf, 0.1, 0.25, 0.5, 0.75, 0.9]), min_size=1, max_size=12),
-    n_cols=st.integers(2 * FOLD - 3, 4 * FOLD + 5),
+    n_cols=st.integers(1, 300),
     n_rows=st.integers(1, 4),
     wanted=st.lists(st.integers(0, 40), min_size=4, max_size=4),
     seed=st.integers(0, 2**16),
 )
-def test_top_per_row_of_wide_rows_equals_sorting_every_row(
+def test_top_per_row_equals_sorting_every_row(
     scores: list[float], n_cols: int, n_rows: int, wanted: list[int], seed: int
 ) -> None:
-    """Rows wide enough that the k-th best is bounded from column groups' maxima; few distinct
-    values, so that ties (broken by id) and -inf are everywhere."""
+    """Few distinct values, so that ties (broken by id) and -inf are everywhere."""
     rng = np.random.default_rng(seed)
     totals = rng.choice(np.array(scores, dtype=np.float32), size=(n_rows, n_cols))
     ids = rng.permutation(n_cols * 3)[:n_cols].astype(np.int64)

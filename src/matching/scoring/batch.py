@@ -13,6 +13,7 @@ one-labourer scorer, so the results are identical, ties and all (tests/scoring p
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from matching.scoring.components import (
     welfare_lift,
 )
 from matching.scoring.context import ScoringContext, SkillSpace
-from matching.scoring.dtypes import F32, I32, I64, Bool
+from matching.scoring.dtypes import F32, I8, I32, I64, Bool
 from matching.scoring.params import (
     PREF_EXACT,
     PREF_GROUP,
@@ -60,63 +61,39 @@ def _check_group(lab: LabourerArrays) -> None:
 def score_group(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, today: int) -> F32:
     """Totals of every labourer (rows) × post (columns); -inf where a hard filter fails.
 
-    `lab` must be one group (see GROUP_COLUMNS); `today` is a day number.
+    `lab` must be one group (see GROUP_COLUMNS); `today` is a day number. The matrix, step by
+    step in numpy: the reference `best_of_group` is held to, and what a test reads.
     """
     _check_group(lab)
     n_lab, n_post = len(lab), len(posts)
     if n_lab == 0 or n_post == 0:
         return np.full((n_lab, n_post), -np.inf, dtype=np.float32)
-    space = ctx.skills
-    if max(lab.max_index, posts.max_index) >= space.size:
-        raise ValueError("a taxonomy index is outside the similarity matrix")
-    first = lab.row(0)
-    weights = {name: np.float32(w) for name, w in ctx.weights.as_dict().items()}
-
-    # Location: the shared part per post, plus one level where the township is shared too.
-    above = (first.province == posts.province).view(np.int8)
-    above += first.prefecture == posts.prefecture
-    above += first.county == posts.county
+    weights = _weights(lab, posts, ctx)
+    side = _PostSide.of(lab, posts, ctx, weights["location"], today)
     same_town = lab.township[:, None] == posts.township[None, :]
-    dist = distance_km(first, posts)
-    lift = corridor(first, posts, ctx.corridors)
-    loc_apart = weights["location"] * location(above, dist, lift, first.inv_decay_km)
-    loc_town = weights["location"] * location(above + np.int8(1), dist, lift, first.inv_decay_km)
-    total = np.where(same_town, loc_town[None, :], loc_apart[None, :])  # = 0 + w × location
+    total = np.where(same_town, side.loc_town[None, :], side.loc_apart[None, :])  # 0 + w × loc
 
-    # The 三无 parts are matrices only when some pair is such: a plan searches its 三无 and its
-    # other seekers apart, so in most groups they are nothing, or a column per labourer.
-    fit = _pairs(lab.sanwu, posts.welfare_like)  # components.sanwu_welfare
-    # Each part weighted (weight × value, as the one-labourer scorer multiplies), on its distinct
-    # rows before they are spread to every labourer where nothing comes between (the same
-    # products, one pass over the matrix fewer); the 三无 lift is a max taken before weighing.
-    if fit is None:
-        skills = _skills(lab, posts, ctx, weights["skills"])
-        wages = _wages(lab, posts, weights["wage"])
-    else:
-        skills = weights["skills"] * welfare_lift(_skills(lab, posts, ctx), fit)
-        wages = weights["wage"] * welfare_lift(_wages(lab, posts), fit)
-    weighted: dict[str, F32] = {
-        "skills": skills,
-        "wage": wages,
-        "preference": _preferences(lab, posts, ctx, weights["preference"]),
-        "priority": weights["priority"] * _priority(lab, fit),
+    fit = _pairs(lab.sanwu, posts.welfare_like)  # components.sanwu_welfare; None: no pair is
+    parts: dict[str, F32] = {
+        "skills": _lift(_skills(lab, posts, ctx), fit),
+        "wage": _lift(_wages(lab, posts), fit),
+        "preference": _preferences(lab, posts, ctx),
+        "priority": _priority(lab, fit),
     }
-    for name in weights:  # the one-labourer scorer's order
+    for name, weight in weights.items():  # the one-labourer scorer's order
         if name != "location":
-            total += weighted[name]
+            total += weight * parts[name]
     np.clip(total, np.float32(0), np.float32(1), out=total)
     others = _pairs(~lab.sanwu, posts.public_welfare)  # components.welfare_factor
     if others is not None:
         total *= np.where(others, WELFARE_FOR_OTHERS, np.float32(1))
 
     # Hard filters (filters.filter_masks), pair by pair.
-    ok = posts.is_open & (posts.valid_from <= today) & (posts.valid_until >= today)
-    ok &= posts.openings_left > 0
-    fine = ok[None, :] & lab.seeking[:, None]
+    fine = side.post_ok[None, :] & lab.seeking[:, None]
     age_known = (lab.age >= 0)[:, None]
     age = lab.age[:, None]
     fine &= ~age_known | ((age >= posts.age_min[None, :]) & (age <= posts.age_max[None, :]))
-    fine &= (above[None, :] + same_town) >= lab.required_level[:, None]
+    fine &= (side.above[None, :] + same_town) >= lab.required_level[:, None]
     total[~fine] = -np.inf
     return total
 
@@ -135,62 +112,85 @@ def best_of_group(
     if len(lab) == 0 or len(posts) == 0 or max(wanted, default=0) <= 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
     space = ctx.skills
-    if max(lab.max_index, posts.max_index) >= space.size:
-        raise ValueError("a taxonomy index is outside the similarity matrix")
-    first = lab.row(0)
-    weights = {name: np.float32(w) for name, w in ctx.weights.as_dict().items()}
-    above = (first.province == posts.province).view(np.int8)
-    above += first.prefecture == posts.prefecture
-    above += first.county == posts.county
-    dist = distance_km(first, posts)
-    lift = corridor(first, posts, ctx.corridors)
-    loc_apart = weights["location"] * location(above, dist, lift, first.inv_decay_km)
-    loc_town = weights["location"] * location(above + np.int8(1), dist, lift, first.inv_decay_km)
-    post_ok = posts.is_open & (posts.valid_from <= today) & (posts.valid_until >= today)
-    post_ok &= posts.openings_left > 0
-
+    weights = _weights(lab, posts, ctx)
+    side = _PostSide.of(lab, posts, ctx, weights["location"], today)
+    last = np.int64(space.size)  # PAD lands on the tables' last slot, as np.take(mode="clip")
     skill_first, skill_row = distinct_lists(lab.skill_indptr, lab.skill_indices)
     best = _best_similarities(*take_rows(lab.skill_indptr, lab.skill_indices, skill_first), space)
-    expectations, wage_row = np.unique(lab.expected_wage, return_inverse=True)
-    column = expectations[:, None]
-    wage_table = wage_for(column, (column > 0).astype(np.float32), posts)
-    pref_first, pref_row = distinct_lists(lab.pref_indptr, lab.pref_indices)
-    pref_table = _preference_lookups(*take_rows(lab.pref_indptr, lab.pref_indices, pref_first),
-                                     space)  # fmt: skip
-    pref_table *= weights["preference"]
-    last = np.int64(space.size)  # PAD lands on the tables' last slot, as np.take(mode="clip")
     skills = skill_table(
         best, np.ascontiguousarray(np.minimum(posts.skill_pad, last).T), posts.skill_indptr,
         posts.skill_indices, posts.skill_inv_count, posts.skill_base, posts.skill_floor,
         lab.no_skills[skill_first],
     )  # fmt: skip
+    expectations, wage_row = np.unique(lab.expected_wage, return_inverse=True)
+    column = expectations[:, None]
+    wage_table = wage_for(column, (column > 0).astype(np.float32), posts)  # as _wages
+    pref_first, pref_row = distinct_lists(lab.pref_indptr, lab.pref_indices)
+    pref_table = _preference_lookups(*take_rows(lab.pref_indptr, lab.pref_indices, pref_first),
+                                     space)  # fmt: skip
+    pref_table *= weights["preference"]
     rows, cols, totals = best_pairs(
-        np.asarray(wanted, dtype=np.int64), posts.ids, loc_apart, loc_town, lab.township,
-        posts.township, above, lab.required_level, post_ok, lab.seeking, lab.age, posts.age_min,
-        posts.age_max, lab.sanwu, lab.zero_employment, posts.welfare_like, posts.public_welfare,
-        skill_row, skills, wage_row.reshape(-1), wage_table, pref_row, pref_table,
-        np.minimum(posts.occupation_slot, last), weights["skills"], weights["wage"],
-        weights["priority"],
+        np.asarray(wanted, dtype=np.int64), posts.ids, side.loc_apart, side.loc_town,
+        lab.township, posts.township, side.above, lab.required_level, side.post_ok, lab.seeking,
+        lab.age, posts.age_min, posts.age_max, lab.sanwu, lab.zero_employment,
+        posts.welfare_like, posts.public_welfare, skill_row, skills, wage_row.reshape(-1),
+        wage_table, pref_row, pref_table, np.minimum(posts.occupation_slot, last),
+        weights["skills"], weights["wage"], weights["priority"],
     )  # fmt: skip
     return rows, cols, totals
 
 
-def _wages(lab: LabourerArrays, posts: PostArrays, weight: np.float32 | None = None) -> F32:
-    """components.wage for every labourer (times `weight`), once per distinct expectation."""
+def _weights(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) -> dict[str, np.float32]:
+    """The weights as float32, in the order of scoring.types.COMPONENTS (the order the
+    scorers add the parts in); refuses taxonomy indices the context does not know."""
+    if max(lab.max_index, posts.max_index) >= ctx.skills.size:
+        raise ValueError("a taxonomy index is outside the similarity matrix")
+    return {name: np.float32(w) for name, w in ctx.weights.as_dict().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _PostSide:
+    """What a group's pairs share per post: the levels shared with the group's home above the
+    township, the weighted location apart and in the same township, the post-side filters."""
+
+    above: I8
+    loc_apart: F32
+    loc_town: F32
+    post_ok: Bool
+
+    @classmethod
+    def of(
+        cls, lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, weight: np.float32,
+        today: int,
+    ) -> "_PostSide":  # fmt: skip
+        first = lab.row(0)
+        above = (first.province == posts.province).view(np.int8)
+        above += first.prefecture == posts.prefecture
+        above += first.county == posts.county
+        dist = distance_km(first, posts)
+        lift = corridor(first, posts, ctx.corridors)
+        post_ok = posts.is_open & (posts.valid_from <= today) & (posts.valid_until >= today)
+        post_ok &= posts.openings_left > 0
+        return cls(
+            above=above,
+            loc_apart=weight * location(above, dist, lift, first.inv_decay_km),
+            loc_town=weight * location(above + np.int8(1), dist, lift, first.inv_decay_km),
+            post_ok=post_ok,
+        )
+
+
+def _wages(lab: LabourerArrays, posts: PostArrays) -> F32:
+    """components.wage for every labourer, computed once per distinct expectation."""
     values, inverse = np.unique(lab.expected_wage, return_inverse=True)
     column = values[:, None]
     rows = wage_for(column, (column > 0).astype(np.float32), posts)  # as wage_expected is made
-    if weight is not None:
-        rows *= weight
     result: F32 = rows[inverse.reshape(-1)]
     return result
 
 
-def _skills(
-    lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, weight: np.float32 | None = None
-) -> F32:
-    """components.skills_for_posts for every labourer (same sums, same order; times `weight`),
-    once per distinct skill list (labourers who hold none, or one common skill, share one)."""
+def _skills(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) -> F32:
+    """components.skills_for_posts for every labourer (same sums, same order), once per
+    distinct skill list."""
     space = ctx.skills
     first, inverse = distinct_lists(lab.skill_indptr, lab.skill_indices)
     best = _best_similarities(*take_rows(lab.skill_indptr, lab.skill_indices, first), space)
@@ -204,10 +204,6 @@ def _skills(
     sums *= posts.skill_inv_count[None, :]
     sums += posts.skill_base[None, :]
     np.maximum(sums, lab.no_skills[first, None] * posts.skill_floor[None, :], out=sums)
-    if weight is not None:
-        sums *= weight
-    if len(first) == len(lab):
-        return sums
     result: F32 = sums[inverse]
     return result
 
@@ -235,18 +231,11 @@ def distinct_lists(indptr: I64, indices: I32) -> tuple[I64, I64]:
     return first[order].astype(np.int64), rank[inverse].astype(np.int64)
 
 
-def _preferences(
-    lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext, weight: np.float32
-) -> F32:
-    """components.preference_for_posts for every labourer times `weight`, one lookup per
-    preference list."""
+def _preferences(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) -> F32:
+    """components.preference_for_posts for every labourer, one lookup per preference list."""
     first, inverse = distinct_lists(lab.pref_indptr, lab.pref_indices)
     lookups = _preference_lookups(*take_rows(lab.pref_indptr, lab.pref_indices, first), ctx.skills)
-    lookups *= weight
-    per_distinct = np.take(lookups, posts.occupation_slot, axis=1, mode="clip")
-    if len(first) == len(lab):
-        return per_distinct
-    result: F32 = per_distinct[inverse]
+    result: F32 = np.take(lookups, posts.occupation_slot, axis=1, mode="clip")[inverse]
     return result
 
 
@@ -295,6 +284,10 @@ def _pairs(lab_side: Bool, post_side: Bool) -> Bool | None:
     return pairs
 
 
+def _lift(score: F32, fit: Bool | None) -> F32:
+    return score if fit is None else welfare_lift(score, fit)
+
+
 def _priority(lab: LabourerArrays, fit: Bool | None) -> F32:
     """components.priority for every pair: a column per labourer when no pair is 三无 ×
     welfare (the same floats: 0 + x is x)."""
@@ -316,10 +309,9 @@ def top_per_row(totals: F32, ids: I64, wanted: Sequence[int]) -> tuple[I64, I64]
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     keep: Bool = np.isfinite(totals)
     if n_cols > k:
-        # Every column at or above a bound of the row's k-th score stays in (ties too), and the
-        # sort below picks the wanted ones, ids breaking the ties.
-        keep &= totals >= _kth_bound(totals, k)[:, None]
-    rows, cols = np.divmod(np.flatnonzero(keep), n_cols)  # faster than a 2-D nonzero
+        # Every column tied with a row's k-th score stays in, so ids break the ties.
+        keep &= totals >= np.partition(totals, n_cols - k, axis=1)[:, n_cols - k, None]
+    rows, cols = np.nonzero(keep)
     order = np.lexsort((ids[cols], -totals[rows, cols], rows))
     rows, cols = rows[order], cols[order]
     # Rank of each entry inside its row; keep the row's first wanted[row].
@@ -328,34 +320,6 @@ def top_per_row(totals: F32, ids: I64, wanted: Sequence[int]) -> tuple[I64, I64]
     limit = np.asarray(wanted, dtype=np.int64)[rows]
     chosen = rank < limit
     return rows[chosen].astype(np.int64), cols[chosen].astype(np.int64)
-
-
-# Column groups whose maxima bound a row's k-th best score (top_per_row).
-FOLD = 128
-
-
-def _kth_bound(totals: F32, k: int) -> F32:
-    """Per row, a value at most its k-th largest (1 <= k < columns).
-
-    With many columns it is the k-th largest of the maxima of FOLD groups of columns (column c
-    in group c mod FOLD): k groups reach it, so k entries do, and the row's k-th largest is at
-    least as large. The maxima are folded in contiguous slices, and selecting among FOLD of
-    them instead of among all columns took the search's hottest step (a row partition, 12 ms
-    for 600 × 3,500) to about 1 ms; a few more entries pass than the exact k-th would let.
-    """
-    n_cols = totals.shape[1]
-    if n_cols < 2 * FOLD or 4 * k > FOLD:
-        exact: F32 = np.partition(totals, n_cols - k, axis=1)[:, n_cols - k]
-        return exact
-    maxima = totals[:, :FOLD].copy()
-    whole = n_cols // FOLD * FOLD
-    for start in range(FOLD, whole, FOLD):
-        np.maximum(maxima, totals[:, start : start + FOLD], out=maxima)
-    rest = n_cols - whole
-    if rest:
-        np.maximum(maxima[:, :rest], totals[:, whole:], out=maxima[:, :rest])
-    bound: F32 = np.partition(maxima, FOLD - k, axis=1)[:, FOLD - k]
-    return bound
 
 
 def shared_score(
