@@ -106,7 +106,7 @@ def best_of_group(
     floats, in less time and memory."""
     # numba (0.2 s to import) only when a plan searches: the web workers' start-up and the
     # command line do not pay for it.
-    from matching.scoring.fused import best_pairs, skill_table
+    from matching.scoring.fused import best_pairs, best_rows, skill_table
 
     _check_group(lab)
     if len(lab) == 0 or len(posts) == 0 or max(wanted, default=0) <= 0:
@@ -116,7 +116,8 @@ def best_of_group(
     side = _PostSide.of(lab, posts, ctx, weights["location"], today)
     last = np.int64(space.size)  # PAD lands on the tables' last slot, as np.take(mode="clip")
     skill_first, skill_row = distinct_lists(lab.skill_indptr, lab.skill_indices)
-    best = _best_similarities(*take_rows(lab.skill_indptr, lab.skill_indices, skill_first), space)
+    lists = take_rows(lab.skill_indptr, lab.skill_indices, skill_first)
+    best = best_rows(space.similarity, space.floors, *lists)
     skills = skill_table(
         best, np.ascontiguousarray(np.minimum(posts.skill_pad, last).T), posts.skill_indptr,
         posts.skill_indices, posts.skill_inv_count, posts.skill_base, posts.skill_floor,

@@ -5,8 +5,9 @@ per pair, each component spread from its distinct rows and added, the clip, the 
 factor, the hard filters; `top_per_row` then selects. Each is a pass over the matrix (about
 twenty), and in a plan's candidate search they were most of its time. Here:
 
-- `skill_table` sums each distinct skill list's best similarities over every post's required
-  skills (one row per list, read in order by the next loop);
+- `best_rows` and `skill_table` give each distinct skill list its best similarity per taxonomy
+  entry, then its sum over every post's required skills (one row per list, read in order by
+  the next loop);
 - `best_pairs` visits each labourer's pairs once, skips those a hard filter refuses, adds the
   same float32 values in the same order as score_group (so the totals are the same to the bit)
   and keeps the labourer's best posts in a short sorted list.
@@ -43,6 +44,22 @@ _OTHERS = np.float32(WELFARE_FOR_OTHERS)
 @njit(cache=True, nogil=True)
 def _better(score, post_id, than_score, than_id):  # type: ignore[no-untyped-def]
     return score > than_score or (score == than_score and post_id < than_id)
+
+
+@njit(cache=True, nogil=True)
+def best_rows(similarity, floors, indptr, indices):  # type: ignore[no-untyped-def]
+    """components.best_similarity of each list of a CSR, as rows: per taxonomy entry the
+    floor, raised to the best similarity any of the list's skills reaches; a last slot of 0."""
+    n, size = len(indptr) - 1, similarity.shape[0]
+    best = np.zeros((n, size + 1), np.float32)
+    for d in range(n):
+        row = best[d]
+        row[:size] = floors
+        for e in range(indptr[d], indptr[d + 1]):
+            reached = similarity[indices[e]]
+            for t in range(size):
+                row[t] = max(row[t], reached[t])
+    return best
 
 
 @njit(cache=True, nogil=True)
