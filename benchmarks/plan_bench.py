@@ -127,8 +127,10 @@ def _engine_arguments(settings: Settings) -> dict[str, Any]:
     return {"workers": settings.planner_workers}  # type: ignore[attr-defined]
 
 
-def plan_once(url: str, region: str) -> dict[str, Any]:
-    """Build one plan in this (fresh) process: wall time, peak memory, the plan's numbers."""
+def plan_once(url: str, region: str, commit: bool = False) -> dict[str, Any]:
+    """Build one plan in this (fresh) process: wall time, peak memory, the plan's numbers;
+    with `commit`, then commit it as a commit job does (score in one transaction, write in
+    another) and time that too."""
     rss0 = _rss_kb("VmHWM")
     tree = TreeMemory()
     settings = Settings(database_url=url, warm_indexes=False)
@@ -146,11 +148,15 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
                           rules=PlanRules(), **where)  # fmt: skip
         summary = dict(plan.summary)
     seconds = time.perf_counter() - started
+    committed: dict[str, Any] = {}
+    if commit:
+        committed = _commit(sessions, matching, plan.id, now, settings)
     peak_tree = tree.stop()
     engine.dispose()
     if "engine" in where:
         where["engine"].close()
     return {
+        **committed,
         "plan_s": round(seconds, 2),
         "peak_rss_mb": round(_rss_kb("VmHWM") / 1024, 1),
         "peak_rss_growth_mb": round((_rss_kb("VmHWM") - rss0) / 1024, 1),
@@ -159,9 +165,35 @@ def plan_once(url: str, region: str) -> dict[str, Any]:
     }
 
 
-def _child(
-    url: str, region: str, source: Path | None = None, workers: int | None = None
+def _commit(
+    sessions: Any, matching: Matcher, plan_id: int, now: datetime, settings: Settings
 ) -> dict[str, Any]:
+    """Commit the plan as planning.jobs' commit job does: its pushes scored in a read
+    transaction, then written in one."""
+    from matching.planning.service import score_commit, write_commit
+
+    principal = Principal(key_id=0, role=Role.admin)
+    started = time.perf_counter()
+    for session in session_scope(sessions, write=False):
+        scored = score_commit(session, ReadModel(matching, session, china_date(now)), plan_id,
+                              principal=principal, now=now,
+                              attribution_days=settings.attribution_days)  # fmt: skip
+    scoring = time.perf_counter() - started
+    for session in session_scope(sessions):
+        assert scored is not None
+        plan, _ = write_commit(session, scored, principal=principal, now=now)
+        result = dict(plan.commit_result or {})
+    return {
+        "commit_s": round(time.perf_counter() - started, 2),
+        "commit_scoring_s": round(scoring, 2),
+        "commit_result": result,
+    }
+
+
+def _child(
+    url: str, region: str, source: Path | None = None, workers: int | None = None,
+    commit: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """One plan in a fresh process; `source`: another checkout's src to plan with; `workers`:
     its Dask workers (1: none, the plan in one thread)."""
     env = {**os.environ, **BENCH_ENV}
@@ -170,7 +202,8 @@ def _child(
     if source is not None:
         env["PYTHONPATH"] = f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"
     result = subprocess.run(
-        [sys.executable, __file__, "--plan-once", region, "--pg", url],
+        [sys.executable, __file__, "--plan-once", region, "--pg", url,
+         *(["--commit"] if commit else [])],
         check=True, capture_output=True, text=True, env=env,
     )  # fmt: skip
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -188,10 +221,15 @@ def main() -> None:
         type=lambda v: [int(w) for w in v.split(",")],
         help="plan with each of these Dask worker counts in turn (e.g. 1,2)",
     )
+    parser.add_argument(
+        "--commit",
+        action="store_true",
+        help="also commit each plan (its pushes written) and time that",
+    )
     parser.add_argument("--plan-once", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plan_once:
-        print(json.dumps(plan_once(args.pg, args.plan_once), ensure_ascii=False))
+        print(json.dumps(plan_once(args.pg, args.plan_once, args.commit), ensure_ascii=False))
         return
     out: dict[str, Any] = {"scale": args.scale}
     for which in ("county", "province") if args.which == "both" else (args.which,):
@@ -217,7 +255,7 @@ def main() -> None:
                 }
                 runs = [r for _, r in sweep]
             elif args.old is None:
-                runs = [_child(url, region) for _ in range(args.runs)]
+                runs = [_child(url, region, commit=args.commit) for _ in range(args.runs)]
             else:  # the old code and this checkout's in turn, on the same data
                 with worktree(args.old) as tree:
                     both = [
@@ -240,6 +278,9 @@ def main() -> None:
             result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
             result["peak_tree_rss_mb"] = max(r["peak_tree_rss_mb"] for r in runs)
             result["summary"] = runs[-1]["summary"]
+            if args.commit:
+                result["commit"] = {key: runs[-1][key] for key in
+                                    ("commit_s", "commit_scoring_s", "commit_result")}  # fmt: skip
             out[which] = result
     out["targets"] = {"county_s": 30, "county_mb": 2048, "province_s": 600}
     print(json.dumps(out, ensure_ascii=False))

@@ -256,10 +256,12 @@ def _best_similarities(indptr: I64, indices: I32, space: SkillSpace) -> F32:
 def group_skills(indptr: I64, indices: I32, rows: I64, space: SkillSpace) -> F32:
     """The best similarity any of these labourers reaches, per taxonomy entry (the maximum of
     their components.best_similarity), from each distinct skill list once."""
+    from matching.scoring.fused import best_rows  # numba: see best_of_group
+
     own_indptr, own_indices = take_rows(indptr, indices, rows)
     first, _ = distinct_lists(own_indptr, own_indices)
     lists = take_rows(own_indptr, own_indices, first)
-    best: F32 = _best_similarities(*lists, space).max(axis=0, initial=np.float32(0))
+    best: F32 = best_rows(space.similarity, space.floors, *lists).max(axis=0, initial=0)
     return best
 
 
