@@ -42,6 +42,9 @@ from matching.scoring.types import Willingness
 
 # Below this many labourers splitting the work among processes costs more than it saves.
 PARALLEL_FROM = 2_000
+# Labourers × posts a group is scored in at once: its skill table (a row per distinct skill
+# list, a float32 per post) stays within 64 MB however large a county's group is.
+CELLS = 1 << 24
 
 I64 = npt.NDArray[np.int64]
 
@@ -282,13 +285,16 @@ def _score_groups(job: _Job, groups: Sequence[int]) -> Candidates:
             continue
         sub = _take(job.posts.arrays, pool)
         members = job.search.groups[g]
-        which, cols, totals = best_of_group(
-            _take_labourers(job.search.labourers, members), sub, job.context, job.search.today,
-            job.search.wanted[members].tolist(),
-        )  # fmt: skip
-        found_rows.append(members[which])
-        found_posts.append(sub.ids[cols])
-        found_scores.append(totals)
+        step = max(1, CELLS // len(pool))
+        for start in range(0, len(members), step):
+            rows = members[start : start + step]
+            which, cols, totals = best_of_group(
+                _take_labourers(job.search.labourers, rows), sub, job.context, job.search.today,
+                job.search.wanted[rows].tolist(),
+            )  # fmt: skip
+            found_rows.append(rows[which])
+            found_posts.append(sub.ids[cols])
+            found_scores.append(totals)
     if not found_rows:
         return Candidates.empty()
     return Candidates(
