@@ -23,6 +23,7 @@ from matching.scoring import (
     Willingness,
     core,
     explain_pair,
+    fused,
     score_labourers_for_post,
     score_posts_for_labourer,
 )
@@ -435,6 +436,35 @@ def test_a_groups_best_posts_without_the_matrix_are_the_matrixs(
     assert got_rows.tolist() == rows.tolist()
     assert got_cols.tolist() == cols.tolist()
     assert got_totals.tolist() == totals[rows, cols].tolist()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    group=groups(),
+    records=post_lists(),
+    wanted=st.lists(st.integers(0, 12), min_size=5, max_size=5),
+)
+def test_the_compiled_loops_do_what_their_python_says(
+    ctx: ScoringContext, group: list[LabourerProfile], records: list[PostRecord], wanted: list[int]
+) -> None:
+    """scoring.fused's loops as plain Python (numba's py_func: what coverage sees, and what
+    the loops mean) give what their compiled versions give."""
+    labourers = LabourerArrays.from_profiles(group)
+    posts = PostArrays.from_records(records)
+    want = wanted[: len(labourers)]
+    compiled = best_of_group(labourers, posts, ctx, day_number(TODAY), want)
+    names = ("_better", "best_rows", "skill_table", "best_pairs")
+    kept = {name: getattr(fused, name) for name in names}
+    try:
+        for name, function in kept.items():
+            setattr(fused, name, function.py_func)
+        plain = best_of_group(labourers, posts, ctx, day_number(TODAY), want)
+    finally:
+        for name, function in kept.items():
+            setattr(fused, name, function)
+    assert plain[0].tolist() == compiled[0].tolist()
+    assert plain[1].tolist() == compiled[1].tolist()
+    assert plain[2].tolist() == compiled[2].tolist()
 
 
 @PROPERTY
