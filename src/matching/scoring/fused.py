@@ -1,4 +1,4 @@
-"""A group's best posts without its labourer × post matrix: two compiled loops (numba).
+"""A group's best posts without its labourer × post matrix: three compiled loops (numba).
 
 `scoring.batch.score_group` builds a group's totals as numpy matrices: the location picked
 per pair, each component spread from its distinct rows and added, the clip, the welfare
@@ -43,6 +43,7 @@ _OTHERS = np.float32(WELFARE_FOR_OTHERS)
 
 @njit(cache=True, nogil=True)
 def _better(score, post_id, than_score, than_id):  # type: ignore[no-untyped-def]
+    """Ranked before: a higher total, or the same total and a lower post id (top_per_row)."""
     return score > than_score or (score == than_score and post_id < than_id)
 
 
