@@ -192,9 +192,12 @@ def _wages(lab: LabourerArrays, posts: PostArrays) -> F32:
 def _skills(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) -> F32:
     """components.skills_for_posts for every labourer (same sums, same order), once per
     distinct skill list."""
+    from matching.scoring.fused import best_rows  # numba: see best_of_group
+
     space = ctx.skills
     first, inverse = distinct_lists(lab.skill_indptr, lab.skill_indices)
-    best = _best_similarities(*take_rows(lab.skill_indptr, lab.skill_indices, first), space)
+    lists = take_rows(lab.skill_indptr, lab.skill_indices, first)
+    best = best_rows(space.similarity, space.floors, *lists)
     sums = np.zeros((len(first), len(posts)), dtype=np.float32)
     for row in posts.skill_pad:
         sums += np.take(best, row, axis=1, mode="clip")
@@ -238,19 +241,6 @@ def _preferences(lab: LabourerArrays, posts: PostArrays, ctx: ScoringContext) ->
     lookups = _preference_lookups(*take_rows(lab.pref_indptr, lab.pref_indices, first), ctx.skills)
     result: F32 = np.take(lookups, posts.occupation_slot, axis=1, mode="clip")[inverse]
     return result
-
-
-def _best_similarities(indptr: I64, indices: I32, space: SkillSpace) -> F32:
-    """components.best_similarity of each list of a CSR, as rows (the same maxima)."""
-    best = np.zeros((len(indptr) - 1, space.size + 1), dtype=np.float32)
-    best[:, :-1] = space.floors
-    starts = indptr[:-1] - indptr[0]
-    held = np.flatnonzero(np.diff(indptr))
-    if len(held):
-        # Rows holding skills, in order, each from its first entry to the next such row's.
-        maxima = np.maximum.reduceat(space.similarity[indices], starts[held], axis=0)
-        best[held, :-1] = np.maximum(best[held, :-1], maxima)
-    return best
 
 
 def group_skills(indptr: I64, indices: I32, rows: I64, space: SkillSpace) -> F32:
