@@ -170,18 +170,18 @@ def _commit(
 ) -> dict[str, Any]:
     """Commit the plan as planning.jobs' commit job does: its pushes scored in a read
     transaction, then written in one."""
-    from matching.planning.service import score_commit, write_commit
+    from matching.planning.commit import score_commit, write_commit
 
     principal = Principal(key_id=0, role=Role.admin)
     started = time.perf_counter()
     for session in session_scope(sessions, write=False):
         scored = score_commit(session, ReadModel(matching, session, china_date(now)), plan_id,
-                              principal=principal, now=now,
-                              attribution_days=settings.attribution_days)  # fmt: skip
+                              principal=principal, now=now)  # fmt: skip
     scoring = time.perf_counter() - started
     for session in session_scope(sessions):
         assert scored is not None
-        plan, _ = write_commit(session, scored, principal=principal, now=now)
+        plan, _ = write_commit(session, scored, principal=principal, now=now,
+                               attribution_days=settings.attribution_days)  # fmt: skip
         result = dict(plan.commit_result or {})
     return {
         "commit_s": round(time.perf_counter() - started, 2),

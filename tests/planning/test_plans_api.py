@@ -154,6 +154,53 @@ def test_commit_writes_the_pushes_once(
     assert push_ratio["numerator"] == len(pushes)
 
 
+def test_a_commit_pushes_what_is_still_open_and_keeps_pairs_pushed_meanwhile(
+    client: TestClient, county: dict[str, Any], session: Session
+) -> None:
+    """Between the preview and the commit a clerk pushes one planned pair and a post is
+    withdrawn: the commit keeps the clerk's push (the item is linked to it), skips the
+    withdrawn post's items, and scores every push it makes as the pair is explained now."""
+    staff, admin = county["staff"], county["admin"]
+    plan = _plan(client, staff).json()
+    planned = [(lab["labourer_id"], p["post_id"]) for lab in plan["labourers"]
+               for p in lab["posts"]]  # fmt: skip
+    by_post = Counter(post for _, post in planned)
+    withdrawn = max(by_post, key=lambda post: (by_post[post], post))
+    meanwhile = next(pair for pair in planned if pair[1] != withdrawn)
+    pushed = client.post("/v1/pushes", json={"post_ids": [meanwhile[1]],
+                         "labourer_ids": [meanwhile[0]], "channel": "sms"}, headers=staff)  # fmt: skip
+    assert pushed.status_code == 201, pushed.text
+    staff_push = pushed.json()["items"][0]["id"]
+    assert client.post(f"/v1/posts/{withdrawn}/withdraw", headers=admin).status_code == 200
+
+    committed = finished(client, client.post(f"/v1/plans/{plan['id']}/commit", headers=staff))
+    assert committed.status_code == 200, committed.text
+    body = committed.json()
+    assert body["commit_result"] | {"committed_at": None} == {
+        "created": len(planned) - 1 - by_post[withdrawn],
+        "already_pushed": 1,
+        "skipped_closed": by_post[withdrawn],
+        "committed_at": None,
+    }
+    links = {(lab["labourer_id"], p["post_id"]): p["push_id"] for lab in body["labourers"]
+             for p in lab["posts"]}  # fmt: skip
+    kept = session.scalars(select(Push).where(Push.labourer_id == meanwhile[0],
+                                              Push.post_id == meanwhile[1])).one()  # fmt: skip
+    assert (kept.id, kept.pushed_by) == (staff_push, "staff")
+    assert links[meanwhile] == staff_push
+    assert all(links[pair] is None for pair in planned if pair[1] == withdrawn)
+    made = session.scalars(select(Push).where(Push.plan_id == plan["id"])).all()
+    assert len(made) == body["commit_result"]["created"]
+    for push in made:
+        assert links[(push.labourer_id, push.post_id)] == push.id
+        assert (push.month, push.note, push.state) == ("2026-11", f"plan {plan['id']}", "pushed")
+        explained = client.get(f"/v1/labourers/{push.labourer_id}/matches/{push.post_id}",
+                               headers=staff).json()  # fmt: skip
+        assert push.score == pytest.approx(explained["score"], abs=1e-4)
+        assert push.breakdown == pytest.approx(explained["breakdown"], abs=1e-4)
+        assert push.reasons == explained["reasons"]
+
+
 def test_plan_checks(client: TestClient, county: dict[str, Any], auth: Headers) -> None:
     assert _plan(client, auth("staff", regions=["430902"])).status_code == 403
     bad = _plan(client, county["staff"], pushes_per_labourer=0)

@@ -336,6 +336,44 @@ def test_candidates_scored_on_the_passing_rows_equal_scoring_everyone(
 
 @PROPERTY
 @given(
+    people=st.lists(profiles(), min_size=1, max_size=6),
+    records=post_lists(),
+    picks=st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99)), max_size=30),
+)
+def test_given_pairs_score_as_each_pair_explained(
+    ctx: ScoringContext,
+    people: list[LabourerProfile],
+    records: list[PostRecord],
+    picks: list[tuple[int, int]],
+) -> None:
+    """score_pairs (a plan's commit) gives each pair, repeated or not, eligible or not, the
+    total, breakdown and reasons explain_pair gives it: the same floats, to the bit."""
+    people = [LabourerProfile(**(p.__dict__ | {"id": i + 1})) for i, p in enumerate(people)]
+    lab, index = LabourerArrays.from_profiles(people), PostArrays.from_records(records)
+    lab_rows = np.array([a % len(people) for a, _ in picks], dtype=np.int64)
+    post_rows = np.array([b % len(records) for _, b in picks], dtype=np.int64)
+    got = core.score_pairs(lab, lab_rows, index, post_rows, ctx, today=TODAY)
+    assert len(got) == len(picks)
+    for match, li, pi in zip(got, lab_rows.tolist(), post_rows.tolist(), strict=True):
+        want = explain_pair(people[li], records[pi], ctx, today=TODAY)
+        assert (match.labourer_id, match.post_id) == (people[li].id, records[pi].id)
+        assert match.total == want.total
+        assert dict(match.breakdown) == dict(want.breakdown)
+        assert match.reasons == want.reasons
+
+
+def test_given_pairs_must_pair_up(ctx: ScoringContext) -> None:
+    lab = LabourerArrays.from_profiles([LabourerProfile(id=1, region="45", lat=0, lon=0)])
+    index = PostArrays.from_records([PostRecord(id=1, region="45", lat=0, lon=0)])
+    assert core.score_pairs(lab, np.zeros(0, np.int64), index, np.zeros(0, np.int64), ctx,
+                            today=TODAY) == []  # fmt: skip
+    with pytest.raises(ValueError, match="one length"):
+        core.score_pairs(lab, np.zeros(2, np.int64), index, np.zeros(1, np.int64), ctx,
+                         today=TODAY)  # fmt: skip
+
+
+@PROPERTY
+@given(
     group=st.lists(profiles(), min_size=1, max_size=5),
     records=post_lists(),
     pick=st.integers(0, 4),

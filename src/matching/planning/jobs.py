@@ -14,7 +14,7 @@ from matching.clock import china_date
 from matching.compute import engine_for
 from matching.jobs.runner import JobContext, Kind
 from matching.matches.read_model import ReadModel
-from matching.planning import service
+from matching.planning import commit, service
 from matching.pushes.models import Channel
 from matching.settings import Settings
 
@@ -88,22 +88,18 @@ def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict
         plan_id = int(job.request["plan_id"])
         with job.reading() as session:
             indexes = read_model_for(session, china_date(job.as_of))
-            scored = service.score_commit(
-                session,
-                indexes,
-                plan_id,
-                principal=principal,
-                now=job.as_of,
-                attribution_days=settings.attribution_days,
+            scored = commit.score_commit(
+                session, indexes, plan_id, principal=principal, now=job.as_of,
                 progress=job.progress,
-            )
+            )  # fmt: skip
         with job.writing() as session:
             if scored is None:  # committed before: the first commit's result
                 plan, wrote = service.get_plan(session, plan_id, principal), False
             else:
-                plan, wrote = service.write_commit(
-                    session, scored, principal=principal, now=job.as_of, progress=job.progress
-                )
+                plan, wrote = commit.write_commit(
+                    session, scored, principal=principal, now=job.as_of,
+                    attribution_days=settings.attribution_days, progress=job.progress,
+                )  # fmt: skip
             result = {"plan_id": plan.id, "committed_now": wrote, **(plan.commit_result or {})}
             job.land(session, result, f"/v1/plans/{plan.id}")
 

@@ -12,7 +12,7 @@ from matching.jobs.accept import IdempotencyKey, accept
 from matching.jobs.schemas import JobRead
 from matching.matches.deps import ReadModelDep
 from matching.pagination import decode_cursor
-from matching.planning import jobs, service
+from matching.planning import commit, jobs, service
 from matching.planning.month import plan_month
 from matching.planning.presenter import present_plan
 from matching.planning.schemas import (
@@ -149,7 +149,7 @@ def commit_plan(
     A job (`202 Accepted`, `Location: /v1/jobs/{id}`): its result counts the pushes created,
     already pushed and skipped, and links the plan. All the pushes are written, or none."""
     plan = service.get_plan(session, plan_id, principal)
-    service.check_commit_month(plan, china_date(now))
+    commit.check_commit_month(plan, china_date(now))
     return accept(
         request,
         session,

@@ -22,16 +22,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Integer, and_, case, cast, func, insert, or_, select, update
+from sqlalchemy import Integer, and_, case, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.compute import INLINE, Batch, Engine
-from matching.errors import Conflict, NotFound, Unprocessable
-from matching.exchanges.models import Exchange, ExchangeState
+from matching.errors import NotFound, Unprocessable
 from matching.jobs.progress import Progress
-from matching.labourers.models import Labourer
 from matching.matches.read_model import PostTable, ReadModel
 from matching.planning.calibration import (
     DEFAULT_BINS,
@@ -53,17 +51,16 @@ from matching.planning.optimizer import (
 )
 from matching.planning.rate import DEFAULT_SUCCESS_MARGIN, RateCut, cut_to_rate
 from matching.planning.summary import plan_summary
-from matching.posts.models import Post, PostStatus
-from matching.pushes.models import Channel, Push, PushedBy, PushState, push_row
-from matching.rules import feedback, learned_weights, notices
+from matching.posts.models import Post
+from matching.pushes.models import Channel, Push, PushState
+from matching.rules import feedback, learned_weights
 from matching.rules import targets as region_targets
 from matching.rules.period import parse_month
 from matching.rules.population import seeking_on, unemployed_willing
 from matching.scope import check_scope, scope_clause
-from matching.scoring import Explanation, LabourerProfile, PostRecord, ScoringWeights
+from matching.scoring import ScoringWeights
 from matching.scoring.learned import LEARNED, apply_probability
 from matching.settings import Settings
-from matching.webhooks.models import NoticeType
 
 # Above this many labourers the plan is solved county by county (docs/planning.md: by region).
 BLOCK_ABOVE = 200_000
@@ -989,248 +986,6 @@ def plan_items(
         ):
             grouped[item.labourer_id].append(item)
     return grouped, (labourer_ids[-1] if more else None)
-
-
-@dataclass(slots=True)
-class Scored:
-    """A plan's items scored at push time, ready to write: each item's push row by the item's
-    id (None: its post is no longer open)."""
-
-    plan_id: int
-    rows: dict[int, dict[str, Any] | None]
-
-
-def score_commit(
-    session: Session,
-    indexes: ReadModel,
-    plan_id: int,
-    *,
-    principal: Principal,
-    now: datetime,
-    attribution_days: int,
-    progress: Progress | None = None,
-) -> Scored | None:
-    """The long, read-only part of a commit: each item's push, scored and explained now.
-    None when the plan is committed already (a 409 if it is not for this month)."""
-    progress = progress or Progress()
-    progress.stage("load")
-    plan = get_plan(session, plan_id, principal)
-    check_commit_month(plan, china_date(now))
-    if plan.status != PlanStatus.draft:
-        return None
-    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
-    indexes.use_weights(plan_weights(plan))  # the pushes are scored as the plan was
-    progress.stage("score", total=len(items))
-    fresh = _Fresh.load(session, indexes, items)
-    rows: dict[int, dict[str, Any] | None] = {}
-    for item in items:
-        scored = fresh.score(item, indexes)
-        rows[item.id] = (
-            None
-            if scored is None
-            else push_row(
-                item.labourer_id,
-                item.post_id,
-                fresh.regions[item.labourer_id],
-                scored,
-                channel=plan.channel,
-                pushed_by=PushedBy.plan,
-                key_id=principal.key_id,
-                now=now,
-                attribution_days=attribution_days,
-                plan_id=plan.id,
-                note=f"plan {plan.id}",
-                taste_factor=item.taste_factor,
-                exchange_id=plan.exchange_id,
-            )
-        )
-        if len(rows) % 5000 == 0:
-            progress.advance(5000)
-    return Scored(plan.id, rows)
-
-
-def write_commit(
-    session: Session,
-    scored: Scored,
-    *,
-    principal: Principal,
-    now: datetime,
-    progress: Progress | None = None,
-) -> tuple[Plan, bool]:
-    """Claim the plan and write its pushes (in the caller's write transaction): pairs pushed
-    meanwhile keep their push. False if another commit claimed it first."""
-    progress = progress or Progress()
-    progress.stage("write", total=len(scored.rows))
-    plan = get_plan(session, scored.plan_id, principal)
-    check_commit_month(plan, china_date(now))
-    if not claim(session, plan, principal, now):
-        session.expire(plan)
-        session.refresh(plan)
-        return plan, False
-    existing = _pushes_by_pair(
-        session,
-        Push.month == plan.month,
-        Push.labourer_region.startswith(plan.region),
-    )
-    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
-    rows, linked, skipped = [], 0, 0
-    for item in items:
-        pair = (item.labourer_id, item.post_id)
-        row = scored.rows[item.id]
-        if pair in existing:
-            item.push_id = existing[pair]
-            linked += 1
-        elif row is None:
-            skipped += 1
-        else:
-            rows.append(row)
-    write_pushes(session, plan, items, rows, now, progress)
-    if plan.exchange_id is not None and rows:
-        _exchange_matched(session, plan.exchange_id, len(rows), now)
-    result = {
-        "created": len(rows),
-        "already_pushed": linked,
-        "skipped_closed": skipped,
-        "committed_at": now.isoformat(),
-    }
-    session.execute(
-        update(Plan)
-        .where(Plan.id == plan.id)
-        .values(commit_result=result)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    session.expire(plan)
-    session.refresh(plan)
-    return plan, True
-
-
-def commit_plan(
-    session: Session,
-    indexes: ReadModel,
-    plan_id: int,
-    *,
-    principal: Principal,
-    now: datetime,
-    attribution_days: int,
-) -> tuple[Plan, bool]:
-    """Write the plan's pushes once, in one transaction; a second commit writes nothing and
-    answers the first's result. (A job scores in a read transaction and writes in another:
-    planning.jobs.)
-
-    Pairs pushed meanwhile (by staff or another plan) keep their push; posts no longer open are
-    skipped. The score and reasons stored with each push are computed now, at push time.
-    """
-    scored = score_commit(session, indexes, plan_id, principal=principal, now=now,
-                          attribution_days=attribution_days)  # fmt: skip
-    if scored is None:
-        return get_plan(session, plan_id, principal), False
-    return write_commit(session, scored, principal=principal, now=now)
-
-
-def _exchange_matched(session: Session, exchange_id: int, pushes: int, now: datetime) -> None:
-    """A list exchange whose plan made pushes is matched (dated once); its agency hears it."""
-    exchange = session.get(Exchange, exchange_id, with_for_update=True)
-    if exchange is None or exchange.state not in (ExchangeState.sent, ExchangeState.answered):
-        return
-    exchange.state, exchange.matched_at = ExchangeState.matched.value, now
-    data = {"exchange": {"id": exchange.id, "title": exchange.title, "state": exchange.state},
-            "pushes": pushes}  # fmt: skip
-    notices.notify(session, exchange.agency_id, NoticeType.exchange_matched,
-                   f"exchange:{exchange.id}", data, now)  # fmt: skip
-
-
-def check_commit_month(plan: Plan, today: date) -> None:
-    """A draft is committed inside its month only (409 before it, or once it is over)."""
-    if plan.status == PlanStatus.draft and plan.month > month_of(today):
-        raise Conflict(
-            f"Plan {plan.id} is for {plan.month}; it can be committed from {plan.month}-01 "
-            f"(pushes are dated the day they are made, today {today}) / 下月计划须到当月再执行"
-        )
-    if plan.status == PlanStatus.draft and plan.month != month_of(today):
-        raise Conflict(
-            f"Plan {plan.id} is for {plan.month}; pushes are dated today ({today}). "
-            "Make a new plan for this month / 计划已过期，请重新生成"
-        )
-
-
-def claim(session: Session, plan: Plan, principal: Principal, now: datetime) -> bool:
-    """Mark the draft committed, compare-and-set: of two commits at once, one wins; the other
-    waits for it, then finds the plan committed."""
-    won = session.execute(
-        update(Plan)
-        .where(Plan.id == plan.id, Plan.status == PlanStatus.draft)
-        .values(status=PlanStatus.committed, committed_at=now, committed_by_key_id=principal.key_id)
-        .execution_options(synchronize_session=False)
-    )
-    return getattr(won, "rowcount", 0) == 1
-
-
-def write_pushes(
-    session: Session,
-    plan: Plan,
-    items: list[PlanItem],
-    rows: list[dict[str, Any]],
-    now: datetime,
-    progress: Progress,
-) -> None:
-    """Insert the rows in batches, link each item to its new push, and tell the agencies whose
-    posts were pushed (in this transaction: rules.notices)."""
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(Push), rows[start : start + 2000])
-        progress.advance(min(2000, len(rows) - start))
-    if rows:
-        new = _pushes_by_pair(session, Push.plan_id == plan.id)
-        for item in items:
-            if item.push_id is None:
-                item.push_id = new.get((item.labourer_id, item.post_id))
-        notices.notify_pushes(session, list(new.values()), NoticeType.push_created, now)
-
-
-def _pushes_by_pair(session: Session, *where: Any) -> dict[tuple[int, int], int]:
-    rows = session.execute(select(Push.labourer_id, Push.post_id, Push.id).where(*where))
-    return {(int(a), int(b)): int(c) for a, b, c in rows}
-
-
-@dataclass(slots=True)
-class _Fresh:
-    """The current state of a plan's labourers and posts, for scoring its pushes at push time."""
-
-    posts: dict[int, Post]
-    profiles: dict[int, LabourerProfile]
-    records: dict[int, PostRecord]
-    regions: dict[int, str]
-
-    @classmethod
-    def load(cls, session: Session, indexes: ReadModel, items: list[PlanItem]) -> "_Fresh":
-        post_ids = sorted({i.post_id for i in items})
-        labourer_ids = sorted({i.labourer_id for i in items})
-        posts: dict[int, Post] = {}
-        for chunk in _chunks(post_ids):
-            posts.update((p.id, p) for p in session.scalars(select(Post).where(Post.id.in_(chunk))))
-        regions: dict[int, str] = {}
-        for chunk in _chunks(labourer_ids):
-            found = session.execute(
-                select(Labourer.id, Labourer.hukou_region).where(Labourer.id.in_(chunk))
-            )
-            regions.update((int(i), str(r)) for i, r in found)
-        return cls(
-            posts=posts,
-            profiles=indexes.profiles(labourer_ids) if items else {},
-            records=indexes.post_records(post_ids) if items else {},
-            regions=regions,
-        )
-
-    def score(self, item: PlanItem, indexes: ReadModel) -> Explanation | None:
-        """The pair's explanation now, or None when the post closed or the labourer left."""
-        post = self.posts.get(item.post_id)
-        profile = self.profiles.get(item.labourer_id)
-        record = self.records.get(item.post_id)
-        if post is None or post.status != PostStatus.open or post.openings_left == 0:
-            return None
-        if profile is None or record is None:
-            return None
-        return indexes.explain(profile, record)
 
 
 def validate_params(params: PlanParams) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matching.clock import china_date, month_of
 from matching.database import Base, utcnow
-from matching.scoring import Explanation
+from matching.scoring import Explanation, Match
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
@@ -120,7 +120,7 @@ def push_row(
     labourer_id: int,
     post_id: int,
     labourer_region: str,
-    scored: Explanation,
+    scored: Explanation | Match,
     *,
     channel: Channel | str,
     pushed_by: PushedBy,
@@ -134,25 +134,53 @@ def push_row(
 ) -> dict[str, Any]:
     """The pushes-table row of a new push: dated now (China time), scored and explained, with
     the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
-    today = china_date(now)
-    return {
+    made = push_made(channel=channel, pushed_by=pushed_by, key_id=key_id, now=now,
+                     attribution_days=attribution_days, plan_id=plan_id, note=note,
+                     exchange_id=exchange_id)  # fmt: skip
+    return made | {
         "labourer_id": labourer_id,
         "post_id": post_id,
+        "labourer_region": labourer_region,
+        **push_scores(scored, taste_factor),
+    }
+
+
+def push_made(
+    *,
+    channel: Channel | str,
+    pushed_by: PushedBy,
+    key_id: int | None,
+    now: datetime,
+    attribution_days: int,
+    plan_id: int | None = None,
+    note: str | None = None,
+    exchange_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns every push made at once shares (a plan's commit writes a million with
+    them): its day and month (China time), channel, maker, state and attribution window."""
+    today = china_date(now)
+    return {
         "month": month_of(today),
         "pushed_on": today,
         "pushed_at": now,
-        "labourer_region": labourer_region,
         "channel": channel,
         "pushed_by": pushed_by,
         "pushed_by_key_id": key_id,
         "plan_id": plan_id,
         "exchange_id": exchange_id,
-        "score": round(scored.total, 4),
-        "taste_factor": None if taste_factor is None else round(taste_factor, 4),
-        "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
-        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
         "state": PushState.pushed,
         "state_at": now,
         "attribution_until": today + timedelta(days=attribution_days),
         "note": note,
+    }
+
+
+def push_scores(scored: Explanation | Match, taste_factor: float | None) -> dict[str, Any]:
+    """A push's score, breakdown and reasons as stored (rounded to 4 places), and the taste
+    factor it was weighed with."""
+    return {
+        "score": round(scored.total, 4),
+        "taste_factor": None if taste_factor is None else round(taste_factor, 4),
+        "breakdown": {k: round(v, 4) for k, v in scored.breakdown.items()},
+        "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in scored.reasons],
     }

@@ -144,10 +144,34 @@ class PostArrays:
         """The taxonomy indices of one post's required skills."""
         return self.skill_indices[self.skill_indptr[row] : self.skill_indptr[row + 1]]
 
+    def per_post(self, rows: I64) -> "PostArrays":
+        """These rows' per-post columns (derived ones included, rows may repeat), for scoring
+        given pairs element by element (scoring.core.score_pairs), as
+        `LabourerArrays.per_labourer` gives the labourers'. The required skills' lists and
+        overflow are left out (None: a use fails loudly); `skill_pad` keeps the rows' columns,
+        and the skills component of pairs reads the whole set's lists
+        (components.skills_for_pairs)."""
+        part = object.__new__(PostArrays)
+        for f in fields(self):
+            if f.name not in _POST_ROW_SPECIAL:
+                _set(part, **{f.name: getattr(self, f.name)[rows]})
+        _set(part, unit=tuple(axis[rows] for axis in self.unit), max_index=self.max_index,
+             skill_pad=self.skill_pad[:, rows])  # fmt: skip
+        for name in _POST_ROW_SPECIAL - {"unit", "max_index", "skill_pad"}:
+            _set(part, **{name: None})
+        return part
+
     @classmethod
     def from_records(cls, records: Iterable[PostRecord]) -> "PostArrays":
         """Pack post records into arrays (region codes parsed, dates as day numbers)."""
         return PostColumns.from_records(records).pack()
+
+
+# PostArrays fields `per_post` does not take row by row.
+_POST_ROW_SPECIAL = frozenset(
+    {"unit", "max_index", "skill_pad", "skill_indptr", "skill_indices", "skill_over_rows",
+     "skill_over_idx"}
+)  # fmt: skip
 
 
 def _day(day: date | None, none: int) -> int:

@@ -1,7 +1,9 @@
 """Score components as numpy arrays; one side has one row and broadcasts against the other.
 
-Every function here serves "one labourer × N posts" and "N labourers × one post" alike, except
-skills and preference, whose ragged (CSR) side decides the direction. Blends are written as
+Every function here serves "one labourer × N posts" and "N labourers × one post" alike, and
+N given pairs (row i of each side: a plan's pushes, scoring.core.score_pairs), except skills
+and preference, whose ragged (CSR) side decides the direction; for pairs, those two have their
+own functions here, giving the same floats. Blends are written as
 arithmetic on 0/1 masks rather than np.where, which is several times slower on random masks.
 """
 
@@ -9,7 +11,7 @@ import numpy as np
 
 from matching.scoring.arrays import LabourerArrays, PostArrays
 from matching.scoring.context import Corridors, SkillSpace
-from matching.scoring.dtypes import F32, I8, I32, Bool
+from matching.scoring.dtypes import F32, I8, I32, I64, Bool
 from matching.scoring.geo import great_circle_km
 from matching.scoring.params import (
     CORRIDOR_CEIL,
@@ -27,7 +29,7 @@ from matching.scoring.params import (
     WAGE_NO_EXPECTATION,
     WELFARE_FOR_OTHERS,
 )
-from matching.scoring.sparse import postings
+from matching.scoring.sparse import PAD, postings
 
 _ONE, _ZERO = np.float32(1), np.float32(0)
 
@@ -53,7 +55,10 @@ def corridor(lab: LabourerArrays, post: PostArrays, corridors: Corridors) -> Boo
         if not partners.any():
             return np.zeros(len(post), dtype=np.bool_)
         return np.take(partners, post.province)
-    return np.take(corridors.table[:, post.province[0]], lab.province)
+    if len(post) == 1:
+        return np.take(corridors.table[:, post.province[0]], lab.province)
+    pairs: Bool = corridors.table[lab.province, post.province]  # given pairs, row by row
+    return pairs
 
 
 def location(level: I8, dist_km: F32, lift: Bool, inv_decay_km: F32) -> F32:
@@ -189,3 +194,68 @@ def preference_for_labourers(lab: LabourerArrays, occupation: int, space: SkillS
     best = lab.pref_base.copy()
     np.maximum.at(best, rows, value)
     return best
+
+
+def skills_for_pairs(
+    lab: LabourerArrays, lab_rows: I64, post: PostArrays, post_rows: I64, space: SkillSpace
+) -> F32:
+    """`skills_for_posts` of given pairs (labourer row lab_rows[i] × post row post_rows[i]),
+    element by element: for each of the post's required skills the labourer's best similarity
+    (the floor, raised by each of their skills: a maximum, exact in any order), added in the
+    post's order (its padded block, then its further skills), times 1 / count, plus the base;
+    at least the post's floor for a labourer without skills. The same float32 operations in
+    the same order per pair, so the same floats."""
+    n = len(lab_rows)
+    starts = lab.skill_indptr[lab_rows]
+    counts = lab.skill_indptr[lab_rows + 1] - starts
+
+    def best(at: I64, need: I64) -> F32:  # pairs `at`'s best similarity to taxonomy `need`
+        value = space.floors[need]
+        for k in range(int(counts[at].max(initial=0))):
+            has = counts[at] > k
+            held = lab.skill_indices[starts[at][has] + k]
+            value[has] = np.maximum(value[has], space.similarity[held, need[has]])
+        return value
+
+    sums = np.zeros(n, dtype=np.float32)
+    everyone = np.arange(n)
+    for row in post.skill_pad[:, post_rows]:  # PAD adds the trailing 0 in skills_for_posts
+        add = np.zeros(n, dtype=np.float32)
+        real = row != PAD
+        add[real] = best(everyone[real], row[real])
+        sums += add
+    post_starts = post.skill_indptr[post_rows]
+    post_counts = post.skill_indptr[post_rows + 1] - post_starts
+    width = post.skill_pad.shape[0]
+    for extra in range(int(post_counts.max(initial=0)) - width):  # each pair's in order
+        at = np.flatnonzero(post_counts > width + extra)
+        sums[at] += best(at, post.skill_indices[post_starts[at] + width + extra].astype(np.int64))
+    score: F32 = sums * post.skill_inv_count[post_rows] + post.skill_base[post_rows]
+    none = np.flatnonzero(counts == 0)  # a workshop trains a hire who has no skill
+    score[none] = np.maximum(score[none], post.skill_floor[post_rows[none]])
+    return score
+
+
+def preference_for_pairs(
+    lab: LabourerArrays, lab_rows: I64, post: PostArrays, post_rows: I64, space: SkillSpace
+) -> F32:
+    """`preference_for_posts` of given pairs, element by element: the value the labourer's
+    `preference_lookup` holds at the post's occupation."""
+    starts = lab.pref_indptr[lab_rows]
+    counts = lab.pref_indptr[lab_rows + 1] - starts
+    occupation = post.occupation[post_rows].astype(np.int64)
+    known = occupation >= 0
+    group = np.where(known, space.groups[np.maximum(occupation, 0)], -1)
+    exact = np.zeros(len(lab_rows), dtype=np.bool_)
+    same_group = np.zeros(len(lab_rows), dtype=np.bool_)
+    for k in range(int(counts.max(initial=0))):
+        at = np.flatnonzero(counts > k)
+        held = lab.pref_indices[starts[at] + k]
+        exact[at] |= held == occupation[at]
+        same_group[at] |= space.groups[held] == group[at]
+    # preference_lookup's values, made by the same float32 arithmetic.
+    other, in_group = PREF_OTHER + (PREF_GROUP - PREF_OTHER) * np.array([False, True])
+    value: F32 = np.where(same_group, in_group, other).astype(np.float32)
+    value[exact] = PREF_EXACT
+    value[(counts == 0) | ~known] = PREF_NONE
+    return value

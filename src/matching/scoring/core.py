@@ -1,4 +1,4 @@
-"""Top posts for a labourer, top labourers for a post, and one pair explained.
+"""Top posts for a labourer, top labourers for a post, one pair explained, given pairs scored.
 
 Everything is computed as arrays over the whole index; reasons are built only for the
 results returned, since they cost Python per pair.
@@ -17,10 +17,12 @@ from matching.scoring.components import (
     distance_km,
     location,
     preference_for_labourers,
+    preference_for_pairs,
     preference_for_posts,
     priority,
     sanwu_welfare,
     skills_for_labourers,
+    skills_for_pairs,
     skills_for_posts,
     wage,
     welfare_factor,
@@ -70,9 +72,10 @@ def _score(
     *,
     skills_and_preference: tuple[F32, F32] | None = None,
 ) -> _Scored:
-    """Every component, the weighted total and the hard-filter mask; one side has one row.
-    `skills_and_preference`: those two components, already computed for the labourers (many
-    labourers, one post: `lab` is then a `per_labourer` part)."""
+    """Every component, the weighted total and the hard-filter mask; one side has one row, or
+    both have a row per given pair (score_pairs). `skills_and_preference`: those two
+    components, already computed (many labourers, one post: `lab` is then a `per_labourer`
+    part; given pairs: computed pair by pair)."""
     space = ctx.skills
     # np.take(mode="clip") would quietly read a wrong slot for an index past the taxonomy.
     if max(lab.max_index, post.max_index) >= space.size:
@@ -190,6 +193,38 @@ def score_labourers_for_post(
     scored = _score(part, one, ctx, day, skills_and_preference=(skills[rows], pref[rows]))
     best = top_k(scored.total, scored.eligible, part.ids, k)
     return [_match(_Cell(labourers, int(rows[r]), one, 0, scored, int(r)), ctx) for r in best]
+
+
+def score_pairs(
+    lab: LabourerArrays,
+    lab_rows: I64,
+    posts: PostArrays,
+    post_rows: I64,
+    ctx: ScoringContext,
+    *,
+    today: date,
+) -> list[Match]:
+    """Given pairs (labourer row lab_rows[i] × post row post_rows[i]) scored and explained, in
+    their order, eligible or not: what `explain_pair` gives each pair (total, breakdown and
+    reasons, the same floats), computed column by column rather than pair by pair. A plan's
+    commit explains each of its pushes so (a province's 1.7 million: issue 14)."""
+    lab_rows = np.asarray(lab_rows, dtype=np.int64)
+    post_rows = np.asarray(post_rows, dtype=np.int64)
+    if lab_rows.shape != post_rows.shape or lab_rows.ndim != 1:
+        raise ValueError("lab_rows and post_rows must be one-dimensional, of one length")
+    if len(lab_rows) == 0:
+        return []
+    space = ctx.skills
+    if max(lab.max_index, posts.max_index) >= space.size:  # as _score refuses it
+        raise ValueError("a taxonomy index is outside the similarity matrix")
+    skills = skills_for_pairs(lab, lab_rows, posts, post_rows, space)
+    pref = preference_for_pairs(lab, lab_rows, posts, post_rows, space)
+    scored = _score(lab.per_labourer(lab_rows), posts.per_post(post_rows), ctx,
+                    day_number(today), skills_and_preference=(skills, pref))  # fmt: skip
+    return [
+        _match(_Cell(lab, li, posts, pi, scored, r), ctx)
+        for r, (li, pi) in enumerate(zip(lab_rows.tolist(), post_rows.tolist(), strict=True))
+    ]
 
 
 def check_pair(
