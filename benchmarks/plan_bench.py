@@ -150,7 +150,7 @@ def plan_once(url: str, region: str, commit: bool = False) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     committed: dict[str, Any] = {}
     if commit:
-        committed = _commit(sessions, matching, plan.id, now, settings)
+        committed = _commit(sessions, matching, plan.id, now, settings, where.get("engine"))
     peak_tree = tree.stop()
     engine.dispose()
     if "engine" in where:
@@ -166,8 +166,9 @@ def plan_once(url: str, region: str, commit: bool = False) -> dict[str, Any]:
 
 
 def _commit(
-    sessions: Any, matching: Matcher, plan_id: int, now: datetime, settings: Settings
-) -> dict[str, Any]:
+    sessions: Any, matching: Matcher, plan_id: int, now: datetime, settings: Settings,
+    engine: Any,
+) -> dict[str, Any]:  # fmt: skip
     """Commit the plan as planning.jobs' commit job does: its pushes scored in a read
     transaction, then written in one."""
     from matching.planning.commit import score_commit, write_commit
@@ -176,7 +177,8 @@ def _commit(
     started = time.perf_counter()
     for session in session_scope(sessions, write=False):
         scored = score_commit(session, ReadModel(matching, session, china_date(now)), plan_id,
-                              principal=principal, now=now)  # fmt: skip
+                              principal=principal, now=now,
+                              **({} if engine is None else {"engine": engine}))  # fmt: skip
     scoring = time.perf_counter() - started
     for session in session_scope(sessions):
         assert scored is not None

@@ -167,8 +167,8 @@ def test_a_commit_pushes_what_is_still_open_and_keeps_pairs_pushed_meanwhile(
     by_post = Counter(post for _, post in planned)
     withdrawn = max(by_post, key=lambda post: (by_post[post], post))
     meanwhile = next(pair for pair in planned if pair[1] != withdrawn)
-    pushed = client.post("/v1/pushes", json={"post_ids": [meanwhile[1]],
-                         "labourer_ids": [meanwhile[0]], "channel": "sms"}, headers=staff)  # fmt: skip
+    by_hand = {"post_ids": [meanwhile[1]], "labourer_ids": [meanwhile[0]], "channel": "sms"}
+    pushed = client.post("/v1/pushes", json=by_hand, headers=staff)
     assert pushed.status_code == 201, pushed.text
     staff_push = pushed.json()["items"][0]["id"]
     assert client.post(f"/v1/posts/{withdrawn}/withdraw", headers=admin).status_code == 200
@@ -235,6 +235,42 @@ def test_pages_of_labourers(client: TestClient, county: dict[str, Any]) -> None:
     assert len(seen) == plan["summary"]["planned_reach"]
     listed = client.get("/v1/plans", params={"region": "430981"}, headers=county["staff"]).json()
     assert [p["id"] for p in listed] == [plan["id"]]
+
+
+def test_a_commit_scored_on_a_two_worker_dask_cluster_is_the_one_scored_here(
+    app: FastAPI,
+    client: TestClient,
+    county: dict[str, Any],
+    session: Session,
+    dask_engine: DaskEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large commit scores its pushes in steps on the Dask workers: the same pushes, scores,
+    breakdowns and reasons as scoring them in the job's own thread, in the same order."""
+    from matching.auth.models import Role
+    from matching.auth.principal import Principal
+    from matching.compute import INLINE
+    from matching.matches.read_model import ReadModel
+    from matching.planning import commit
+
+    staff = county["staff"]
+    plan = _plan(client, staff).json()
+    assert client.post(f"/v1/posts/{county['posts'][0]}/withdraw",
+                       headers=county["admin"]).status_code == 200  # fmt: skip
+    now = datetime(2026, 11, 20, 2, tzinfo=UTC)
+    admin = Principal(key_id=None, role=Role.admin)
+    indexes = ReadModel(app.state.matcher, session, now.date())
+    here = commit.score_commit(session, indexes, plan["id"], principal=admin, now=now,
+                               engine=INLINE)  # fmt: skip
+    monkeypatch.setattr(commit, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(commit, "PAIRS_PER_STEP", 2)  # several tasks, results put in order
+    with get_task_stream(client=dask_engine.client) as tasks:
+        there = commit.score_commit(session, indexes, plan["id"], principal=admin, now=now,
+                                    engine=dask_engine)  # fmt: skip
+    assert Counter(task["key"].split("-")[0] for task in tasks.data)["_score_step"] >= 2
+    assert here is not None and there is not None
+    assert len(here.pushes) >= 3 and here.unpushable
+    assert there == here
 
 
 def test_a_plan_on_a_two_worker_dask_cluster_is_the_in_process_plan(

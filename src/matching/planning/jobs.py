@@ -90,6 +90,7 @@ def kinds(read_model_for: ReadModelFor, current: Callable[[], Settings]) -> dict
             indexes = read_model_for(session, china_date(job.as_of))
             scored = commit.score_commit(
                 session, indexes, plan_id, principal=principal, now=job.as_of,
+                engine=engine_for(settings.dask_scheduler, settings.dask_workers),
                 progress=job.progress,
             )  # fmt: skip
         with job.writing() as session:

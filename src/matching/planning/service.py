@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from matching.auth.principal import Principal
 from matching.clock import china_date, month_of, months_back
 from matching.compute import INLINE, Batch, Engine
+from matching.database import copy_lines
 from matching.errors import NotFound, Unprocessable
 from matching.jobs.progress import Progress
 from matching.matches.read_model import PostTable, ReadModel
@@ -918,24 +919,14 @@ def _store_items(
             session.execute(insert(PlanItem), batch)
             progress.advance(len(batch))
         return
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    copy_sql = (
+    # Rounded as the SQLite path rounds them: both are the exact decimal's nearest double.
+    lines = (f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\t{taste:.4f}\n"
+             for lab, post, score, probability, taste in items)  # fmt: skip
+    statement = (
         "COPY plan_items (plan_id, labourer_id, post_id, score, probability, taste_factor) "
         "FROM STDIN"
     )
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        lines: list[str] = []
-        for lab, post, score, probability, taste in items:
-            # Rounded as the SQLite path rounds them: both are the exact decimal's nearest double.
-            lines.append(f"{plan_id}\t{lab}\t{post}\t{score:.4f}\t{probability:.6f}\t{taste:.4f}\n")
-            if len(lines) == 100_000:
-                copy.write("".join(lines))
-                progress.advance(len(lines))
-                lines = []
-        if lines:
-            copy.write("".join(lines))
-            progress.advance(len(lines))
+    copy_lines(session, statement, lines, per_write=100_000, sent=progress.advance)
 
 
 def list_plans(

@@ -117,26 +117,16 @@ class PushEvent(Base):
 
 
 def push_row(
+    made: dict[str, Any],
     labourer_id: int,
     post_id: int,
     labourer_region: str,
     scored: Explanation | Match,
-    *,
-    channel: Channel | str,
-    pushed_by: PushedBy,
-    key_id: int | None,
-    now: datetime,
-    attribution_days: int,
-    plan_id: int | None = None,
-    note: str | None = None,
     taste_factor: float | None = None,
-    exchange_id: int | None = None,
 ) -> dict[str, Any]:
-    """The pushes-table row of a new push: dated now (China time), scored and explained, with
-    the labourer's taste factor as the plan or the match weighed it (None: not weighed)."""
-    made = push_made(channel=channel, pushed_by=pushed_by, key_id=key_id, now=now,
-                     attribution_days=attribution_days, plan_id=plan_id, note=note,
-                     exchange_id=exchange_id)  # fmt: skip
+    """The pushes-table row of a new push: the columns of its batch (`push_made`), the pair,
+    and its score and reasons, with the labourer's taste factor as the plan or the match
+    weighed it (None: not weighed)."""
     return made | {
         "labourer_id": labourer_id,
         "post_id": post_id,

@@ -20,7 +20,15 @@ from matching.matches.read_model import ReadModel
 from matching.pagination import decode_cursor, encode_cursor
 from matching.posts.models import Post, PostStatus
 from matching.posts.service import status_on
-from matching.pushes.models import Channel, Push, PushedBy, PushEvent, PushState, push_row
+from matching.pushes.models import (
+    Channel,
+    Push,
+    PushedBy,
+    PushEvent,
+    PushState,
+    push_made,
+    push_row,
+)
 from matching.pushes.schemas import EventCreate, PushCreate
 from matching.rules import feedback, notices
 from matching.scope import check_scope, scope_clause
@@ -94,25 +102,20 @@ def create_pushes(
         if window is not None
         else None
     )
-    rows = []
-    for lab, post in pairs:
-        if (lab, post.id) in existing:
-            continue
-        rows.append(
-            push_row(
-                lab,
-                post.id,
-                regions[lab],
-                indexes.explain(by_id[lab], records[post.id]),
-                channel=body.channel,
-                pushed_by=PushedBy.staff,
-                key_id=principal.key_id,
-                now=now,
-                attribution_days=attribution_days,
-                note=body.note,
-                taste_factor=None if taste is None else taste.factor(lab, post.occupation_id),
-            )
+    made = push_made(channel=body.channel, pushed_by=PushedBy.staff, key_id=principal.key_id,
+                     now=now, attribution_days=attribution_days, note=body.note)  # fmt: skip
+    rows = [
+        push_row(
+            made,
+            lab,
+            post.id,
+            regions[lab],
+            indexes.explain(by_id[lab], records[post.id]),
+            None if taste is None else taste.factor(lab, post.occupation_id),
         )
+        for lab, post in pairs
+        if (lab, post.id) not in existing
+    ]
     created_ids = _insert_new(session, rows)
     notices.notify_pushes(session, created_ids, NoticeType.push_created, now)
     if len(created_ids) < len(rows):  # a concurrent request pushed some of the pairs first
