@@ -57,31 +57,52 @@ from matching.pushes.models import Channel
 from matching.regions.registry import RegionLevel, get_registry
 from matching.settings import Settings
 
-SIZES = {"county": ("430981", 50_000, 20_000), "province": ("43", 2_000_000, 200_000)}
+SIZES = {
+    "county": ("430981", 50_000, 20_000),
+    "province": ("43", 2_000_000, 200_000),
+    # Four labour-source provinces, each as large as the province (湖南 广西 贵州 四川); their
+    # posts' coastal 60% are shared by all four. Plans are made for 湖南 (issue 14, item 6).
+    "four": ("43,45,52,51", 8_000_000, 800_000),
+}
 
 
 def load(url: str, region: str, n_labourers: int, n_posts: int) -> dict[str, float]:
-    """Labourers of the region (by real townships), posts near them and on the coast."""
-    started = time.perf_counter()
-    world = World(np.random.default_rng(SEED))
-    counties = [
-        c.code for c in get_registry().regions(RegionLevel.county) if c.code.startswith(region)
-    ]
-    rng = np.random.default_rng(SEED + 5)
-    weights = rng.lognormal(0.0, 0.5, len(counties))
-    world.labour_counties, world.labour_p = counties, weights / weights.sum()
-    today = clock.today()
-    people, owned, periods = labourer_rows(n_labourers, world, today, SEED + 1)
-    posts, post_skills = post_rows(n_posts, world, today, SEED + 2)
-    generated = time.perf_counter() - started
+    """Labourers of the region (by real townships), posts near them and on the coast; for
+    regions given as a comma-separated list, each region's share of both in turn (one part
+    in memory at a time), with ids following on."""
+    regions = region.split(",")
+    generated = loaded = 0.0
+    for part, code in enumerate(regions):
+        started = time.perf_counter()
+        world = World(np.random.default_rng(SEED))
+        counties = [
+            c.code for c in get_registry().regions(RegionLevel.county) if c.code.startswith(code)
+        ]
+        rng = np.random.default_rng(SEED + 5 + part)
+        weights = rng.lognormal(0.0, 0.5, len(counties))
+        world.labour_counties, world.labour_p = counties, weights / weights.sum()
+        today = clock.today()
+        n_lab, n_post = n_labourers // len(regions), n_posts // len(regions)
+        people, owned, periods = labourer_rows(n_lab, world, today, SEED + 1 + 10 * part)
+        posts, post_skills = post_rows(n_post, world, today, SEED + 2 + 10 * part)
+        if part:  # ids, and what is made from them, follow the parts before
+            people, owned, periods, posts, post_skills = _shifted(
+                part * n_lab, part * n_post, people, owned, periods, posts, post_skills
+            )
+        generated += time.perf_counter() - started
+        started = time.perf_counter()
+        with psycopg.connect(_psycopg_url(url)) as conn:
+            _copy(conn, "labourers", LABOURER_COLUMNS, people)
+            _copy(conn, "labourer_skills", "labourer_id, skill_id, level", owned)
+            _copy(conn, "labourer_status_periods",
+                  "id, labourer_id, status, effective_from, recorded_at", periods)  # fmt: skip
+            _copy(conn, "posts", POST_COLUMNS, posts)
+            _copy(conn, "post_skills", "post_id, skill_id, required, min_level", post_skills)
+            conn.commit()
+        del people, owned, periods, posts, post_skills
+        loaded += time.perf_counter() - started
     started = time.perf_counter()
     with psycopg.connect(_psycopg_url(url)) as conn:
-        _copy(conn, "labourers", LABOURER_COLUMNS, people)
-        _copy(conn, "labourer_skills", "labourer_id, skill_id, level", owned)
-        _copy(conn, "labourer_status_periods",
-              "id, labourer_id, status, effective_from, recorded_at", periods)  # fmt: skip
-        _copy(conn, "posts", POST_COLUMNS, posts)
-        _copy(conn, "post_skills", "post_id, skill_id, required, min_level", post_skills)
         for table in ("labourers", "labourer_status_periods", "posts"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")  # fmt: skip
@@ -90,7 +111,24 @@ def load(url: str, region: str, n_labourers: int, n_posts: int) -> dict[str, flo
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
-    return {"generate_s": round(generated, 1), "load_s": round(time.perf_counter() - started, 1)}
+    loaded += time.perf_counter() - started
+    return {"generate_s": round(generated, 1), "load_s": round(loaded, 1)}
+
+
+def _shifted(
+    labourers: int, posts: int, *tables: list[tuple[Any, ...]]
+) -> list[list[tuple[Any, ...]]]:
+    """A later part's rows with its labourer and post ids moved past the earlier parts' (and
+    the household ids, change numbers and fingerprints made from them)."""
+    people, owned, periods, post_rows_, post_skills = tables
+    people = [(r[0] + labourers, *r[1:5], f"HH{(r[0] + labourers - 1) // 3:07d}", *r[6:17],
+               r[17] + labourers, *r[18:]) for r in people]  # fmt: skip
+    owned = [(r[0] + labourers, *r[1:]) for r in owned]
+    periods = [(r[0] + labourers, r[1] + labourers, *r[2:]) for r in periods]
+    post_rows_ = [(r[0] + posts, *r[1:21], f"{r[0] + posts:064x}", f"{r[0] + posts:064x}",
+                   r[23] + posts, *r[24:]) for r in post_rows_]  # fmt: skip
+    post_skills = [(r[0] + posts, *r[1:]) for r in post_skills]
+    return [people, owned, periods, post_rows_, post_skills]
 
 
 class TreeMemory:
@@ -214,7 +252,7 @@ def _child(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pg", required=True, help="a PostgreSQL server URL (postgresql+psycopg)")
-    parser.add_argument("--which", choices=["county", "province", "both"], default="both")
+    parser.add_argument("--which", choices=["county", "province", "four", "both"], default="both")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--old", help="also plan with this revision's code, in turn with this one")
@@ -237,13 +275,14 @@ def main() -> None:
     for which in ("county", "province") if args.which == "both" else (args.which,):
         region, n_labourers, n_posts = SIZES[which]
         n_labourers, n_posts = int(n_labourers * args.scale), int(n_posts * args.scale)
+        loaded_regions, region = region, region.split(",")[0]  # plans are for the first
         with (
             tempfile.TemporaryDirectory() as tmp,
             fresh_database(args.pg, Path(tmp), f"plan_{which}") as url,
         ):
             migrate(url)
             result: dict[str, Any] = {"labourers": n_labourers, "posts": n_posts}
-            result["data"] = load(url, region, n_labourers, n_posts)
+            result["data"] = load(url, loaded_regions, n_labourers, n_posts)
             if args.workers:  # the same plan on 1, 2 … Dask workers, in turn
                 sweep = [(w, _child(url, region, workers=w)) for _ in range(args.runs)
                          for w in args.workers]  # fmt: skip
