@@ -47,21 +47,22 @@ def _county(http: httpx.Client, staff: dict[str, str], labourer_body: Any, post_
         assert http.post("/v1/posts", json=body, headers=staff).status_code == 201
 
 
-@pytest.mark.parametrize("stage", ["store", "write"])
+@pytest.mark.parametrize("stage", ["store", "write", "link"])
 def test_kill_9_while_a_job_writes_leaves_nothing_and_the_retry_lands_once(
     service: tuple[Service, Any, dict[str, dict[str, str]]],
     labourer_body: Any,
     post_body: Any,
     stage: str,
 ) -> None:
-    """store: a plan's items are being written; write: a commit's pushes are."""
+    """store: a plan's items are being written; write: a commit's pushes are about to be;
+    link: they are written (uncommitted) and the items are about to be linked to them."""
     running, sessions, headers = service
     staff = headers["staff"]
     running.start(headers["admin"])
     http = httpx.Client(base_url=running.base, timeout=60)
     _county(http, staff, labourer_body, post_body)
     plan_id = None
-    if stage == "write":  # a plan to commit, made before the hold is set
+    if stage != "store":  # a plan to commit, made before the hold is set
         made = http.post("/v1/plans", json={"region": "430981"}, headers=staff)
         plan_id = _wait(http, made.json()["id"], staff)["result"]["plan_id"]
     running.stop()

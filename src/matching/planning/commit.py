@@ -264,6 +264,7 @@ def write_commit(
                      now=now, attribution_days=attribution_days, plan_id=plan.id,
                      note=f"plan {plan.id}", exchange_id=plan.exchange_id)  # fmt: skip
     _write_pushes(session, made, new, progress)
+    progress.stage("link", total=1)
     # Every item to its push, new or made meanwhile: one statement (UPDATE … FROM).
     session.execute(
         update(PlanItem)
@@ -276,6 +277,7 @@ def write_commit(
         .values(push_id=Push.id)
         .execution_options(synchronize_session=False)
     )
+    progress.advance()
     if new:
         created = list(session.scalars(select(Push.id).where(Push.plan_id == plan.id)))
         notices.notify_pushes(session, created, NoticeType.push_created, now)
