@@ -258,7 +258,7 @@ def test_a_commit_scored_on_a_two_worker_dask_cluster_is_the_one_scored_here(
     assert client.post(f"/v1/posts/{county['posts'][0]}/withdraw",
                        headers=county["admin"]).status_code == 200  # fmt: skip
     now = datetime(2026, 11, 20, 2, tzinfo=UTC)
-    admin = Principal(key_id=None, role=Role.admin)
+    admin = Principal(key_id=0, role=Role.admin)
     indexes = ReadModel(app.state.matcher, session, now.date())
     here = commit.score_commit(session, indexes, plan["id"], principal=admin, now=now,
                                engine=INLINE)  # fmt: skip
