@@ -248,8 +248,10 @@ def write_commit(
     attribution_days: int,
     progress: Progress | None = None,
 ) -> tuple[Plan, bool]:
-    """Claim the plan and write its pushes (in the caller's write transaction): pairs pushed
-    meanwhile keep their push. False if another commit claimed it first."""
+    """Claim the plan and write its pushes (in the caller's write transaction, after
+    `score_commit`'s read: planning.jobs): pairs pushed meanwhile (by staff or another plan)
+    keep their push. False, and nothing written, if another commit claimed it first; that
+    commit's result is the plan's."""
     progress = progress or Progress()
     progress.stage("write", total=len(scored.pushes))
     plan = get_plan(session, scored.plan_id, principal)
@@ -299,30 +301,6 @@ def write_commit(
     session.expire(plan)
     session.refresh(plan)
     return plan, True
-
-
-def commit_plan(
-    session: Session,
-    indexes: ReadModel,
-    plan_id: int,
-    *,
-    principal: Principal,
-    now: datetime,
-    attribution_days: int,
-) -> tuple[Plan, bool]:
-    """Write the plan's pushes once, in one transaction; a second commit writes nothing and
-    answers the first's result. (A job scores in a read transaction and writes in another:
-    planning.jobs.)
-
-    Pairs pushed meanwhile (by staff or another plan) keep their push; posts no longer open
-    (or with no opening left) and labourers no longer registered are skipped. The score and
-    reasons stored with each push are computed now, at push time.
-    """
-    scored = score_commit(session, indexes, plan_id, principal=principal, now=now)
-    if scored is None:
-        return get_plan(session, plan_id, principal), False
-    return write_commit(session, scored, principal=principal, now=now,
-                        attribution_days=attribution_days)  # fmt: skip
 
 
 def _pushed_meanwhile(session: Session, plan: Plan) -> set[tuple[int, int]]:
