@@ -631,6 +631,12 @@ def _search(
     calibration, competition = given.calibration, given.competition
     per_labourer = params.candidates_per_labourer
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
+    # The labourer index and the post table, brought up to date (built, in a fresh process)
+    # before the search: timed apart from it, since only the search spreads over workers.
+    t0 = time.perf_counter()
+    indexes.labourer_rows(people.ids[:0])
+    indexes.post_table(month.judged_on)
+    timings["indexes_s"] = time.perf_counter() - t0
     while True:
         t0 = time.perf_counter()
         pairs = candidate_pairs(session, indexes, region, people, month, pushed, refusals,
