@@ -21,16 +21,18 @@ from matching.settings import Settings
 PLAN = "plan"
 PLAN_COMMIT = "plan_commit"
 
-# Each stage's share of a plan's time: the province plan of the README's benchmark on Dask
-# with the column labourer index (benchmarks/run province-ab, 6 December: load 8 s,
-# candidates 257 s with the labourer index's build, calibrating 12 s, solve 43 s, store 14 s
-# of 335 s).
+# Each stage's share of a plan's time: the province plan of the README's benchmark on two Dask
+# workers (benchmarks/run province-commit, 6 December: load 8 s, calibrating 12 s, the
+# candidate stage 100 s, solve 39 s, store 10 s of 169 s); of the candidate stage, the
+# indexes about 15 s (what 2 M labourers' took in the four-province benchmark at a quarter),
+# the search the rest.
 PLAN_STAGES = (
-    ("load", 2.0),
-    ("calibrate", 4.0),
-    ("candidates", 77.0),
-    ("solve", 13.0),
-    ("store", 4.0),
+    ("load", 4.5),
+    ("calibrate", 7.0),
+    ("indexes", 10.0),
+    ("candidates", 49.5),
+    ("solve", 23.0),
+    ("store", 6.0),
 )
 # The province commit of the README's benchmark (benchmarks/run province-commit, 6 December:
 # loading and scoring 62 s, writing 72 s of 134 s; linking is about a fifth of the writing).

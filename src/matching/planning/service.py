@@ -633,6 +633,7 @@ def _search(
     timings["candidates_s"] = timings["calibrate_and_solve_s"] = timings["solve_s"] = 0.0
     # The labourer index and the post table, brought up to date (built, in a fresh process)
     # before the search: timed apart from it, since only the search spreads over workers.
+    progress.stage("indexes")
     t0 = time.perf_counter()
     indexes.labourer_rows(people.ids[:0])
     indexes.post_table(month.judged_on)
