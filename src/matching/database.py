@@ -1,10 +1,11 @@
 """Engine, sessions and the declarative base shared by every feature's models."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -139,6 +140,15 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
         session.close()
 
 
+@contextmanager
+def _copying(session: Session, statement: str) -> Iterator[Any]:
+    """A `COPY … FROM STDIN` on PostgreSQL, in the session's transaction (psycopg's Copy)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        yield copy
+
+
 def copy_lines(
     session: Session,
     statement: str,
@@ -147,13 +157,11 @@ def copy_lines(
     per_write: int = 50_000,
     sent: Callable[[int], None] = lambda n: None,
 ) -> None:
-    """Run `COPY … FROM STDIN` on PostgreSQL in the session's transaction, fed with `lines` in
-    COPY's text format (each ending in a newline; fields by `copy_field`), `per_write` at a time
-    (`sent` hears each batch's size: a job's progress). One statement for a million rows,
-    where an executemany parses, binds and executes each."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    """Run `COPY … FROM STDIN` fed with `lines` in COPY's text format (each ending in a
+    newline; fields by `copy_field`), `per_write` at a time (`sent` hears each batch's size: a
+    job's progress). One statement for a million rows, where an executemany parses, binds and
+    executes each; formatting the lines ourselves costs less than adapting each value."""
+    with _copying(session, statement) as copy:
         batch: list[str] = []
         for line in lines:
             batch.append(line)
@@ -176,3 +184,24 @@ def copy_field(value: Any) -> str:
         text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
                 .replace("\r", "\\r"))  # fmt: skip
     return text
+
+
+def copy_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """COPY rows (dicts of the same columns) into a table on PostgreSQL, in the session's
+    transaction. Each value goes through its column type's bind processing, then psycopg's
+    adaptation, so it is stored exactly as an INSERT would store it."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    keys = list(rows[0])
+    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    quote = dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(map(quote, keys))}) FROM STDIN"
+    with _copying(session, statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    row[key] if process is None else process(row[key])
+                    for key, process in zip(keys, processors, strict=True)
+                ]
+            )

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.conftest import finished
 
-from matching.clock import FixedClock
+from matching.clock import FixedClock, china_date
 from matching.compute import DaskEngine
 from matching.pushes.models import Push
 
@@ -259,7 +259,7 @@ def test_a_commit_scored_on_a_two_worker_dask_cluster_is_the_one_scored_here(
                        headers=county["admin"]).status_code == 200  # fmt: skip
     now = datetime(2026, 11, 20, 2, tzinfo=UTC)
     admin = Principal(key_id=0, role=Role.admin)
-    indexes = ReadModel(app.state.matcher, session, now.date())
+    indexes = ReadModel(app.state.matcher, session, china_date(now))
     here = commit.score_commit(session, indexes, plan["id"], principal=admin, now=now,
                                engine=INLINE)  # fmt: skip
     monkeypatch.setattr(commit, "PARALLEL_FROM", 1)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from matching.changes import LABOURERS, POSTS, WEIGHTS, seen_seqs
 from matching.database import READ_ONLY
-from matching.matches.live import Snapshot
+from matching.matches.live import RowIds, Snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post
@@ -61,6 +61,10 @@ class PostTable:
 
     def __len__(self) -> int:
         return len(self.arrays)
+
+    def rows_of(self, ids: I64) -> I64:
+        """The row of each post id, -1 for posts the table does not hold (closed ones)."""
+        return RowIds(self.arrays.ids).rows_of(ids)
 
     def span(self, bounds: KeyRange | None) -> tuple[int, int]:
         """The rows whose region key lies in `bounds` (every row for None: anywhere)."""

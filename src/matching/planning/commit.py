@@ -117,8 +117,8 @@ def score_commit(
     lab = rows.pack()
     lab_row = np.full(len(wanted), -1, dtype=np.int64)
     lab_row[held] = np.arange(len(held))
-    table = indexes.post_table().arrays
-    post_row = _rows_of(table.ids, posts)
+    posted = indexes.post_table()
+    table, post_row = posted.arrays, posted.rows_of(posts)
     post_ok = post_row >= 0
     post_ok[post_ok] = table.openings_left[post_row[post_ok]] > 0
     item_lab = lab_row[np.searchsorted(wanted, labourers)]
@@ -188,16 +188,6 @@ def _cycles_uncollected() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _rows_of(ids: I64, wanted: I64) -> I64:
-    """The row of each wanted id among `ids` (distinct), -1 where it is not there."""
-    if len(ids) == 0:
-        return np.full(len(wanted), -1, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    at = np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)
-    rows = order[at]
-    return np.where(ids[rows] == wanted, rows, -1).astype(np.int64)
 
 
 def _steps(rows: I64) -> Iterator[I64]:

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any, Literal, cast
 
 import psycopg
-from psycopg import sql as pg_sql
 from pydantic import ValidationError
 from sqlalchemy import Table, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matching.auth.principal import Principal
 from matching.changes import POSTS, next_seq
-from matching.database import utcnow
+from matching.database import copy_rows, utcnow
 from matching.errors import Conflict, FieldError, ProblemError, field_path
 from matching.posts import service
 from matching.posts.models import Post, PostSkill, PostStatus
@@ -238,8 +237,8 @@ def _insert_new(session: Session, created: list[NewPost]) -> None:
         ).all()
         for new, post_id in zip(created, ids, strict=True):
             new.values["id"] = int(post_id)
-        _copy(session, _POSTS, [new.values for new in created])
-        _copy(session, _POST_SKILLS, _skill_rows(created))
+        copy_rows(session, _POSTS, [new.values for new in created])
+        copy_rows(session, _POST_SKILLS, _skill_rows(created))
         return
     ids = session.scalars(
         insert(_POSTS).returning(_POSTS.c.id, sort_by_parameter_order=True),
@@ -254,27 +253,3 @@ def _insert_new(session: Session, created: list[NewPost]) -> None:
 
 def _skill_rows(created: list[NewPost]) -> list[dict[str, Any]]:
     return [{**row, "post_id": new.id} for new in created for row in new.skills]
-
-
-def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """COPY rows into a table on PostgreSQL, in the session's transaction: one statement, where
-    an executemany parses, binds and executes every row. Each value goes through its column
-    type's bind processing, so it is stored exactly as an INSERT would store it."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    keys = list(rows[0])
-    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    statement = pg_sql.SQL("COPY {} ({}) FROM STDIN").format(
-        pg_sql.Identifier(table.name), pg_sql.SQL(", ").join(map(pg_sql.Identifier, keys))
-    )
-    connection = session.connection().connection.driver_connection
-    assert isinstance(connection, psycopg.Connection)
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    row[key] if process is None else process(row[key])
-                    for key, process in zip(keys, processors, strict=True)
-                ]
-            )
