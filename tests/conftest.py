@@ -115,6 +115,9 @@ def settings_for(database_url: str) -> Settings:
         # have their own tests (tests/foundation/test_rate_limits.py).
         rate_limits=NO_LIMITS,
         bulk_rate_limits=NO_BULK_LIMITS,
+        # Tests write through their own session too, then ask the app at once; what a worker's
+        # readers may see late has its own tests (tests/foundation/test_recent_counters.py).
+        change_counters_max_age_seconds=0,
     )
 
 

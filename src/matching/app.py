@@ -19,6 +19,7 @@ from matching.audit.router import router as audit_router
 from matching.auth.deps import RequireRoles
 from matching.auth.known_keys import KnownKeys
 from matching.auth.router import router as keys_router
+from matching.changes import RecentCounters
 from matching.compute import close_engines
 from matching.database import make_engine, make_sessionmaker
 from matching.deps import check_request
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.personal = PersonalData(settings)
     app.state.matcher = Matcher(settings)
+    app.state.recent_counters = RecentCounters(settings.change_counters_max_age_seconds)
     app.state.known_keys = KnownKeys()  # keys this worker has authenticated (auth.known_keys)
     app.state.jobs = job_runner(
         app.state.sessionmaker, app.state.matcher, app.state.personal, lambda: app.state.settings

@@ -1,12 +1,15 @@
 """Engine, sessions and the declarative base shared by every feature's models."""
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -78,12 +81,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # Sessions in UTC: timestamps come back in a fixed-offset zone, which converts cheaply
         # (a named server zone made every aware datetime cost ~70 µs to normalise).
-        return create_engine(
-            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}, **kwargs
-        )
+        engine = create_engine(url, connect_args={"options": "-c timezone=UTC"}, **kwargs)
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
     _configure_sqlite(engine, in_memory=parsed.database in (None, "", ":memory:"))
     return engine
+
+
+# A pooled connection idle this long is pinged before it is handed out (a database restarted or
+# a connection dropped by a firewall meanwhile is then replaced, not failed on).
+PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "matching_idle_since"  # a pool entry's info: when it was last checked in
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, but only for a connection that sat idle in the pool: a ping is a
+    round trip, one of a match's three statements (issue 14), and a connection used a moment
+    ago is alive. A connection that died since anyway fails its request; SQLAlchemy then sees
+    the disconnect and replaces every connection of the pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection did not answer a ping")
 
 
 def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
@@ -113,31 +145,67 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def _postgresql(session: Session) -> bool:
-    """A session on a PostgreSQL engine; one bound to a connection (the tests' transaction,
-    rolled back after each test) keeps that connection's transaction as it is."""
-    bind = session.get_bind()
-    return bind.dialect.name == "postgresql" and isinstance(bind, Engine)
+_READER_BINDS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
 
 
-def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    session = factory()
-    try:
-        session.info[READ_ONLY] = not write
-        if write:
+def _reader_bind(factory: sessionmaker[Session]) -> Engine | None:
+    """A PostgreSQL engine's AUTOCOMMIT twin (the same pool), for readers: a reader sends no
+    BEGIN and no COMMIT, two round trips of a match's eight (issue 14); under READ COMMITTED
+    each statement saw its own snapshot anyway. A factory bound to a connection (the tests'
+    transaction, rolled back after each test) keeps that connection's transaction as it is."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return None
+    reader = _READER_BINDS.get(bind)
+    if reader is None:
+        reader = _READER_BINDS[bind] = bind.execution_options(isolation_level="AUTOCOMMIT")
+    return reader
+
+
+def open_session(factory: sessionmaker[Session], *, write: bool) -> Session:
+    """A session for one transaction. A writer's begins here (IMMEDIATE on SQLite: it takes the
+    write lock up front, and may wait for it); a reader's touches nothing until its first
+    statement, so opening it costs no I/O and may happen on the event loop."""
+    if write:
+        session = factory()
+        session.info[READ_ONLY] = False
+        try:
             session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        elif _postgresql(session):
-            # A reader sends no BEGIN and no COMMIT: two round trips of a match's eight (issue
-            # 14). Under READ COMMITTED each statement saw its own snapshot anyway.
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
-        session.commit()
+        except BaseException:
+            session.close()
+            raise
+        return session
+    reader = _reader_bind(factory)
+    session = factory() if reader is None else factory(bind=reader)
+    session.info[READ_ONLY] = True
+    return session
+
+
+def end_session(session: Session, error: BaseException | None = None) -> None:
+    """Commit the session's transaction, or roll it back after `error`; then close it. A
+    reader's end does no I/O on PostgreSQL (AUTOCOMMIT: nothing to end) and only ends a read
+    transaction of a local file on SQLite."""
+    try:
+        if error is None:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    session = open_session(factory, write=write)
+    try:
+        yield session
+    except BaseException as error:
+        end_session(session, error)
+        raise
+    end_session(session)
 
 
 @contextmanager

@@ -105,6 +105,15 @@ class Settings(BaseSettings):
         "--workers N` makes one for its workers when this is not set. One database per "
         "directory.",
     )
+    change_counters_max_age_seconds: float = Field(
+        0.1,
+        ge=0,
+        le=10,
+        description="How long a web worker's read requests may use the change counters it last "
+        "read instead of reading them again (one statement fewer a request). Changes made "
+        "elsewhere (another worker, a job, psql) reach its readers at most this late: a revoked "
+        "key, a new post. 0: every read request reads them.",
+    )
     dask_workers: int = Field(
         default_factory=lambda: min(8, os.cpu_count() or 1),
         ge=1,

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from matching.agencies.models import Agency
 from matching.auth.known_keys import KnownKey, KnownKeys
 from matching.auth.models import ApiKey, Role
 from matching.auth.principal import Principal
-from matching.changes import KEYS, seen_seqs
+from matching.changes import KEYS, seen_seqs, seen_without_reading
 from matching.deps import SessionDep
 from matching.errors import Forbidden, Unauthorized
 from matching.kit.crypto import hash_api_key
@@ -25,22 +26,22 @@ _bearer = HTTPBearer(
 )
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Resolve the Bearer key to a principal, or 401."""
+    """Resolve the Bearer key to a principal, or 401. A key this worker has kept, with the
+    change counters already at hand (changes.RecentCounters), costs no statement and no hop to
+    the thread pool; otherwise the counters and, if need be, the key are read there."""
     if credentials is None:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>' / 缺少 API 密钥")
     key_hash = hash_api_key(credentials.credentials)
     known_keys: KnownKeys = request.app.state.known_keys
-    seq = seen_seqs(session).get(KEYS, 0)  # before the key: see KnownKeys.keep
-    known = known_keys.get(key_hash, seq)
+    seqs = seen_without_reading(session)
+    known = known_keys.get(key_hash, seqs.get(KEYS, 0)) if seqs is not None else None
     if known is None:
-        known = _read_key(session, key_hash)
-        if known is not None:
-            known_keys.keep(key_hash, seq, known)
+        known = await run_in_threadpool(_look_up, session, known_keys, key_hash)
     if known is None or known.revoked:
         raise Unauthorized(
             "The API key is not recognised or has been revoked / API 密钥无效或已吊销"
@@ -60,6 +61,17 @@ def authenticate(
     request.state.key_id = principal.key_id
     request.app.state.rate_limiter.take(principal.key_id, principal.role.value)
     return principal
+
+
+def _look_up(session: Session, known_keys: KnownKeys, key_hash: str) -> KnownKey | None:
+    """The key as kept at the counters' value now, or read (and kept) if it is not."""
+    seq = seen_seqs(session).get(KEYS, 0)  # before the key: see KnownKeys.keep
+    known = known_keys.get(key_hash, seq)
+    if known is None:
+        known = _read_key(session, key_hash)
+        if known is not None:
+            known_keys.keep(key_hash, seq, known)
+    return known
 
 
 def _read_key(session: Session, key_hash: str) -> KnownKey | None:

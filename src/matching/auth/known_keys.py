@@ -6,7 +6,8 @@ value the `keys` change counter had then, and trusts it only while the counter s
 database's triggers move that counter on any change to an existing key or to an agency's
 suspension, whoever makes it (migration 0018; a new key changes no key kept, since only keys
 found are kept), and a request reads the counters in one statement it needs
-anyway (changes.seen_seqs). A revoked key is refused by the next request in every worker.
+anyway (changes.seen_seqs), or takes the ones its worker read a moment ago
+(changes.RecentCounters). A revoked key is refused within that moment in every worker.
 Unknown keys are not kept (a stream of made-up keys must not fill memory); expiry is checked
 against today on every request, so a kept key expires on time.
 """
