@@ -84,7 +84,7 @@ def matches_for_labourer(
     )
     shown = indexes.shown([m.post_id for m in found], partial(_shown_posts, session, today))
     refused = (
-        feedback.for_labourers(session, [labourer_id], today, window)
+        feedback.for_labourer(session, labourer_id, today, window)
         if window is not None and window.cooldown_months
         else feedback.Refusals(since=today)
     )
@@ -176,7 +176,7 @@ _NAMES = select(Labourer.id, Labourer.name).where(
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, str]:
-    rows = session.execute(_NAMES, {"labourer_ids": ids})
+    rows = session.connection().execute(_NAMES, {"labourer_ids": ids})  # Core: plain rows
     return {int(i): str(n) for i, n in rows}
 
 
