@@ -6,7 +6,9 @@ Loads the matching benchmark's data once (`matching_bench.load`, 100,000 posts a
 labourers at scale 1), starts the service of REV (its `src`, from a worktree) and of this
 checkout side by side on the same database, warms both, then asks each labourer's top-10 and
 each post's top-50 of both services in turn, alternating which goes first, so the machine's
-noise falls on both alike. Then requests a second at 16 connections, in alternating rounds.
+noise falls on both alike (an httpx client: its own work is in these figures). Then, with wrk
+(a C client), the latency at one connection and the requests a second at 16 connections, in
+rounds alternating between the sides.
 Prints one JSON object: p50/p99 of each side, the ratios new/old, and the rounds' medians.
 """
 
@@ -61,12 +63,70 @@ def load_rounds(
     return found
 
 
+def latency_rounds(
+    bases: dict[str, tuple[str, dict[str, str]]], paths: list[str], rounds: int, seconds: float
+) -> dict[str, Any]:
+    """p50 and p99 at one connection (wrk), `rounds` rounds of each side, alternating: each
+    side's median round, and new over old."""
+    found: dict[str, list[dict[str, float]]] = {side: [] for side in bases}
+    sides = list(bases)
+    for r in range(rounds):
+        for side in sides if r % 2 == 0 else sides[::-1]:
+            base, headers = bases[side]
+            found[side].append(wrk_latency(base, headers, paths, seconds))
+    out: dict[str, Any] = {
+        side: {
+            "rounds": runs,
+            "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+            "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+        }
+        for side, runs in found.items()
+    }
+    for pct in ("p50", "p99"):
+        out[f"new_over_old_{pct}"] = round(out["new"][f"{pct}_ms"] / out["old"][f"{pct}_ms"], 2)
+    return out
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_LATENCY_LINE = re.compile(r"^\s+(50|99)%\s+([0-9.]+)(us|ms|s)$", re.MULTILINE)  # wrk --latency
+
+
+def wrk_latency(
+    base: str, headers: dict[str, str], paths: list[str], seconds: float
+) -> dict[str, float]:
+    """p50 and p99 of `seconds` of requests at one connection, measured by wrk (a C client:
+    httpx's own work, about 0.6 ms a request here, is in the interleaved figures)."""
+    output = _run_wrk(base, headers, paths, 1, seconds, ["--latency"])
+    found = {
+        pct: float(value) * _UNITS_MS[unit] for pct, value, unit in _LATENCY_LINE.findall(output)
+    }
+    if set(found) != {"50", "99"}:
+        raise RuntimeError(f"no latency in wrk's output:\n{output}")
+    return {"p50_ms": round(found["50"], 2), "p99_ms": round(found["99"], 2)}
+
+
 def wrk(
     base: str, headers: dict[str, str], paths: list[str], connections: int, seconds: float
 ) -> float:
     """Requests a second wrk gets at `connections` connections in `seconds`, each connection
     going through `paths` in turn (a C client: an httpx one on the same two cores took as much
     CPU as the service it loaded). Any answer but 2xx fails the round."""
+    output = _run_wrk(base, headers, paths, connections, seconds, [])
+    found = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    if found is None:
+        raise RuntimeError(f"no rate in wrk's output:\n{output}")
+    return round(float(found.group(1)), 1)
+
+
+def _run_wrk(
+    base: str,
+    headers: dict[str, str],
+    paths: list[str],
+    connections: int,
+    seconds: float,
+    extra: list[str],
+) -> str:
+    """wrk's output for `seconds` at `connections`, each going through `paths` in turn."""
     lua = (
         "local paths = {"
         + ", ".join(json.dumps(p) for p in paths)
@@ -82,16 +142,14 @@ def wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(lua)
         script.flush()
-        command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s",
+        threads = min(2, connections)
+        command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                    "-s", script.name, *(f for k, v in headers.items() for f in ("-H", f"{k}: {v}")),
-                   base]  # fmt: skip
+                   *extra, base]  # fmt: skip
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw failures:\n{output}")
-    found = re.search(r"Requests/sec:\s+([0-9.]+)", output)
-    if found is None:
-        raise RuntimeError(f"no rate in wrk's output:\n{output}")
-    return round(float(found.group(1)), 1)
+    return output
 
 
 async def _load(
@@ -125,6 +183,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--load-s", type=float, default=10.0)
+    parser.add_argument("--latency-s", type=float, default=6.0, help="a wrk latency round")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     os.environ.update(BENCH_ENV)
@@ -166,6 +225,12 @@ def main() -> None:
             }
             print(f"{name}: {out[name]}", file=sys.stderr)
         bases = {side: (base, headers) for side, (base, _, headers) in services.items()}
+        if shutil.which("wrk"):
+            for name, paths in (("top10_posts", matches), ("top50_labourers", candidates)):
+                out[f"{name}_wrk_one_connection"] = latency_rounds(
+                    bases, paths, args.rounds, args.latency_s
+                )
+                print(f"{name} (wrk): {out[f'{name}_wrk_one_connection']}", file=sys.stderr)
         rounds = load_rounds(bases, matches, args.rounds, args.load_s)
         out["load_tool"] = "wrk" if shutil.which("wrk") else "httpx"
         out["requests_per_s_16_connections"] = {
