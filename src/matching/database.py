@@ -28,6 +28,7 @@ NAMING_CONVENTION = {
 
 SQLITE_BEGIN_OPTION = "matching_sqlite_begin"
 READ_ONLY = "matching_read_only"  # session.info: a reader's transaction (session_scope)
+_AUTOCOMMIT = "matching_autocommit"  # session.info: a reader's statements commit as they run
 _ZERO = timedelta(0)
 
 
@@ -165,7 +166,8 @@ def _reader_bind(factory: sessionmaker[Session]) -> Engine | None:
 def open_session(factory: sessionmaker[Session], *, write: bool) -> Session:
     """A session for one transaction. A writer's begins here (IMMEDIATE on SQLite: it takes the
     write lock up front, and may wait for it); a reader's touches nothing until its first
-    statement, so opening it costs no I/O and may happen on the event loop."""
+    statement, so opening it costs no I/O and may happen on the event loop (and so may ending
+    it, often: ends_without_io)."""
     if write:
         session = factory()
         session.info[READ_ONLY] = False
@@ -178,13 +180,21 @@ def open_session(factory: sessionmaker[Session], *, write: bool) -> Session:
     reader = _reader_bind(factory)
     session = factory() if reader is None else factory(bind=reader)
     session.info[READ_ONLY] = True
+    session.info[_AUTOCOMMIT] = reader is not None
     return session
 
 
+def ends_without_io(session: Session) -> bool:
+    """Whether ending this session sends nothing to the database: nothing is left to flush,
+    and it never connected or runs in AUTOCOMMIT (a reader on PostgreSQL). A reader on SQLite
+    that read ends a transaction of its own, which may have written (a look-up's audit entry)."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    return not session.in_transaction() or bool(session.info.get(_AUTOCOMMIT))
+
+
 def end_session(session: Session, error: BaseException | None = None) -> None:
-    """Commit the session's transaction, or roll it back after `error`; then close it. A
-    reader's end does no I/O on PostgreSQL (AUTOCOMMIT: nothing to end) and only ends a read
-    transaction of a local file on SQLite."""
+    """Commit the session's transaction, or roll it back after `error`; then close it."""
     try:
         if error is None:
             session.commit()

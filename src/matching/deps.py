@@ -20,7 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from matching import clock
 from matching.changes import RecentCounters, use_recent
-from matching.database import end_session, open_session
+from matching.database import end_session, ends_without_io, open_session
 from matching.errors import Unprocessable, field_path
 from matching.kit.personal import PersonalData
 from matching.settings import Settings
@@ -31,32 +31,36 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's one transaction: committed when the handler returns, rolled back on error.
 
-    A reader's session is opened and ended here, on the event loop: neither does I/O
-    (database.open_session), and its first statement connects in the thread that makes it. A
-    writer's begin and end may wait (SQLite's write lock, PostgreSQL's COMMIT) and go to the
-    thread pool. Each hop to it cost a match about a tenth of a millisecond (issue 14)."""
+    A reader's session is opened on the event loop (no I/O: database.open_session), and its
+    first statement connects in the thread that makes it; it is ended there too when that
+    sends nothing (database.ends_without_io: on PostgreSQL, nearly always). A writer's begin
+    and end may wait (SQLite's write lock, PostgreSQL's COMMIT) and go to the thread pool. Each
+    hop to it cost a match about a tenth of a millisecond (issue 14)."""
     factory = request.app.state.sessionmaker
     recent: RecentCounters = request.app.state.recent_counters
-    if request.method in READING:
+    write = request.method not in READING
+    if write:
+        session = await run_in_threadpool(partial(open_session, factory, write=True))
+    else:
         session = open_session(factory, write=False)
         use_recent(session, recent)
-        try:
-            yield session
-        except BaseException as error:
-            end_session(session, error)
-            raise
-        end_session(session)
-        return
-    session = await run_in_threadpool(partial(open_session, factory, write=True))
     try:
         yield session
     except BaseException as error:
         with CancelScope(shield=True):  # a cancelled request still ends its transaction
-            await run_in_threadpool(end_session, session, error)
+            await _end(session, error)
         raise
     with CancelScope(shield=True):
-        await run_in_threadpool(end_session, session)
-    recent.forget()  # this worker's next reader sees what it wrote
+        await _end(session)
+    if write:
+        recent.forget()  # this worker's next reader sees what it wrote
+
+
+async def _end(session: Session, error: BaseException | None = None) -> None:
+    if ends_without_io(session):
+        end_session(session, error)
+    else:
+        await run_in_threadpool(end_session, session, error)
 
 
 async def get_app_settings(request: Request) -> Settings:
