@@ -71,11 +71,13 @@ def _score(
     today: int,
     *,
     skills_and_preference: tuple[F32, F32] | None = None,
+    passing: Bool | None = None,
 ) -> _Scored:
     """Every component, the weighted total and the hard-filter mask; one side has one row, or
     both have a row per given pair (score_pairs). `skills_and_preference`: those two
     components, already computed (many labourers, one post: `lab` is then a `per_labourer`
-    part; given pairs: computed pair by pair)."""
+    part; given pairs: computed pair by pair). `passing`: the hard filters' mask, already
+    known (a part of the labourers that passed them)."""
     space = ctx.skills
     # np.take(mode="clip") would quietly read a wrong slot for an index past the taxonomy.
     if max(lab.max_index, post.max_index) >= space.size:
@@ -107,7 +109,9 @@ def _score(
     factor = welfare_factor(lab, post)
     if factor is not None:
         total *= factor
-    return _Scored(total, components, eligible(lab, post, level, today), level, lift)
+    if passing is None:
+        passing = eligible(lab, post, level, today)
+    return _Scored(total, components, passing, level, lift)
 
 
 def top_k(total: F32, candidates: Bool, ids: I64, k: int) -> I64:
@@ -190,7 +194,14 @@ def score_labourers_for_post(
     skills = skills_for_labourers(labourers, one.skills_of(0), space, one.skill_floor[0])
     pref = preference_for_labourers(labourers, int(one.occupation[0]), space)
     part = labourers.per_labourer(rows)
-    scored = _score(part, one, ctx, day, skills_and_preference=(skills[rows], pref[rows]))
+    scored = _score(
+        part,
+        one,
+        ctx,
+        day,
+        skills_and_preference=(skills[rows], pref[rows]),
+        passing=np.ones(rows.size, dtype=np.bool_),  # the rows are those that passed
+    )
     best = top_k(scored.total, scored.eligible, part.ids, k)
     return [_match(_Cell(labourers, int(rows[r]), one, 0, scored, int(r)), ctx) for r in best]
 
