@@ -27,7 +27,7 @@ import uvicorn
 from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -195,6 +195,23 @@ def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
         session_factory, state.matcher, state.personal, lambda: state.settings, inline=True
     )
     return application
+
+
+@contextmanager
+def statements_with(connection: Connection, fragment: str) -> Iterator[list[str]]:
+    """The statements sent on the test's connection (the app's requests included) that
+    contain `fragment`, e.g. "FROM api_keys"."""
+    sent: list[str] = []
+
+    def _seen(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if fragment in statement:
+            sent.append(statement)
+
+    event.listen(connection, "before_cursor_execute", _seen)
+    try:
+        yield sent
+    finally:
+        event.remove(connection, "before_cursor_execute", _seen)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
+from tests.conftest import statements_with
 
 from matching.auth.models import Role
 from matching.changes import KEYS, WEIGHTS, current_seqs
@@ -20,15 +21,8 @@ Auth = Callable[..., dict[str, str]]
 @pytest.fixture
 def key_reads(connection: Connection) -> Iterator[list[str]]:
     """The statements that read the API keys table, as the test's requests send them."""
-    reads: list[str] = []
-
-    @event.listens_for(connection, "before_cursor_execute")
-    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM api_keys" in statement:
-            reads.append(statement)
-
-    yield reads
-    event.remove(connection, "before_cursor_execute", _count)
+    with statements_with(connection, "FROM api_keys") as sent:
+        yield sent
 
 
 def _secret(headers: dict[str, str]) -> str:

@@ -4,13 +4,13 @@ a job, psql) up to `change_counters_max_age_seconds` late; the worker's own writ
 at once."""
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
+from tests.conftest import statements_with
 
 from matching.changes import POSTS, RecentCounters
 from matching.kit.crypto import hash_api_key
@@ -70,15 +70,8 @@ def clock(app: FastAPI) -> FakeClock:
 @pytest.fixture
 def counter_reads(connection: Connection) -> Iterator[list[str]]:
     """The statements that read the change counters, as the test's requests send them."""
-    reads: list[str] = []
-
-    @event.listens_for(connection, "before_cursor_execute")
-    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM change_counters" in statement:
-            reads.append(statement)
-
-    yield reads
-    event.remove(connection, "before_cursor_execute", _count)
+    with statements_with(connection, "FROM change_counters") as sent:
+        yield sent
 
 
 def test_readers_read_the_counters_once_in_their_max_age(
