@@ -140,10 +140,18 @@ def _group(ids: I64, owners: I64, skills: I32) -> tuple[I64, I32]:
 
 
 def _post_skills(session: Session, post_ids: list[int] | None) -> tuple[I64, I32]:
-    """(post id, taxonomy index) of required skills known to the taxonomy, in the order read;
-    None reads all of them (a full load needs no id list)."""
+    """(post id, taxonomy index) of required skills known to the taxonomy, each post's by skill
+    id: the order of `Post.skills`, from which a post loaded alone is scored
+    (`ReadModel.record_of`). A post's skills component sums in that order, and float32 sums of
+    three or more terms depend on it: read in the table's order, the same pair could score a
+    bit apart in a post's candidates and a labourer's matches. None reads all of them (a full
+    load needs no id list)."""
     found: list[Any] = []
-    query = select(PostSkill.post_id, PostSkill.skill_id).where(PostSkill.required.is_(True))
+    query = (
+        select(PostSkill.post_id, PostSkill.skill_id)
+        .where(PostSkill.required.is_(True))
+        .order_by(PostSkill.post_id, PostSkill.skill_id)  # the primary key's order
+    )
     for chunk in id_chunks(post_ids):
         found += (
             session.connection()
