@@ -9,6 +9,7 @@ key (an agency's suspension included) and to the learned weights (migration 0018
 what a worker keeps of those is known to be current while its counter stands still.
 """
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -70,9 +71,11 @@ class RecentCounters:
     def __init__(self, max_age_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_age_s = max_age_s
         self._clock = clock
-        # One tuple, replaced whole: the worker's threads share it without a lock.
+        # One tuple, replaced whole: readers take it without the lock.
         self._kept: tuple[dict[str, int], float] | None = None
         self._forgotten = 0  # how many times forget() ran
+        # Between read's check and its keeping, a forget() must not slip in.
+        self._lock = threading.Lock()
 
     def recent(self) -> dict[str, int] | None:
         """The counters if they were read less than `max_age_s` ago."""
@@ -88,13 +91,17 @@ class RecentCounters:
     def read(self, seqs: dict[str, int], began: tuple[int, float]) -> None:
         """Keep counters read since `began` (their age counts from then), unless a commit of
         this worker came in between."""
-        if self.max_age_s > 0 and began[0] == self._forgotten:
-            self._kept = (seqs, began[1])
+        if self.max_age_s <= 0:
+            return
+        with self._lock:
+            if began[0] == self._forgotten:
+                self._kept = (seqs, began[1])
 
     def forget(self) -> None:
         """This worker committed a change: its next reader reads the counters."""
-        self._forgotten += 1
-        self._kept = None
+        with self._lock:
+            self._forgotten += 1
+            self._kept = None
 
 
 def use_recent(session: Session, recent: RecentCounters) -> None:
