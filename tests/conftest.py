@@ -197,6 +197,16 @@ def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     return application
 
 
+class Ticking:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
 @contextmanager
 def statements_with(connection: Connection, fragment: str) -> Iterator[list[str]]:
     """The statements sent on the test's connection (the app's requests included) that

@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import Ticking
 
 from matching.app import create_app
 from matching.errors import TooManyRequests
@@ -14,16 +15,6 @@ from matching.ratelimit import BULK, DEFAULT, RateLimiter
 from matching.settings import BulkLimits, RoleLimits, Settings
 
 Auth = Callable[..., dict[str, str]]
-
-
-class Ticking:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.at = 1000.0
-
-    def __call__(self) -> float:
-        return self.at
 
 
 def test_a_bucket_allows_a_burst_then_refills_evenly() -> None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
-from tests.conftest import statements_with
+from tests.conftest import Ticking, statements_with
 
 from matching.changes import POSTS, RecentCounters
 from matching.kit.crypto import hash_api_key
@@ -18,30 +18,22 @@ from matching.kit.crypto import hash_api_key
 Auth = Callable[..., dict[str, str]]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_counters_are_kept_for_their_max_age_then_read_again() -> None:
-    clock = FakeClock()
+    clock = Ticking()
     recent = RecentCounters(0.5, clock=clock)
     assert recent.recent() is None
     began = recent.reading()
-    clock.now += 0.25  # the statement's own time counts toward the age
+    clock.at += 0.25  # the statement's own time counts toward the age
     recent.read({POSTS: 4}, began)
     assert recent.recent() == {POSTS: 4}
-    clock.now += 0.25
+    clock.at += 0.25
     assert recent.recent() == {POSTS: 4}
-    clock.now += 0.125
+    clock.at += 0.125
     assert recent.recent() is None
 
 
 def test_a_commit_of_the_worker_forgets_them_and_a_reading_begun_before_it_is_not_kept() -> None:
-    recent = RecentCounters(60, clock=FakeClock())
+    recent = RecentCounters(60, clock=Ticking())
     recent.read({POSTS: 1}, recent.reading())
     recent.forget()
     assert recent.recent() is None
@@ -54,15 +46,15 @@ def test_a_commit_of_the_worker_forgets_them_and_a_reading_begun_before_it_is_no
 
 
 def test_a_max_age_of_zero_keeps_nothing() -> None:
-    recent = RecentCounters(0, clock=FakeClock())
+    recent = RecentCounters(0, clock=Ticking())
     recent.read({POSTS: 1}, recent.reading())
     assert recent.recent() is None
 
 
 @pytest.fixture
-def clock(app: FastAPI) -> FakeClock:
+def clock(app: FastAPI) -> Ticking:
     """The app's workers keep the counters for a minute of this clock."""
-    fake = FakeClock()
+    fake = Ticking()
     app.state.recent_counters = RecentCounters(60, clock=fake)
     return fake
 
@@ -75,19 +67,19 @@ def counter_reads(connection: Connection) -> Iterator[list[str]]:
 
 
 def test_readers_read_the_counters_once_in_their_max_age(
-    client: TestClient, auth: Auth, clock: FakeClock, counter_reads: list[str]
+    client: TestClient, auth: Auth, clock: Ticking, counter_reads: list[str]
 ) -> None:
     admin = auth()
     for _ in range(4):
         assert client.get("/v1/posts", headers=admin).status_code == 200
     assert len(counter_reads) == 1
-    clock.now += 61
+    clock.at += 61
     assert client.get("/v1/posts", headers=admin).status_code == 200
     assert len(counter_reads) == 2
 
 
 def test_a_key_revoked_elsewhere_is_refused_once_the_counters_are_older_than_their_max_age(
-    client: TestClient, auth: Auth, clock: FakeClock, session: Session
+    client: TestClient, auth: Auth, clock: Ticking, session: Session
 ) -> None:
     admin = auth()
     assert client.get("/v1/posts", headers=admin).status_code == 200
@@ -98,13 +90,13 @@ def test_a_key_revoked_elsewhere_is_refused_once_the_counters_are_older_than_the
     )
     session.flush()
     assert client.get("/v1/posts", headers=admin).status_code == 200  # up to a minute late
-    clock.now += 61
+    clock.at += 61
     refused = client.get("/v1/posts", headers=admin)
     assert refused.status_code == 401, refused.text
 
 
 def test_a_key_revoked_through_this_worker_is_refused_at_the_next_request(
-    client: TestClient, auth: Auth, clock: FakeClock, counter_reads: list[str]
+    client: TestClient, auth: Auth, clock: Ticking, counter_reads: list[str]
 ) -> None:
     admin = auth()
     minted = client.post("/v1/keys", json={"name": "clerk", "role": "admin"}, headers=admin)
@@ -120,7 +112,7 @@ def test_a_key_revoked_through_this_worker_is_refused_at_the_next_request(
 
 
 def test_writers_always_read_the_counters(
-    client: TestClient, auth: Auth, clock: FakeClock, counter_reads: list[str]
+    client: TestClient, auth: Auth, clock: Ticking, counter_reads: list[str]
 ) -> None:
     admin = auth()
     assert client.get("/v1/posts", headers=admin).status_code == 200
