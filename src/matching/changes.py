@@ -6,7 +6,9 @@ order: an index that has seen everything up to N only needs the rows stamped aft
 
 Two more counters stamp nothing: the database's own triggers move them on any change to an API
 key (an agency's suspension included) and to the learned weights (migration 0018), so that
-what a worker keeps of those is known to be current while its counter stands still.
+what a worker keeps of those is known to be current while its counter stands still. The
+answers counter is moved by the database too, and its triggers stamp which labourers' answers
+changed in `answer_stamps` (migration 0019), so that a worker drops only theirs.
 """
 
 import threading
@@ -22,6 +24,7 @@ POSTS = "posts"
 LABOURERS = "labourers"
 KEYS = "keys"  # api_keys, agencies.suspended_at (by trigger)
 WEIGHTS = "weights"  # learned_weights (by trigger)
+ANSWERS = "answers"  # pushes' answers, posts' occupations (by trigger, stamps: AnswerStamp)
 _SEEN = "matching_seen_seqs"  # session.info: the counters a reader read (seen_seqs)
 _RECENT = "matching_recent_counters"  # session.info: the worker's RecentCounters
 
@@ -33,6 +36,16 @@ class ChangeCounter(Base):
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
+
+
+class AnswerStamp(Base):
+    """The last change to one labourer's answers (rules.feedback reads them), as the answers
+    counter numbered it; written by the database's triggers only (migration 0019)."""
+
+    __tablename__ = "answer_stamps"
+
+    labourer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(index=True)
 
 
 def next_seq(session: Session, name: str) -> int:

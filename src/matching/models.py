@@ -3,7 +3,7 @@
 from matching.agencies.models import Agency
 from matching.audit.models import AuditEntry
 from matching.auth.models import ApiKey
-from matching.changes import ChangeCounter
+from matching.changes import AnswerStamp, ChangeCounter
 from matching.database import Base
 from matching.employment.models import Employment, ServiceRecord
 from matching.exchanges.models import Exchange, ExchangeLine, ExchangeMember
@@ -19,6 +19,7 @@ from matching.webhooks.models import WebhookAttempt, WebhookMessage, WebhookSecr
 
 __all__ = [
     "Agency",
+    "AnswerStamp",
     "ApiKey",
     "AuditEntry",
     "Base",

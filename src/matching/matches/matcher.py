@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.changes import LABOURERS, POSTS, current_seq
 from matching.database import session_scope
+from matching.matches.answers import KeptAnswers
 from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
 from matching.matches.snapshot import labourer_columns, post_records
 from matching.matches.store import LabourerStore, SharedFile
@@ -67,6 +68,8 @@ class Matcher:
         # Each province's learned weights in force, with the weights counter and the day they
         # were read for (ReadModel.province_weights).
         self.province_weights: dict[str, tuple[int, date, ScoringWeights | None]] = {}
+        # Each labourer's answers to earlier pushes (ReadModel.refusals).
+        self.answers = KeptAnswers()
 
     @cached_property
     def context(self) -> ScoringContext:

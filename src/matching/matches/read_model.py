@@ -17,13 +17,13 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from matching.changes import LABOURERS, POSTS, WEIGHTS, seen_seqs
+from matching.changes import ANSWERS, LABOURERS, POSTS, WEIGHTS, seen_seqs
 from matching.database import READ_ONLY
 from matching.matches.live import RowIds, Snapshot
 from matching.matches.matcher import Matcher
 from matching.matches.snapshot import labourer_profiles, post_record
 from matching.posts.models import Post
-from matching.rules import learned_weights, places
+from matching.rules import feedback, learned_weights, places
 from matching.scoring import (
     Explanation,
     LabourerArrays,
@@ -163,6 +163,18 @@ class ReadModel:
         weights = learned_weights.current(self._session, province, self.today)
         kept[province] = (seq, self.today, weights)
         return weights
+
+    def refusals(self, labourer_id: int, window: feedback.Window) -> feedback.Refusals:
+        """One labourer's refused pairs and answers today (rules.feedback); a reader's kept
+        per worker while none of their answers changed (matches.answers), so a match reads
+        no push."""
+        since = window.memory_start(self.today)
+        seq = self._seq(ANSWERS)
+        if seq is None:
+            rows = feedback.answers_of(self._session, labourer_id, since)
+        else:
+            rows = self._matcher.answers.answers(self._session, labourer_id, since, seq)
+        return feedback.of_answers(rows, self.today, window)
 
     def profiles(self, ids: Iterable[int]) -> dict[int, LabourerProfile]:
         """Profiles of these labourers (seeking or not) that exist, by id.

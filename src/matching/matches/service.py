@@ -84,7 +84,7 @@ def matches_for_labourer(
     )
     shown = indexes.shown([m.post_id for m in found], partial(_shown_posts, session, today))
     refused = (
-        feedback.for_labourer(session, labourer_id, today, window)
+        indexes.refusals(labourer_id, window)
         if window is not None and window.cooldown_months
         else feedback.Refusals(since=today)
     )

@@ -229,10 +229,21 @@ def for_labourers(
     return refusals(session, _OF_LABOURERS, {"labourer_ids": labourer_ids}, today, window)
 
 
-def for_labourer(session: Session, labourer_id: int, today: date, window: Window) -> Refusals:
-    """Refusals and answers of one labourer (a match's: the statement takes one id, so the
-    id list needs no expanding at each request)."""
-    return refusals(session, _OF_LABOURER, {"labourer_id": labourer_id}, today, window)
+# One answer as `collect` reads it: (labourer, post, day pushed, the post's occupation, state).
+AnswerRow: TypeAlias = tuple[int, int, date, str | None, PushState]
+
+
+def answers_of(session: Session, labourer_id: int, since: date) -> tuple[AnswerRow, ...]:
+    """One labourer's answers to pushes made on or after `since` (a match's, which its worker
+    keeps: matches.answers; the statement takes one id, so no list to expand at each request)."""
+    rows = session.execute(_OF_LABOURER, {"labourer_id": labourer_id, "since": since})
+    return tuple((int(lab), int(post), day, occupation, state)
+                 for lab, post, day, occupation, state in rows)  # fmt: skip
+
+
+def of_answers(rows: Iterable[AnswerRow], today: date, window: Window) -> Refusals:
+    """Refusals and answers from one labourer's `answers_of(…, window.memory_start(today))`."""
+    return collect(rows, window.memory_start(today), window.cooldown_start(today))
 
 
 def for_region(session: Session, region: str, today: date, window: Window) -> Refusals:
