@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import statements_with
 
 from matching import clock
 from matching.app import create_app
@@ -218,6 +219,26 @@ def test_candidates_scope_and_anonymity(
     assert all(c["labourer_id"] is None and c["name"] is None for c in anonymous["items"])
     assert "李四" not in text and "138" not in text
     assert client.get(f"/v1/posts/{pid}/candidates", headers=auth("agency")).status_code == 404
+
+
+def test_an_open_posts_candidates_read_no_post_and_a_withdrawn_ones_are_still_listed(
+    client: TestClient, auth: Auth, labourer_body: Body, post_body: Body, connection: Connection
+) -> None:
+    """An open post is searched as the post index holds it (an agency's is read for its owner
+    only); a post the index does not hold, as the database has it."""
+    admin = auth()
+    lid = _labourer(client, admin, labourer_body())
+    pid = _post(client, admin, post_body(workplace_region="430981"))
+    first = client.get(f"/v1/posts/{pid}/candidates", headers=admin).json()  # builds the index
+    with statements_with(connection, "FROM posts") as sent:
+        again = client.get(f"/v1/posts/{pid}/candidates", headers=admin).json()
+    assert again == first and [c["labourer_id"] for c in again["items"]] == [lid]
+    assert sent == []
+    withdrawn = client.post(f"/v1/posts/{pid}/withdraw", headers=admin)
+    assert withdrawn.status_code == 200, withdrawn.text
+    listed = client.get(f"/v1/posts/{pid}/candidates", headers=admin)
+    assert listed.status_code == 200 and listed.json()["items"] == []  # no longer open
+    assert client.get("/v1/posts/2147483647/candidates", headers=admin).status_code == 404
 
 
 def test_candidates_are_presented_from_the_index_as_from_their_records(
