@@ -336,6 +336,41 @@ def test_candidates_scored_on_the_passing_rows_equal_scoring_everyone(
 
 @PROPERTY
 @given(
+    people=st.lists(profiles(), min_size=1, max_size=80),
+    post=posts(),
+    k=st.integers(1, 20),
+    seed_size=st.integers(1, 30),
+)
+def test_candidates_pruned_by_their_bounds_are_the_candidates_of_everyone(
+    ctx: ScoringContext,
+    people: list[LabourerProfile],
+    post: PostRecord,
+    k: int,
+    seed_size: int,
+) -> None:
+    """A large population's search scores only the labourers whose upper bound reaches the
+    k-th best total of a seed (core._able_to_rank): forced here on small ones, with seeds of
+    every size, it gives the same labourers, totals, breakdowns and reasons as scoring every
+    passing labourer; and no labourer's total exceeds its bound."""
+    people = [LabourerProfile(**(p.__dict__ | {"id": i + 1})) for i, p in enumerate(people)]
+    labourers = LabourerArrays.from_profiles(people)
+    whole = score_labourers_for_post(post, labourers, ctx, today=TODAY, k=k, prune=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core, "PRUNE_ABOVE", 0)
+        patch.setattr(core, "_SEED", seed_size)
+        pruned = score_labourers_for_post(post, labourers, ctx, today=TODAY, k=k)
+    assert pruned == whole
+    one = PostArrays.from_records([post])
+    everyone = core._score(labourers, one, ctx, day_number(TODAY))
+    rows = np.arange(len(people), dtype=np.int64)
+    skills = core.skills_for_labourers(labourers, one.skills_of(0), ctx.skills, one.skill_floor[0])
+    preference = everyone.components["preference"]
+    bounds = core._upper_bounds(one, ctx, everyone.level, skills, preference, rows)
+    assert (everyone.total.astype(np.float64) <= bounds).all()
+
+
+@PROPERTY
+@given(
     people=st.lists(profiles(), min_size=1, max_size=6),
     records=post_lists(),
     picks=st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99)), max_size=30),
