@@ -35,7 +35,7 @@ from matching.scoring.batch import (
     top_per_row,
 )
 from matching.scoring.codes import day_number
-from matching.scoring.components import best_similarity
+from matching.scoring.components import best_similarity, skills_for_labourers
 from matching.scoring.geo import haversine_km
 from matching.scoring.sparse import csr
 
@@ -363,7 +363,7 @@ def test_candidates_pruned_by_their_bounds_are_the_candidates_of_everyone(
     one = PostArrays.from_records([post])
     everyone = core._score(labourers, one, ctx, day_number(TODAY))
     rows = np.arange(len(people), dtype=np.int64)
-    skills = core.skills_for_labourers(labourers, one.skills_of(0), ctx.skills, one.skill_floor[0])
+    skills = skills_for_labourers(labourers, one.skills_of(0), ctx.skills, one.skill_floor[0])
     preference = everyone.components["preference"]
     bounds = core._upper_bounds(one, ctx, everyone.level, skills, preference, rows)
     assert (everyone.total.astype(np.float64) <= bounds).all()
