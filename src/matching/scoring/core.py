@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 
 from matching.scoring.arrays import LabourerArrays, PostArrays
 from matching.scoring.codes import day_number
@@ -236,29 +235,35 @@ _BOUND_MARGIN = 1e-4  # float32 sums in another order: far above their rounding
 
 def _upper_bounds(
     one: PostArrays, ctx: ScoringContext, level: I8, skills: F32, pref: F32, rows: I64
-) -> npt.NDArray[np.float64]:
+) -> F32:
     """For each of `rows`, a total the labourer cannot exceed for this post: each component at
     its largest given what is known without gathering the labourer's columns (the shared
     region level, skills, preference), welfare lifts and the corridor counted as if they
-    applied, the welfare factor (< 1) as if not."""
-    weights = ctx.weights.as_dict()
-    ceiling = (LEVEL_FLOOR + LEVEL_BAND).astype(np.float64)
-    ceiling[0] = max(ceiling[0], float(CORRIDOR_CEIL))
+    applied, the welfare factor (< 1) as if not. In float32, as the totals: a few units in the
+    last place of rounding, far below the margin."""
+    weights = {name: np.float32(w) for name, w in ctx.weights.as_dict().items()}
+    ceiling = LEVEL_FLOOR + LEVEL_BAND
+    ceiling[0] = max(ceiling[0], CORRIDOR_CEIL)
     welfare = bool(one.welfare_like[0])  # a 三无 labourer's skills and wage may count as met
-    skills_bound = np.maximum(skills[rows], SANWU_WELFARE_FIT) if welfare else skills[rows]
     wage_bound = max(float(one.wage_stated[0] + one.wage_base[0]), 1.0 if welfare else 0.0)
-    bound = weights["location"] * ceiling[level[rows]]
-    bound += weights["skills"] * skills_bound.astype(np.float64)
-    bound += weights["wage"] * wage_bound
-    bound += weights["preference"] * pref[rows].astype(np.float64)
-    bound += weights["priority"] * float(PRIORITY_SANWU * welfare + PRIORITY_ZERO_EMPLOYMENT)
-    np.minimum(bound, 1.0, out=bound)  # the total is clipped to [0, 1]
-    return bound + _BOUND_MARGIN
+    priority_bound = float(PRIORITY_SANWU * welfare + PRIORITY_ZERO_EMPLOYMENT)
+    rest = weights["wage"] * wage_bound + weights["priority"] * priority_bound
+    bound = np.take(weights["location"] * ceiling, level[rows])  # per level, then per row
+    skills_part = skills[rows]
+    if welfare:
+        np.maximum(skills_part, SANWU_WELFARE_FIT, out=skills_part)
+    skills_part *= weights["skills"]
+    bound += skills_part
+    preference_part = pref[rows]
+    preference_part *= weights["preference"]
+    bound += preference_part
+    bound += np.float32(rest)
+    np.minimum(bound, np.float32(1), out=bound)  # the total is clipped to [0, 1]
+    bound += np.float32(_BOUND_MARGIN)
+    return bound
 
 
-def _able_to_rank(
-    rows: I64, k: int, bounds: npt.NDArray[np.float64], totals: Callable[[I64], F32]
-) -> I64:
+def _able_to_rank(rows: I64, k: int, bounds: F32, totals: Callable[[I64], F32]) -> I64:
     """The rows that may be among the k best: those whose bound reaches the k-th best total
     of the seed, the rows with the best bounds. A row left out has a total below that of k
     seed rows, so neither it nor a tie with it is in the top k (top_k's order is kept)."""
