@@ -43,11 +43,13 @@ DECLARE
     taken text := current_setting('matching.answers_stamp', true);
     stamp integer;
 BEGIN
-    IF taken IS NOT NULL AND split_part(taken, ' ', 1) = statement_timestamp()::text THEN
-        stamp := split_part(taken, ' ', 2)::integer;
+    -- '|': a timestamp's text has spaces. Bumped at every row, the counter's row would gather
+    -- a version per row that each next bump walks: quadratic in the rows of one statement.
+    IF taken IS NOT NULL AND split_part(taken, '|', 1) = statement_timestamp()::text THEN
+        stamp := split_part(taken, '|', 2)::integer;
     ELSE
         UPDATE change_counters SET seq = seq + 1 WHERE name = 'answers' RETURNING seq INTO stamp;
-        PERFORM set_config('matching.answers_stamp', statement_timestamp()::text || ' ' || stamp,
+        PERFORM set_config('matching.answers_stamp', statement_timestamp()::text || '|' || stamp,
                            true);
     END IF;
     IF TG_TABLE_NAME = 'posts' THEN
