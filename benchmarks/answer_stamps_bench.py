@@ -43,9 +43,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(
-        args.pg, Path(tmp), "bench_answer_stamps"
-    ) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(args.pg, Path(tmp), "bench_answer_stamps") as url,
+    ):
         migrate(url)
         engine = create_engine(url)
         times: dict[str, dict[str, list[float]]] = {}
@@ -54,16 +55,14 @@ def main() -> None:
                 for table in ("plain", "stamped"):
                     conn.exec_driver_sql(f"CREATE TABLE {table} (LIKE pushes INCLUDING ALL)")
                     times[table] = {"insert_pushed": [], "expire": []}
+                # The migration's triggers, as the database holds them, on the stamped table.
                 for trigger in ("pushes_answer_inserted", "pushes_answer_changed"):
-                    event, when = conn.exec_driver_sql(
-                        "SELECT CASE WHEN tgtype & 4 > 0 THEN 'INSERT' ELSE 'UPDATE' END, "
-                        "pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = %s",
+                    definition = conn.exec_driver_sql(
+                        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = %s",
                         (trigger,),
-                    ).one()
-                    conn.exec_driver_sql(
-                        when.replace(f"TRIGGER {trigger}", f"TRIGGER stamped_{trigger}")
-                        .replace(" ON public.pushes ", " ON stamped ")
-                    )
+                    ).scalar_one()
+                    copied = definition.replace(f"TRIGGER {trigger}", f"TRIGGER stamped_{trigger}")
+                    conn.exec_driver_sql(copied.replace(" ON public.pushes ", " ON stamped "))
             for r in range(args.rounds):
                 for table in ("plain", "stamped") if r % 2 == 0 else ("stamped", "plain"):
                     conn.exec_driver_sql(f"TRUNCATE {table}, answer_stamps")
@@ -72,7 +71,9 @@ def main() -> None:
                     times[table]["insert_pushed"].append(_timed(conn, insert))
                     times[table]["expire"].append(_timed(conn, EXPIRE.format(table=table)))
         engine.dispose()
-    medians = {t: {k: round(statistics.median(v), 3) for k, v in d.items()} for t, d in times.items()}
+    medians = {
+        t: {k: round(statistics.median(v), 3) for k, v in d.items()} for t, d in times.items()
+    }
     ratios = {k: round(medians["stamped"][k] / medians["plain"][k], 3) for k in medians["plain"]}
     print(json.dumps({"rows": args.rows, "median_s": medians, "stamped_over_plain": ratios}))
 
