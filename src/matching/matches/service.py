@@ -171,9 +171,6 @@ def candidates_for_post(
     return LabourerMatches(post_id=post_id, anonymised=anonymise, count=len(items), items=items)
 
 
-_AGENCY_OF_POST = select(Post.agency_id).where(Post.id == bindparam("post_id"))
-
-
 def _searched_post(
     session: Session, indexes: ReadModel, post_id: int, principal: Principal
 ) -> PostRecord:
@@ -184,10 +181,7 @@ def _searched_post(
     record = indexes.post_records([post_id]).get(post_id)
     if record is None:
         return indexes.record_of(posts.get_post(session, post_id, principal))
-    if principal.role == Role.agency:
-        owner = session.connection().execute(_AGENCY_OF_POST, {"post_id": post_id}).scalar()
-        if owner != principal.agency_id:
-            raise NotFound(f"No post with id {post_id}")
+    posts.check_visible(session, post_id, principal)
     return record
 
 

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, and_, any_, case, func, literal, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from matching.auth.models import Role
@@ -371,9 +382,27 @@ def get_post(
     if for_update:
         query = query.with_for_update()
     post = session.scalar(query)
-    if post is None or (principal.role == Role.agency and post.agency_id != principal.agency_id):
+    if post is None or not _visible(post.agency_id, principal):
         raise NotFound(f"No post with id {post_id}")
     return post
+
+
+_OWNER = select(Post.agency_id).where(Post.id == bindparam("post_id"))  # built once: a hot path
+
+
+def check_visible(session: Session, post_id: int, principal: Principal) -> None:
+    """404 for a post the caller may not see, as `get_post` decides, for a post known to exist
+    (an open post of the matching index): only an agency's request reads the post's owner."""
+    if principal.role != Role.agency:
+        return
+    owner = session.connection().execute(_OWNER, {"post_id": post_id}).scalar()
+    if not _visible(owner, principal):
+        raise NotFound(f"No post with id {post_id}")
+
+
+def _visible(agency_id: int | None, principal: Principal) -> bool:
+    """Another agency's post does not exist for an agency."""
+    return principal.role != Role.agency or agency_id == principal.agency_id
 
 
 def update_post(
