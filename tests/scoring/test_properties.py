@@ -7,6 +7,8 @@ here independently: region codes compared as string prefixes, distances in float
 import math
 import random
 from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -334,30 +336,57 @@ def test_candidates_scored_on_the_passing_rows_equal_scoring_everyone(
     assert got == want
 
 
+@pytest.mark.parametrize(
+    ("bounds", "scored"),
+    [
+        ([0.9, 0.4, 0.1], [[0]]),  # nobody outside the seed reaches its best: the seed serves
+        ([0.9, 0.8, 0.1], [[0], [0, 1]]),  # the second can still beat the seed's: scored too
+    ],
+    ids=["seed-serves", "beyond-the-seed"],
+)
+def test_labourers_beyond_the_seed_are_scored_when_their_bound_reaches_its_kth(
+    monkeypatch: pytest.MonkeyPatch, bounds: list[float], scored: list[list[int]]
+) -> None:
+    """core._able_to_rank, with totals given by hand (0.5, 0.7, 0.05), k = 1, a seed of one."""
+    totals = np.array([0.5, 0.7, 0.05], dtype=np.float32)
+    asked: list[list[int]] = []
+
+    def scored_rows(rows: np.ndarray) -> Any:
+        asked.append(sorted(rows.tolist()))
+        return rows, SimpleNamespace(total=totals[rows])
+
+    monkeypatch.setattr(core, "_SEED", 1)
+    rows = np.arange(3, dtype=np.int64)
+    able, _ = core._able_to_rank(rows, 1, np.array(bounds, dtype=np.float32), scored_rows)
+    assert asked == scored and sorted(able.tolist()) == scored[-1]
+
+
 @PROPERTY
 @given(
     people=st.lists(profiles(), min_size=1, max_size=80),
     post=posts(),
     k=st.integers(1, 20),
-    seed_size=st.integers(1, 30),
+    slack=st.integers(-2, 4),
 )
 def test_candidates_pruned_by_their_bounds_are_the_candidates_of_everyone(
     ctx: ScoringContext,
     people: list[LabourerProfile],
     post: PostRecord,
     k: int,
-    seed_size: int,
+    slack: int,
 ) -> None:
     """A large population's search scores only the labourers whose upper bound reaches the
-    k-th best total of a seed (core._able_to_rank): forced here on small ones, with seeds of
-    every size, it gives the same labourers, totals, breakdowns and reasons as scoring every
-    passing labourer; and no labourer's total exceeds its bound."""
+    k-th best total of a seed (core._able_to_rank): forced here on small ones, with seeds
+    around k (smaller: everyone is scored; a few more: some labourers outside the seed can
+    still rank, or none can and the seed's scores serve), it gives the same labourers,
+    totals, breakdowns and reasons as scoring every passing labourer; and no labourer's total
+    exceeds its bound."""
     people = [LabourerProfile(**(p.__dict__ | {"id": i + 1})) for i, p in enumerate(people)]
     labourers = LabourerArrays.from_profiles(people)
     whole = score_labourers_for_post(post, labourers, ctx, today=TODAY, k=k, prune=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(core, "PRUNE_ABOVE", 0)
-        patch.setattr(core, "_SEED", seed_size)
+        patch.setattr(core, "_SEED", max(1, k + slack))
         pruned = score_labourers_for_post(post, labourers, ctx, today=TODAY, k=k)
     assert pruned == whole
     one = PostArrays.from_records([post])

@@ -35,8 +35,7 @@ from matching.scoring.filters import HardFilter, eligible, failed_filters
 from matching.scoring.geo import haversine_km
 from matching.scoring.params import (
     CORRIDOR_CEIL,
-    LEVEL_BAND,
-    LEVEL_FLOOR,
+    LEVEL_CEIL,
     PRIORITY_SANWU,
     PRIORITY_ZERO_EMPLOYMENT,
     SANWU_WELFARE_FIT,
@@ -219,9 +218,10 @@ def score_labourers_for_post(
         return part, scored
 
     if prune and rows.size > PRUNE_ABOVE:
-        rows = _able_to_rank(rows, k, _upper_bounds(one, ctx, level, skills, pref, rows),
-                             lambda seed: scored_rows(seed)[1].total)  # fmt: skip
-    part, scored = scored_rows(rows)
+        bounds = _upper_bounds(one, ctx, level, skills, pref, rows)
+        rows, (part, scored) = _able_to_rank(rows, k, bounds, scored_rows)
+    else:
+        part, scored = scored_rows(rows)
     best = top_k(scored.total, scored.eligible, part.ids, k)
     return [_match(_Cell(labourers, int(rows[r]), one, 0, scored, int(r)), ctx) for r in best]
 
@@ -242,7 +242,7 @@ def _upper_bounds(
     applied, the welfare factor (< 1) as if not. In float32, as the totals: a few units in the
     last place of rounding, far below the margin."""
     weights = {name: np.float32(w) for name, w in ctx.weights.as_dict().items()}
-    ceiling = LEVEL_FLOOR + LEVEL_BAND
+    ceiling = LEVEL_CEIL.copy()  # floor + band, the distance's decay at 1
     ceiling[0] = max(ceiling[0], CORRIDOR_CEIL)
     welfare = bool(one.welfare_like[0])  # a 三无 labourer's skills and wage may count as met
     wage_bound = max(float(one.wage_stated[0] + one.wage_base[0]), 1.0 if welfare else 0.0)
@@ -263,16 +263,26 @@ def _upper_bounds(
     return bound
 
 
-def _able_to_rank(rows: I64, k: int, bounds: F32, totals: Callable[[I64], F32]) -> I64:
-    """The rows that may be among the k best: those whose bound reaches the k-th best total
-    of the seed, the rows with the best bounds. A row left out has a total below that of k
-    seed rows, so neither it nor a tie with it is in the top k (top_k's order is kept)."""
-    seed = np.argpartition(-bounds, _SEED)[:_SEED] if rows.size > _SEED else np.arange(rows.size)
-    seed_totals = totals(rows[seed])
-    if seed_totals.size < k:
-        return rows
-    kth = float(np.partition(seed_totals, seed_totals.size - k)[seed_totals.size - k])
-    return rows[bounds >= kth]
+def _able_to_rank(
+    rows: I64, k: int, bounds: F32, scored_rows: Callable[[I64], tuple[LabourerArrays, _Scored]]
+) -> tuple[I64, tuple[LabourerArrays, _Scored]]:
+    """The rows that may be among the k best, scored: the seed (the rows with the best bounds)
+    first; then every row whose bound reaches the seed's k-th best total. A row left out has a
+    total below that of k seed rows, so neither it nor a tie with it is in the top k (top_k's
+    order is kept). When no row outside the seed reaches it (nearly always), the seed's own
+    scores serve."""
+    if rows.size <= _SEED:
+        return rows, scored_rows(rows)
+    order = np.argpartition(-bounds, _SEED)
+    seed, others = rows[order[:_SEED]], order[_SEED:]
+    part, scored = scored_rows(seed)
+    if seed.size < k:
+        return rows, scored_rows(rows)
+    kth = np.partition(scored.total, seed.size - k)[seed.size - k]
+    if not (bounds[others] >= kth).any():
+        return seed, (part, scored)
+    able = rows[bounds >= kth]
+    return able, scored_rows(able)
 
 
 def score_pairs(
