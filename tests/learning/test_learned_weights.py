@@ -3,15 +3,15 @@ fall-back, and the plans and matches that score with it (docs/scoring.md, "Learn
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
-from tests.conftest import finished
+from tests.conftest import finished, statements_with
 
 from matching.clock import FixedClock
 from matching.learning.models import LearnedWeights
@@ -225,17 +225,18 @@ def test_with_learned_weights_off_the_settings_weights_rank_everything(
     assert plan["calibration"]["weights"] is None
 
 
+@pytest.fixture
+def fit_reads(connection: Connection) -> Iterator[list[str]]:
+    """The statements that read the learned weights, as the test's requests send them."""
+    with statements_with(connection, "FROM learned_weights") as sent:
+        yield sent
+
+
 def test_a_worker_reads_the_weights_once_until_a_fit_is_stored(
-    client: TestClient, session: Session, connection: Connection, province: dict[str, Any]
+    client: TestClient, session: Session, fit_reads: list[str], province: dict[str, Any]
 ) -> None:
     """A labourer's matches read the province's fit once per worker and day, and again as soon
     as any fit is stored, even by hand (the weights counter: migration 0018)."""
-    fit_reads: list[str] = []
-
-    @event.listens_for(connection, "before_cursor_execute")
-    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM learned_weights" in statement:
-            fit_reads.append(statement)
 
     def matches() -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = client.get(
@@ -270,4 +271,3 @@ def test_a_worker_reads_the_weights_once_until_a_fit_is_stored(
     now = matches()
     assert len(fit_reads) == 1
     assert ranked_with(weights, now) and not ranked_with(settings_weights, now)
-    event.remove(connection, "before_cursor_execute", _count)

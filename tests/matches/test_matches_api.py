@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import statements_with
 
@@ -103,28 +103,24 @@ def test_a_post_shown_again_is_shown_as_it_is_now(
     admin = auth()
     lid = _labourer(client, admin, labourer_body(relocation="anywhere"))
     pid = _post(client, admin, post_body(workplace_region="430981", openings=3))
-    post_reads: list[str] = []
 
-    @event.listens_for(connection, "before_cursor_execute")
-    def _count(_c: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM posts" in statement or "FROM post_skills" in statement:
-            post_reads.append(statement)
-
-    def shown() -> dict[str, Any]:
-        post_reads.clear()
-        items = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
+    def shown() -> tuple[dict[str, Any], list[str]]:
+        with statements_with(connection, "FROM post") as post_reads:  # posts, post_skills
+            items = client.get(f"/v1/labourers/{lid}/matches", headers=admin).json()["items"]
         assert [m["post"]["id"] for m in items] == [pid]
         post: dict[str, Any] = items[0]["post"]
-        return post
+        return post, post_reads
 
-    assert shown()["title"] == "电焊工"
+    post, post_reads = shown()
+    assert post["title"] == "电焊工"
     assert post_reads  # the first time: read and presented
-    assert shown()["title"] == "电焊工"
+    post, post_reads = shown()
+    assert post["title"] == "电焊工"
     assert post_reads == []  # kept: no post row read
     changed = client.patch(f"/v1/posts/{pid}", json={"title": "电焊工（夜班）", "openings": 4},
                            headers=admin)  # fmt: skip
     assert changed.status_code == 200, changed.text
-    now = shown()
+    now, _ = shown()
     assert now["title"] == "电焊工（夜班）" and now["openings"] == 4
 
 
