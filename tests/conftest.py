@@ -37,7 +37,7 @@ from matching.app import create_app, job_runner
 from matching.auth import service as keys
 from matching.auth.models import Role
 from matching.compute import DaskEngine
-from matching.database import make_engine, make_sessionmaker, session_scope
+from matching.database import GuardedSession, make_engine, make_sessionmaker, session_scope
 from matching.demo import load_demo
 from matching.migrations_state import alembic_config
 from matching.settings import BulkLimits, RoleLimits, Settings
@@ -179,7 +179,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def session_factory(connection: Connection) -> sessionmaker[Session]:
     """Sessions whose commits are savepoints inside the test's transaction."""
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        class_=GuardedSession,  # as the app's: a match may be tried without a statement
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
     )
 
 

@@ -141,9 +141,61 @@ def _configure_sqlite(engine: Engine, *, in_memory: bool) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WouldWait(BaseException):
+    """A session told not to wait (`not_waiting`) was about to send a statement. A
+    BaseException, as cancellation is: no `except Exception` on the way may take it for a
+    failure of the work."""
+
+
+class GuardedSession(Session):
+    """A session that can be told to refuse every statement (`not_waiting`): work tried on the
+    event loop stops before its first round trip, and goes to the thread pool instead
+    (deps.without_waiting). Every statement, and every connection a session procures, asks
+    `get_bind` first."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        """The bind, unless statements are refused now (then WouldWait)."""
+        if self.info.get(_NOT_WAITING):
+            raise WouldWait
+        return super().get_bind(*args, **kwargs)
+
+
+_NOT_WAITING = "matching_not_waiting"  # session.info: statements refused (not_waiting)
+
+
+@contextmanager
+def not_waiting(session: Session) -> Iterator[None]:
+    """While inside, the session's statements raise WouldWait (a GuardedSession's; only it
+    can refuse them: check `can_refuse` first). What the refused work changed in the session
+    is rolled back (a refused autoflush leaves it unusable otherwise): whoever runs the work
+    again makes those changes again."""
+    session.info[_NOT_WAITING] = True
+    try:
+        yield
+    except WouldWait:
+        session.info.pop(_NOT_WAITING, None)
+        if session.new or session.dirty or session.deleted or not session.is_active:
+            session.rollback()
+        raise
+    finally:
+        session.info.pop(_NOT_WAITING, None)
+
+
+def can_refuse(session: Session) -> bool:
+    """Whether `not_waiting` makes this session refuse its statements."""
+    return isinstance(session, GuardedSession)
+
+
+def may_wait(session: Session) -> None:
+    """Raise WouldWait now if the session refuses statements: for work that takes a lock
+    before its statements, which must not wait for that lock on the event loop either."""
+    if session.info.get(_NOT_WAITING):
+        raise WouldWait
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    return sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False, autoflush=True)
 
 
 _READER_BINDS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()

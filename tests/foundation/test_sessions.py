@@ -1,5 +1,6 @@
 """A request's session (database.open_session / end_session): a reader's is opened without
-I/O, and ended on the event loop only when that sends nothing to the database."""
+I/O, and ended on the event loop only when that sends nothing to the database; told not to
+wait (database.not_waiting), it refuses every statement before sending it."""
 
 from collections.abc import Iterator
 
@@ -9,10 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.auth.models import ApiKey, Role
 from matching.database import (
+    WouldWait,
+    can_refuse,
     end_session,
     ends_without_io,
     make_engine,
     make_sessionmaker,
+    may_wait,
+    not_waiting,
     open_session,
 )
 
@@ -55,3 +60,49 @@ def test_a_writer_always_ends_in_the_thread_pool(factory: sessionmaker[Session])
     assert not ends_without_io(writer)
     writer.execute(text("SELECT 1"))
     end_session(writer)
+
+
+def test_a_session_told_not_to_wait_refuses_its_first_statement_before_connecting(
+    factory: sessionmaker[Session],
+) -> None:
+    pool = factory.kw["bind"].pool
+    reader = open_session(factory, write=False)
+    assert can_refuse(reader)
+    may_wait(reader)  # nothing refused outside not_waiting
+    with pytest.raises(WouldWait), not_waiting(reader):
+        reader.execute(select(1))
+    assert not reader.in_transaction() and pool.checkedout() == 0  # nothing procured
+    with pytest.raises(WouldWait), not_waiting(reader):
+        may_wait(reader)
+    assert reader.execute(select(1)).scalar() == 1  # told nothing, it reads as before
+    end_session(reader)
+
+
+def test_what_refused_work_added_is_let_go(factory: sessionmaker[Session]) -> None:
+    reader = open_session(factory, write=False)
+    with pytest.raises(WouldWait), not_waiting(reader):
+        reader.add(ApiKey(name="tried", prefix="mk_tried", key_hash="t" * 64, role=Role.app))
+        reader.scalar(select(ApiKey).where(ApiKey.name == "tried"))  # its autoflush refused
+    assert not reader.new  # whoever runs the work again adds it again
+    end_session(reader)
+    check = open_session(factory, write=False)
+    assert check.scalar(select(ApiKey).where(ApiKey.name == "tried")) is None
+    end_session(check)
+
+
+def test_a_connected_session_told_not_to_wait_refuses_statements_too(
+    factory: sessionmaker[Session],
+) -> None:
+    reader = open_session(factory, write=False)
+    reader.execute(select(1))
+    with pytest.raises(WouldWait), not_waiting(reader):
+        reader.scalar(select(ApiKey).where(ApiKey.name == "anyone"))
+    with pytest.raises(WouldWait), not_waiting(reader):
+        reader.connection()
+    end_session(reader)
+
+
+def test_only_the_guarded_session_can_refuse(engine: Engine) -> None:
+    plain = sessionmaker(bind=engine)()
+    assert not can_refuse(plain)
+    plain.close()

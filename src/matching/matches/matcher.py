@@ -12,7 +12,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.changes import LABOURERS, POSTS, current_seq
-from matching.database import session_scope
+from matching.database import may_wait, session_scope
 from matching.matches.answers import KeptAnswers
 from matching.matches.live import Block, LiveIndex, Snapshot, labourer_index, post_index
 from matching.matches.snapshot import labourer_columns, post_records
@@ -97,6 +97,7 @@ class Matcher:
         snap = self.posts.snapshot
         if snap is not None and snap.seq >= seq and snap.built_on == today:
             return snap
+        may_wait(session)  # a catch-up reads, and another may hold the lock for seconds
         with self.posts.lock:
             snap = self.posts.snapshot
             if snap is None or snap.built_on != today:
@@ -117,6 +118,7 @@ class Matcher:
         snap = self.labourers.snapshot
         if snap is not None and snap.seq >= seq and snap.built_on == today:
             return snap
+        may_wait(session)
         with self.labourers.lock:
             snap = self.labourers.snapshot
             if snap is None or snap.built_on != today:

@@ -1,5 +1,6 @@
 """Match endpoints (人岗匹配)."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -8,7 +9,7 @@ from fastapi.responses import Response
 from matching.auth.deps import RequireRoles
 from matching.auth.models import Role
 from matching.auth.principal import Principal
-from matching.deps import IdPath, SessionDep, SettingsDep
+from matching.deps import IdPath, SessionDep, SettingsDep, without_waiting
 from matching.errors import problem_responses
 from matching.matches import service
 from matching.matches.deps import ReadModelDep
@@ -31,7 +32,7 @@ K = Annotated[int, Query(ge=1, le=100, description="How many / 返回条数")]
     response_model=PostMatches,
     responses=problem_responses(422),
 )
-def match_posts(
+async def match_posts(
     labourer_id: IdPath,
     session: SessionDep,
     principal: StaffAdminApp,
@@ -43,7 +44,8 @@ def match_posts(
     min_wage: Annotated[int | None, Query(ge=0, le=200_000, description="最低月薪")] = None,
 ) -> Response:
     """Top-k open posts with score, per-component breakdown and reasons."""
-    found = service.matches_for_labourer(
+    found = partial(
+        service.matches_for_labourer,
         session,
         indexes,
         labourer_id=labourer_id,
@@ -55,7 +57,7 @@ def match_posts(
         window=Window(settings.decline_cooldown_months, settings.taste_memory_months),
         learned=settings.uses_learned_weights,
     )
-    return json_response(found)
+    return json_response(await without_waiting(session, found))
 
 
 @router.get(
@@ -93,5 +95,7 @@ def match_candidates(
     k: K = 50,
 ) -> Response:
     """Top-k labourers; staff see their regions only, an agency (own posts) anonymised profiles."""
+    # In the thread pool: the labourers' names are read after the search, every time, so an
+    # attempt on the event loop (deps.without_waiting) would search twice.
     found = service.candidates_for_post(session, indexes, post_id=post_id, principal=principal, k=k)
     return json_response(found)

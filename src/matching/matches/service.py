@@ -74,6 +74,13 @@ def matches_for_labourer(
     for the labourer's province where they are in force (rules.learned_weights)."""
     today = indexes.today
     profile = _seeker_profile(session, indexes, labourer_id, principal)
+    # Before the scoring: a first match of the labourer reads their answers, and work tried
+    # without a statement (deps.without_waiting) then stops before it has scored.
+    refused = (
+        indexes.refusals(labourer_id, window)
+        if window is not None and window.cooldown_months
+        else feedback.Refusals(since=today)
+    )
     if learned:
         _use_province_weights(indexes, profile)
     found = indexes.top_posts(
@@ -84,11 +91,6 @@ def matches_for_labourer(
         min_wage=min_wage,
     )
     shown = indexes.shown([m.post_id for m in found], partial(_shown_posts, session, today))
-    refused = (
-        indexes.refusals(labourer_id, window)
-        if window is not None and window.cooldown_months
-        else feedback.Refusals(since=today)
-    )
     items = [_post_match(m, shown[m.post_id], labourer_id, refused) for m in found]
     items.sort(key=lambda item: -item.score)  # stable: equal scores keep the matcher's order
     for rank, item in enumerate(items, start=1):
