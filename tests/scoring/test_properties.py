@@ -37,6 +37,7 @@ from matching.scoring.batch import (
     top_per_row,
 )
 from matching.scoring.codes import day_number
+from matching.scoring.provinces import ByProvince, ProvinceRuns, run_bounds
 from matching.scoring.components import best_similarity, skills_for_labourers
 from matching.scoring.geo import haversine_km
 from matching.scoring.sparse import csr
@@ -396,6 +397,81 @@ def test_candidates_pruned_by_their_bounds_are_the_candidates_of_everyone(
     preference = everyone.components["preference"]
     bounds = core._upper_bounds(one, ctx, everyone.level, skills, preference, rows)
     assert (everyone.total.astype(np.float64) <= bounds).all()
+
+
+@PROPERTY
+@given(
+    profile=profiles(),
+    records=st.lists(posts(), min_size=1, max_size=40),
+    k=st.integers(1, 12),
+    by_region=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_posts_searched_province_by_province_are_the_posts_of_everyone(
+    ctx: ScoringContext,
+    profile: LabourerProfile,
+    records: list[PostRecord],
+    k: int,
+    by_region: bool,
+    seed: int,
+) -> None:
+    """A large index's search for one labourer scores the own province, then only the
+    provinces whose bound reaches the k-th best total so far (core._best_by_province): forced
+    here on small indexes, in region order (a run per province) or not (several), it gives
+    the same posts, totals, breakdowns and reasons as scoring every post; and no post's total
+    exceeds its run's bound."""
+    records = [PostRecord(**(p.__dict__ | {"id": i + 1})) for i, p in enumerate(records)]
+    if by_region:
+        records.sort(key=lambda p: p.region)
+    index = PostArrays.from_records(records)
+    mask = np.random.default_rng(seed).random(len(records)) < 0.8
+    whole = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k, mask=mask)
+    runs = ProvinceRuns.of(index)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
+        patch.setattr(core, "_WHOLE_ABOVE", 1.0)  # never one pass over everything instead
+        pruned = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k, mask=mask,
+                                          by_province=ByProvince(runs, index.span))  # fmt: skip
+    assert pruned == whole
+    lab = LabourerArrays.from_profiles([profile])
+    totals = core._score(lab, index, ctx, day_number(TODAY)).total
+    bounds = run_bounds(lab, runs, ctx)
+    run_of_post = np.repeat(np.arange(len(runs)), runs.stop - runs.start)
+    assert (totals.astype(np.float64) <= bounds[run_of_post]).all()
+
+
+@pytest.mark.parametrize(
+    ("elsewhere", "scored"),
+    [
+        (0.5, ["45"]),  # the other province's posts cannot reach the own province's best
+        (0.99, ["45", "44"]),  # they can: scored too
+    ],
+    ids=["own-province-serves", "another-province-too"],
+)
+def test_other_provinces_are_scored_when_their_bound_reaches_the_kth(
+    ctx: ScoringContext, monkeypatch: pytest.MonkeyPatch, elsewhere: float, scored: list[str]
+) -> None:
+    """core._best_by_province with bounds given by hand, k = 1: the own province (45) first,
+    then 44 only when its bound reaches the best total found in 45."""
+    records = [
+        PostRecord(id=1, region="440106", lat=23.1, lon=113.3),
+        PostRecord(id=2, region="450103", lat=22.8, lon=108.3),
+    ]
+    index = PostArrays.from_records(records)
+    profile = LabourerProfile(id=1, region="450103", lat=22.8, lon=108.3)
+    asked: list[str] = []
+
+    def rows(start: int, stop: int) -> PostArrays:
+        asked.append(str(records[start].region[:2]))
+        return index.span(start, stop)
+
+    monkeypatch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
+    monkeypatch.setattr(core, "_WHOLE_ABOVE", 1.0)
+    monkeypatch.setattr(core, "run_bounds", lambda *_: np.array([elsewhere, np.inf], np.float32))
+    found = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1,
+                                     by_province=ByProvince(ProvinceRuns.of(index), rows))  # fmt: skip
+    assert asked == scored
+    assert found == score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1)[: len(found)]
 
 
 @PROPERTY

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import count
-from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -138,6 +138,9 @@ class Block(Generic[Arrays]):
     rows: RowIds
     region_keys: npt.NDArray[np.int64] | None = None
     slices: dict[tuple[int, int], Arrays] = field(default_factory=dict, compare=False)
+    # What is derived from the arrays once and kept (a post block's province runs: matches.
+    # matcher); like `slices`, shared by a copy that only marks rows dead.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False)
     # Names the rows' contents: a new block (a build, a delta) gets a new serial; a block
     # that only marks rows dead (`replace(alive=…)`) keeps its rows and its serial.
     serial: int = field(default_factory=lambda: next(_SERIALS), compare=False)

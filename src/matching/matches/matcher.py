@@ -2,9 +2,9 @@
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from matching.scoring import (
     score_posts_for_labourer,
 )
 from matching.scoring.params import ON_THE_JOB
+from matching.scoring.provinces import ByProvince, ProvinceRuns
 from matching.scoring.reach import KeyRange, reach
 from matching.settings import Settings
 from matching.skills.taxonomy import GROUP_WEIGHT, get_taxonomy
@@ -203,7 +204,10 @@ class Matcher:
         for block in snap.blocks():
             arrays, mask = _within_reach(block, within)
             mask = _post_mask(arrays, mask, post_kind, region, min_wage)
-            found += score_posts_for_labourer(one, arrays, context, today=today, k=k, mask=mask)
+            found += score_posts_for_labourer(
+                one, arrays, context, today=today, k=k, mask=mask,
+                by_province=_by_province(block) if within is None else None,
+            )  # fmt: skip
         return _best(found, k, key=lambda m: m.post_id)
 
     def top_labourers(
@@ -265,26 +269,26 @@ def _within_reach(block: Block[PostArrays], bounds: KeyRange | None) -> tuple[Po
     if bounds is None or block.region_keys is None:
         return block.arrays, block.alive
     start, stop = block.span(*bounds)
+    return _rows(block, start, stop), block.alive[start:stop]
+
+
+def _by_province(block: Block[PostArrays]) -> ByProvince | None:
+    """A post block's province runs (made at its first use, then kept), with its slices."""
+    if block.region_keys is None:
+        return None
+    runs = block.derived.get("province_runs")
+    if runs is None:
+        runs = block.derived["province_runs"] = ProvinceRuns.of(block.arrays)
+    return ByProvince(runs, partial(_rows, block))
+
+
+def _rows(block: Block[PostArrays], start: int, stop: int) -> PostArrays:
     arrays = block.slices.get((start, stop))
     if arrays is None:
-        arrays = slice_posts(block.arrays, start, stop)
+        arrays = block.arrays.span(start, stop)
         if len(block.slices) < _MAX_CACHED_SLICES:
             block.slices[(start, stop)] = arrays
-    return arrays, block.alive[start:stop]
+    return arrays
 
 
 _MAX_CACHED_SLICES = 4096
-_POST_COLUMNS = [f.name for f in fields(PostArrays) if f.init]
-
-
-def slice_posts(arrays: PostArrays, start: int, stop: int) -> PostArrays:
-    """Rows start..stop of a post block as a block of their own."""
-    columns = {
-        name: getattr(arrays, name)[start:stop]
-        for name in _POST_COLUMNS
-        if name not in ("skill_indptr", "skill_indices")
-    }
-    indptr = arrays.skill_indptr[start : stop + 1]
-    columns["skill_indptr"] = indptr - indptr[0]
-    columns["skill_indices"] = arrays.skill_indices[indptr[0] : indptr[-1]]
-    return PostArrays(**columns)

@@ -140,6 +140,19 @@ class PostArrays:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def span(self, start: int, stop: int) -> "PostArrays":
+        """Rows start..stop as arrays of their own (a region's or a province's run of a block
+        ordered by region)."""
+        columns = {
+            f.name: getattr(self, f.name)[start:stop]
+            for f in fields(self)
+            if f.init and f.name not in ("skill_indptr", "skill_indices")
+        }
+        indptr = self.skill_indptr[start : stop + 1]
+        columns["skill_indptr"] = indptr - indptr[0]
+        columns["skill_indices"] = self.skill_indices[indptr[0] : indptr[-1]]
+        return PostArrays(**columns)
+
     def skills_of(self, row: int) -> I32:
         """The taxonomy indices of one post's required skills."""
         return self.skill_indices[self.skill_indptr[row] : self.skill_indptr[row + 1]]

@@ -40,6 +40,7 @@ from matching.scoring.params import (
     PRIORITY_ZERO_EMPLOYMENT,
     SANWU_WELFARE_FIT,
 )
+from matching.scoring.provinces import ByProvince, run_bounds
 from matching.scoring.reasons import (
     filter_reason,
     location_reason,
@@ -155,9 +156,12 @@ def score_posts_for_labourer(
     today: date,
     k: int = 10,
     mask: Bool | None = None,
+    by_province: ByProvince | None = None,
 ) -> list[Match]:
     """The k best eligible posts for one labourer (a profile, or already one row of arrays:
-    `LabourerArrays.row` of an index); `mask` can further restrict the posts."""
+    `LabourerArrays.row` of an index); `mask` can further restrict the posts; `by_province`:
+    the posts' province runs, to score only the provinces able to rank (the same result:
+    `_best_by_province`)."""
     if len(posts) == 0:
         return []
     lab = (
@@ -167,9 +171,71 @@ def score_posts_for_labourer(
     )
     if len(lab) != 1:
         raise ValueError(f"one labourer is scored at a time, not {len(lab)}")
-    scored = _score(lab, posts, ctx, day_number(today))
-    rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
+    day = day_number(today)
+    candidates = _restrict(np.ones(len(posts), dtype=np.bool_), mask, len(posts))
+    if by_province is not None and len(posts) > PRUNE_POSTS_ABOVE and k > 0:
+        found = _best_by_province(lab, posts, by_province, ctx, day, k, candidates)
+        if found is not None:
+            return [
+                _match(_Cell(lab, 0, part, r, scored, r), ctx) for _, _, part, scored, r in found
+            ]
+    scored = _score(lab, posts, ctx, day)
+    rows = top_k(scored.total, scored.eligible & candidates, posts.ids, k)
     return [_match(_Cell(lab, 0, posts, int(r), scored, int(r)), ctx) for r in rows]
+
+
+# A labourer's posts are searched province by province, the labourer's own first, when there
+# are more than this many (docs/scoring.md, "Posts of a labourer who would go anywhere").
+PRUNE_POSTS_ABOVE = 20_000
+# Past this share of the posts left to score after the own province, one pass over them all.
+_WHOLE_ABOVE = 0.5
+
+_Found = tuple[float, int, PostArrays, "_Scored", int]  # -total, post id, part, its scores, row
+
+
+def _best_by_province(
+    lab: LabourerArrays,
+    posts: PostArrays,
+    by_province: ByProvince,
+    ctx: ScoringContext,
+    day: int,
+    k: int,
+    candidates: Bool,
+) -> list[_Found] | None:
+    """The k best posts, scoring only the provinces whose bound (provinces.run_bounds) reaches
+    the k-th best total found before them: the labourer's own province first, then the others
+    by falling bound. The same posts and totals as scoring every post (each total is computed
+    element by element; a province left out cannot reach the k-th best, nor tie it). None when
+    so many posts remain to score that one pass over all of them costs less."""
+    runs = by_province.runs
+    bounds = run_bounds(lab, runs, ctx)
+    order = np.argsort(-bounds, kind="stable")
+    own = order[np.isinf(bounds[order])]
+    found: list[_Found] = []
+
+    def score_run(run: int) -> None:
+        start, stop = int(runs.start[run]), int(runs.stop[run])
+        part = by_province.rows(start, stop)
+        scored = _score(lab, part, ctx, day)
+        for r in top_k(scored.total, scored.eligible & candidates[start:stop], part.ids, k):
+            found.append((-float(scored.total[r]), int(part.ids[r]), part, scored, int(r)))
+        found.sort(key=lambda f: (f[0], f[1]))
+        del found[k:]
+
+    def kth() -> float:
+        return -found[-1][0] if len(found) == k else -np.inf
+
+    for run in own:
+        score_run(int(run))
+    rest = [int(run) for run in order[len(own) :] if bounds[run] >= kth()]
+    left = sum(int(runs.stop[run] - runs.start[run]) for run in rest)
+    if left > _WHOLE_ABOVE * len(posts):
+        return None
+    for run in rest:
+        if bounds[run] < kth():  # the rest are bounded lower still
+            break
+        score_run(run)
+    return found
 
 
 def score_labourers_for_post(
