@@ -110,7 +110,7 @@ def test_a_catch_up_is_not_waited_for_on_the_event_loop(
         try:
             with not_waiting(session):
                 matcher.post_snapshot(session, today, snap.seq + 1)
-        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+        except BaseException as error:
             outcome.append(error)
         else:
             outcome.append(None)

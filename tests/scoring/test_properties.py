@@ -37,9 +37,9 @@ from matching.scoring.batch import (
     top_per_row,
 )
 from matching.scoring.codes import day_number
-from matching.scoring.provinces import ByProvince, ProvinceRuns, run_bounds
 from matching.scoring.components import best_similarity, skills_for_labourers
 from matching.scoring.geo import haversine_km
+from matching.scoring.provinces import ByProvince, ProvinceRuns, run_bounds
 from matching.scoring.sparse import csr
 
 TODAY = date(2025, 6, 1)
@@ -427,17 +427,31 @@ def test_posts_searched_province_by_province_are_the_posts_of_everyone(
     mask = np.random.default_rng(seed).random(len(records)) < 0.8
     whole = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k, mask=mask)
     runs = ProvinceRuns.of(index)
+    by_province = ByProvince(runs, index.span)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
         patch.setattr(core, "_WHOLE_ABOVE", 1.0)  # never one pass over everything instead
-        pruned = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k, mask=mask,
-                                          by_province=ByProvince(runs, index.span))  # fmt: skip
+        pruned = score_posts_for_labourer(
+            profile, index, ctx, today=TODAY, k=k, mask=mask, by_province=by_province
+        )
     assert pruned == whole
     lab = LabourerArrays.from_profiles([profile])
     totals = core._score(lab, index, ctx, day_number(TODAY)).total
     bounds = run_bounds(lab, runs, ctx)
     run_of_post = np.repeat(np.arange(len(runs)), runs.stop - runs.start)
     assert (totals.astype(np.float64) <= bounds[run_of_post]).all()
+
+
+def test_province_runs_of_other_posts_are_refused(
+    ctx: ScoringContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = PostArrays.from_records([PostRecord(id=1, region="450103", lat=22.8, lon=108.3)])
+    other = PostArrays.from_records([])
+    profile = LabourerProfile(id=1, region="450103", lat=22.8, lon=108.3)
+    monkeypatch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
+    elsewhere = ByProvince(ProvinceRuns.of(other), other.span)
+    with pytest.raises(ValueError, match="not those of the posts"):
+        score_posts_for_labourer(profile, index, ctx, today=TODAY, by_province=elsewhere)
 
 
 @pytest.mark.parametrize(
@@ -468,8 +482,8 @@ def test_other_provinces_are_scored_when_their_bound_reaches_the_kth(
     monkeypatch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
     monkeypatch.setattr(core, "_WHOLE_ABOVE", 1.0)
     monkeypatch.setattr(core, "run_bounds", lambda *_: np.array([elsewhere, np.inf], np.float32))
-    found = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1,
-                                     by_province=ByProvince(ProvinceRuns.of(index), rows))  # fmt: skip
+    by_province = ByProvince(ProvinceRuns.of(index), rows)
+    found = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1, by_province=by_province)
     assert asked == scored
     assert found == score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1)[: len(found)]
 

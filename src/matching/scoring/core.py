@@ -208,6 +208,8 @@ def _best_by_province(
     element by element; a province left out cannot reach the k-th best, nor tie it). None when
     so many posts remain to score that one pass over all of them costs less."""
     runs = by_province.runs
+    if len(runs) == 0 or int(runs.stop[-1]) != len(posts):
+        raise ValueError("the province runs are not those of the posts given")
     bounds = run_bounds(lab, runs, ctx)
     order = np.argsort(-bounds, kind="stable")
     own = order[np.isinf(bounds[order])]
