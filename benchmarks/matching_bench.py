@@ -16,6 +16,7 @@ import gc
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -449,6 +450,18 @@ def over_http(url: str, labourer_ids: list[int], post_ids: list[int]) -> dict[st
         out["top50_labourers"] = _percentiles(
             _timed(get(f"/v1/posts/{i}/candidates?k=50") for i in post_ids)
         )
+        if shutil.which("wrk"):
+            # The service's own latency: a C client at one connection going round the same
+            # labourers (httpx's own work, about 0.6 ms a request, is in the figures above).
+            from request_ab import wrk_latency  # here: request_ab imports this module
+
+            paths = [f"/v1/labourers/{i}/matches?k=10" for i in labourer_ids]
+            rounds = [wrk_latency(base, admin, paths, 6.0) for _ in range(3)]
+            out["top10_posts_wrk_one_connection"] = {
+                "rounds": rounds,
+                "p50_ms": float(np.median([r["p50_ms"] for r in rounds])),
+                "p99_ms": float(np.median([r["p99_ms"] for r in rounds])),
+            }
     return out
 
 
@@ -674,6 +687,10 @@ def main() -> None:
     results["ratio_sql_p50_over_http_p50"] = round(
         sql_p50 / results["http"]["top10_posts"]["p50_ms"], 1
     )
+    if "top10_posts_wrk_one_connection" in results["http"]:
+        results["ratio_sql_p50_over_http_wrk_p50"] = round(
+            sql_p50 / results["http"]["top10_posts_wrk_one_connection"]["p50_ms"], 1
+        )
     results["run_s"] = round(time.perf_counter() - run_started, 1)
     print(json.dumps(results, ensure_ascii=False))
 
