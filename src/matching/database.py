@@ -173,7 +173,7 @@ def not_waiting(session: Session) -> Iterator[None]:
     try:
         yield
     except WouldWait:
-        session.info.pop(_NOT_WAITING, None)
+        session.info.pop(_NOT_WAITING, None)  # the rollback may send one
         if session.new or session.dirty or session.deleted or not session.is_active:
             session.rollback()
         raise
