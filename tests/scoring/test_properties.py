@@ -455,24 +455,36 @@ def test_province_runs_of_other_posts_are_refused(
 
 
 @pytest.mark.parametrize(
-    ("elsewhere", "scored"),
+    ("bounds", "k", "whole_above", "scored"),
     [
-        (0.5, ["45"]),  # the other province's posts cannot reach the own province's best
-        (0.99, ["45", "44"]),  # they can: scored too
+        ((0.0, 0.5, np.inf), 1, 1.0, ["45"]),  # 44's posts cannot reach 45's best
+        ((0.0, 0.99, np.inf), 1, 1.0, ["45", "44"]),  # they can: scored too
+        ((0.0, 0.99, np.inf), 2, 1.0, ["45", "44"]),  # 33 is left once 44 makes k found
+        ((0.99, 0.99, np.inf), 1, 0.5, ["45"]),  # most posts left: one pass over them all
     ],
-    ids=["own-province-serves", "another-province-too"],
+    ids=["own-province-serves", "another-province-too", "the-rest-bounded-lower", "one-pass"],
 )
 def test_other_provinces_are_scored_when_their_bound_reaches_the_kth(
-    ctx: ScoringContext, monkeypatch: pytest.MonkeyPatch, elsewhere: float, scored: list[str]
+    ctx: ScoringContext,
+    monkeypatch: pytest.MonkeyPatch,
+    bounds: tuple[float, float, float],
+    k: int,
+    whole_above: float,
+    scored: list[str],
 ) -> None:
-    """core._best_by_province with bounds given by hand, k = 1: the own province (45) first,
-    then 44 only when its bound reaches the best total found in 45."""
+    """core._best_by_province with bounds given by hand (runs 33, 44, 45 in the index's order;
+    a labourer of 45 who would go anywhere; 33's post is closed): the own province first, then
+    the others by falling bound while it reaches the k-th best found; the same posts as
+    scoring everything."""
     records = [
-        PostRecord(id=1, region="440106", lat=23.1, lon=113.3),
-        PostRecord(id=2, region="450103", lat=22.8, lon=108.3),
+        PostRecord(id=1, region="330106", lat=30.3, lon=120.1, is_open=False),
+        PostRecord(id=2, region="440106", lat=23.1, lon=113.3),
+        PostRecord(id=3, region="450103", lat=22.8, lon=108.3),
     ]
     index = PostArrays.from_records(records)
-    profile = LabourerProfile(id=1, region="450103", lat=22.8, lon=108.3)
+    profile = LabourerProfile(
+        id=1, region="450103", lat=22.8, lon=108.3, willingness=Willingness.anywhere
+    )
     asked: list[str] = []
 
     def rows(start: int, stop: int) -> PostArrays:
@@ -480,12 +492,13 @@ def test_other_provinces_are_scored_when_their_bound_reaches_the_kth(
         return index.span(start, stop)
 
     monkeypatch.setattr(core, "PRUNE_POSTS_ABOVE", 0)
-    monkeypatch.setattr(core, "_WHOLE_ABOVE", 1.0)
-    monkeypatch.setattr(core, "run_bounds", lambda *_: np.array([elsewhere, np.inf], np.float32))
+    monkeypatch.setattr(core, "_WHOLE_ABOVE", whole_above)
+    monkeypatch.setattr(core, "run_bounds", lambda *_: np.array(bounds, np.float32))
     by_province = ByProvince(ProvinceRuns.of(index), rows)
-    found = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1, by_province=by_province)
+    found = score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k, by_province=by_province)
     assert asked == scored
-    assert found == score_posts_for_labourer(profile, index, ctx, today=TODAY, k=1)[: len(found)]
+    assert found == score_posts_for_labourer(profile, index, ctx, today=TODAY, k=k)
+    assert len(found) == k
 
 
 @PROPERTY
