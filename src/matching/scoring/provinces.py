@@ -3,9 +3,10 @@
 A labourer who would go anywhere is scored against every post (100,000 on the benchmark: 3 of
 a match's 4 ms). Their best posts are most often in their own province (all ten for 71 of
 the benchmark's 119 such labourers): a post elsewhere scores at most the other-province
-location ceiling, and what the run's posts can give at most on each other component. `run_bounds` gives that per run, from a summary of the run made once
-per block (`ProvinceRuns.of`); scoring.core scores a run only when its bound reaches the k-th
-best total found so far (docs/scoring.md, "Posts of a labourer who would go anywhere").
+location ceiling, and what the run's posts can give at most on each other component.
+`run_bounds` gives that per run, from a summary of the run made once per block
+(`ProvinceRuns.of`); scoring.core scores a run only when its bound reaches the k-th best total
+found so far (docs/scoring.md, "Posts of a labourer who would go anywhere").
 """
 
 from collections.abc import Callable
