@@ -140,12 +140,18 @@ def top_k(total: F32, candidates: Bool, ids: I64, k: int) -> I64:
 
 
 def _restrict(candidates: Bool, mask: Bool | None, n: int) -> Bool:
+    mask = _checked(mask, n)
+    return candidates if mask is None else candidates & mask
+
+
+def _checked(mask: Bool | None, n: int) -> Bool | None:
+    """A caller's mask as booleans of the right shape (ValueError otherwise), or None."""
     if mask is None:
-        return candidates
+        return None
     mask = np.asarray(mask, dtype=np.bool_)
     if mask.shape != (n,):
         raise ValueError(f"mask must have shape ({n},), got {mask.shape}")
-    return candidates & mask
+    return mask
 
 
 def score_posts_for_labourer(
@@ -172,15 +178,15 @@ def score_posts_for_labourer(
     if len(lab) != 1:
         raise ValueError(f"one labourer is scored at a time, not {len(lab)}")
     day = day_number(today)
-    candidates = _restrict(np.ones(len(posts), dtype=np.bool_), mask, len(posts))
+    mask = _checked(mask, len(posts))
     if by_province is not None and len(posts) > PRUNE_POSTS_ABOVE and k > 0:
-        found = _best_by_province(lab, posts, by_province, ctx, day, k, candidates)
+        found = _best_by_province(lab, posts, by_province, ctx, day, k, mask)
         if found is not None:
             return [
                 _match(_Cell(lab, 0, part, r, scored, r), ctx) for _, _, part, scored, r in found
             ]
     scored = _score(lab, posts, ctx, day)
-    rows = top_k(scored.total, scored.eligible & candidates, posts.ids, k)
+    rows = top_k(scored.total, _restrict(scored.eligible, mask, len(posts)), posts.ids, k)
     return [_match(_Cell(lab, 0, posts, int(r), scored, int(r)), ctx) for r in rows]
 
 
@@ -200,7 +206,7 @@ def _best_by_province(
     ctx: ScoringContext,
     day: int,
     k: int,
-    candidates: Bool,
+    mask: Bool | None,
 ) -> list[_Found] | None:
     """The k best posts, scoring only the provinces whose bound (provinces.run_bounds) reaches
     the k-th best total found before them: the labourer's own province first, then the others
@@ -219,7 +225,8 @@ def _best_by_province(
         start, stop = int(runs.start[run]), int(runs.stop[run])
         part = by_province.rows(start, stop)
         scored = _score(lab, part, ctx, day)
-        for r in top_k(scored.total, scored.eligible & candidates[start:stop], part.ids, k):
+        passing = scored.eligible if mask is None else scored.eligible & mask[start:stop]
+        for r in top_k(scored.total, passing, part.ids, k):
             found.append((-float(scored.total[r]), int(part.ids[r]), part, scored, int(r)))
         found.sort(key=lambda f: (f[0], f[1]))
         del found[k:]
