@@ -34,6 +34,7 @@ from matching.scoring.dtypes import F32, I8, I64, Bool
 from matching.scoring.filters import HardFilter, eligible, failed_filters
 from matching.scoring.geo import haversine_km
 from matching.scoring.params import (
+    BOUND_MARGIN,
     CORRIDOR_CEIL,
     LEVEL_CEIL,
     PRIORITY_SANWU,
@@ -305,7 +306,6 @@ def score_labourers_for_post(
 # k-th best score, when more than this many pass (docs/scoring.md, "Candidates of a post").
 PRUNE_ABOVE = 20_000
 _SEED = 2_000  # labourers with the best bounds scored first, for a k-th best score to beat
-_BOUND_MARGIN = 1e-4  # float32 sums in another order: far above their rounding
 
 
 def _upper_bounds(
@@ -334,7 +334,7 @@ def _upper_bounds(
     bound += preference_part
     bound += np.float32(rest)
     np.minimum(bound, np.float32(1), out=bound)  # the total is clipped to [0, 1]
-    bound += np.float32(_BOUND_MARGIN)
+    bound += np.float32(BOUND_MARGIN)
     return bound
 
 

@@ -42,3 +42,8 @@ PRIORITY_ZERO_EMPLOYMENT = np.float32(0.4)  # member of a 零就业家庭, towar
 
 # Required skills held in the dense (K, N) block; a post's further skills go to an overflow list.
 SKILL_PAD = 6
+
+# What a search's upper bound of a total (the candidates' or the provinces' pruning) adds, as
+# its sums run in another order or precision than the scorer's float32 ones: far above their
+# rounding, far below any difference between scores that matters.
+BOUND_MARGIN = 1e-4

@@ -20,6 +20,7 @@ from matching.scoring.components import best_similarity, preference_lookup
 from matching.scoring.context import ScoringContext
 from matching.scoring.dtypes import F32, I32, I64, Bool
 from matching.scoring.params import (
+    BOUND_MARGIN,
     CORRIDOR_CEIL,
     LEVEL_CEIL,
     NO_SKILLS_REQUIRED,
@@ -34,9 +35,6 @@ from matching.scoring.sparse import PAD, row_of_entries
 from matching.scoring.types import PostKind
 
 F64 = npt.NDArray[np.float64]
-
-# float32 sums in another order than the bound's float64 one: far above their rounding.
-BOUND_MARGIN = 1e-4
 
 
 @dataclass(frozen=True, eq=False)
