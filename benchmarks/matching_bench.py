@@ -31,6 +31,7 @@ import httpx
 import numpy as np
 import psycopg
 from _server import BENCH_ENV, fresh_database, migrate, running_service
+from _wrk import wrk_latency
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
@@ -453,8 +454,6 @@ def over_http(url: str, labourer_ids: list[int], post_ids: list[int]) -> dict[st
         if shutil.which("wrk"):
             # The service's own latency: a C client at one connection going round the same
             # labourers (httpx's own work, about 0.6 ms a request, is in the figures above).
-            from request_ab import wrk_latency  # here: request_ab imports this module
-
             paths = [f"/v1/labourers/{i}/matches?k=10" for i in labourer_ids]
             rounds = [wrk_latency(base, admin, paths, 6.0) for _ in range(3)]
             out["top10_posts_wrk_one_connection"] = {
